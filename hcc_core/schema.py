@@ -1,0 +1,253 @@
+"""The canonical cohort schema: the single source of column names, types, levels and units.
+
+One row per patient. Everything else in ``hcc_core`` refers to columns through the
+constants defined here, never through string literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import MissingColumnsError
+
+__all__ = [
+    "Column",
+    "COLUMNS",
+    "COLUMN_BY_NAME",
+    "AE_TERMS",
+    "AE_CATEGORY",
+    "AE_PREFIX",
+    "CATEGORICAL",
+    "LEVELS",
+    "ENDPOINTS",
+    "GROUP_COLUMNS",
+    "endpoint_columns",
+    "levels_of",
+    "require_columns",
+    "data_dictionary",
+    "ae_columns",
+    "DAYS_PER_MONTH",
+]
+
+# Column names -----------------------------------------------------------------------
+PATIENT_ID = "patient_id"
+LOCAL_MODALITY = "local_modality"
+TREATMENT_GROUP = "treatment_group"
+AGE = "age"
+SEX = "sex"
+ALBUMIN = "albumin_g_l"
+BILIRUBIN = "bilirubin_umol_l"
+ALBI_SCORE = "albi_score"
+ALBI_GRADE = "albi_grade"
+CHILD_PUGH_CLASS = "child_pugh_class"
+CHILD_PUGH_SCORE = "child_pugh_score"
+BCLC_STAGE = "bclc_stage"
+TUMOR_NUMBER = "tumor_number"
+MAX_DIAMETER = "max_tumor_diameter_cm"
+AFP = "afp_ng_ml"
+CHRONIC_HEPATITIS = "chronic_hepatitis"
+AV_FISTULA = "av_fistula"
+EXTRAHEPATIC_SUPPLY = "extrahepatic_supply"
+TARGETED_AGENT = "targeted_agent"
+IMMUNOTHERAPY_AGENT = "immunotherapy_agent"
+OS_MONTHS = "os_months"
+OS_EVENT = "os_event"
+PFS_MONTHS = "pfs_months"
+PFS_EVENT = "pfs_event"
+BEST_RESPONSE = "best_response"
+TREATMENT_START_DATE = "treatment_start_date"
+PROGRESSION_DATE = "progression_date"
+DEATH_DATE = "death_date"
+LAST_FOLLOWUP_DATE = "last_followup_date"
+
+AE_PREFIX = "ae_"
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12, used when months are derived from dates
+
+# Levels (schema order = display order; the first level is the reference level) ------
+MODALITY_NONE = "none"
+SYSTEMIC = "systemic"
+LOCAL_SYSTEMIC = "local+systemic"
+YES, NO = "yes", "no"
+
+LEVELS: dict[str, tuple] = {
+    LOCAL_MODALITY: (MODALITY_NONE, "mTACE", "HAIC", "IMRT"),
+    TREATMENT_GROUP: (SYSTEMIC, LOCAL_SYSTEMIC),
+    SEX: ("M", "F"),
+    ALBI_GRADE: (1, 2, 3),
+    CHILD_PUGH_CLASS: ("A", "B", "C"),
+    BCLC_STAGE: ("0", "A", "B", "C", "D"),
+    TUMOR_NUMBER: ("single", "multiple"),
+    CHRONIC_HEPATITIS: (NO, YES),
+    AV_FISTULA: (NO, YES),
+    EXTRAHEPATIC_SUPPLY: (NO, YES),
+    BEST_RESPONSE: ("CR", "PR", "SD", "PD", "NE"),
+}
+
+# The paper's ten adverse-event terms and their category (Table 3).
+AE_CATEGORY: dict[str, str] = {
+    "ae_pain": "local",
+    "ae_fever": "local",
+    "ae_vomiting": "local",
+    "ae_hypertension": "systemic",
+    "ae_hand_foot_syndrome": "systemic",
+    "ae_rash": "systemic",
+    "ae_hypothyroidism": "systemic",
+    "ae_diarrhea": "systemic",
+    "ae_elevated_alt_ast": "laboratory",
+    "ae_elevated_bilirubin": "laboratory",
+}
+AE_TERMS: tuple[str, ...] = tuple(AE_CATEGORY)
+
+ENDPOINTS: dict[str, tuple[str, str]] = {
+    "os": (OS_MONTHS, OS_EVENT),
+    "pfs": (PFS_MONTHS, PFS_EVENT),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column.
+
+    ``kind`` is one of ``text``, ``category``, ``number``, ``integer``, ``event``
+    (0/1), ``grade`` (CTCAE 0-5) or ``date``.
+    """
+
+    name: str
+    kind: str
+    unit: str = ""
+    required: bool = False
+    description: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def allowed(self) -> tuple:
+        """Allowed values for categorical columns, in schema order (else empty)."""
+        return LEVELS.get(self.name, ())
+
+
+def _ae(name: str, label: str) -> Column:
+    return Column(name, "grade", "CTCAE v5 grade", False,
+                  f"Worst CTCAE v5 grade of {label} (0 = none).", 0, 5)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(PATIENT_ID, "text", "", True, "Unique patient identifier (pseudonymised)."),
+    Column(LOCAL_MODALITY, "category", "", False,
+           "Local therapy added to systemic therapy; 'none' = systemic therapy alone. "
+           "Required unless treatment_group is given."),
+    Column(TREATMENT_GROUP, "category", "", False,
+           "Treatment arm; derived from local_modality ('none' -> systemic) when absent."),
+    Column(AGE, "number", "years", False, "Age at start of systemic therapy.", 0, 120),
+    Column(SEX, "category", "", False, "Sex."),
+    Column(ALBUMIN, "number", "g/L", False, "Serum albumin at baseline.", 0, 100),
+    Column(BILIRUBIN, "number", "umol/L", False, "Total bilirubin at baseline.", 0, 1000),
+    Column(ALBI_SCORE, "number", "", False,
+           "ALBI score = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L; "
+           "derived when absent."),
+    Column(ALBI_GRADE, "category", "", False,
+           "ALBI grade: 1 if score <= -2.60, 2 if <= -1.39, else 3; derived when absent."),
+    Column(CHILD_PUGH_CLASS, "category", "", False, "Child-Pugh class."),
+    Column(CHILD_PUGH_SCORE, "integer", "points", False, "Child-Pugh score.", 5, 15),
+    Column(BCLC_STAGE, "category", "", False, "Barcelona Clinic Liver Cancer stage."),
+    Column(TUMOR_NUMBER, "category", "", False, "Number of intrahepatic tumours."),
+    Column(MAX_DIAMETER, "number", "cm", False, "Maximum tumour diameter.", 0, 50),
+    Column(AFP, "number", "ng/mL", False, "Serum alpha-fetoprotein at baseline.", 0, None),
+    Column(CHRONIC_HEPATITIS, "category", "", False, "Chronic viral hepatitis (HBV/HCV)."),
+    Column(AV_FISTULA, "category", "", False, "Arteriovenous fistula."),
+    Column(EXTRAHEPATIC_SUPPLY, "category", "", False, "Extrahepatic collateral blood supply."),
+    Column(TARGETED_AGENT, "text", "", False, "Tyrosine-kinase inhibitor used (free text)."),
+    Column(IMMUNOTHERAPY_AGENT, "text", "", False, "PD-1 inhibitor used (free text)."),
+    Column(OS_MONTHS, "number", "months", False,
+           "Overall survival time from start of systemic therapy.", 0, None),
+    Column(OS_EVENT, "event", "", False, "1 = death, 0 = censored at os_months."),
+    Column(PFS_MONTHS, "number", "months", False,
+           "Progression-free survival time; must not exceed os_months.", 0, None),
+    Column(PFS_EVENT, "event", "", False, "1 = progression or death, 0 = censored."),
+    Column(BEST_RESPONSE, "category", "", False,
+           "Best overall response by mRECIST (NE = not evaluable)."),
+    _ae("ae_pain", "pain"),
+    _ae("ae_fever", "fever"),
+    _ae("ae_vomiting", "vomiting"),
+    _ae("ae_hypertension", "hypertension"),
+    _ae("ae_hand_foot_syndrome", "hand-foot syndrome"),
+    _ae("ae_rash", "rash"),
+    _ae("ae_hypothyroidism", "hypothyroidism"),
+    _ae("ae_diarrhea", "diarrhea"),
+    _ae("ae_elevated_alt_ast", "elevated ALT/AST"),
+    _ae("ae_elevated_bilirubin", "elevated bilirubin"),
+    Column(TREATMENT_START_DATE, "date", "YYYY-MM-DD", False, "Start of systemic therapy."),
+    Column(PROGRESSION_DATE, "date", "YYYY-MM-DD", False, "Date of first progression."),
+    Column(DEATH_DATE, "date", "YYYY-MM-DD", False, "Date of death."),
+    Column(LAST_FOLLOWUP_DATE, "date", "YYYY-MM-DD", False, "Date last known alive."),
+)
+
+COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+CATEGORICAL: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "category")
+# Columns that make sense as a "compare by" grouping in survival and tables.
+GROUP_COLUMNS: tuple[str, ...] = (
+    TREATMENT_GROUP, LOCAL_MODALITY, CHILD_PUGH_CLASS, BCLC_STAGE, ALBI_GRADE,
+    TUMOR_NUMBER, SEX,
+)
+
+
+def endpoint_columns(endpoint: str) -> tuple[str, str]:
+    """Return ``(time_column, event_column)`` for ``"os"`` or ``"pfs"``."""
+    try:
+        return ENDPOINTS[endpoint]
+    except KeyError:
+        raise ValueError(
+            f"Unknown endpoint '{endpoint}'. Use 'os' (overall survival) or "
+            "'pfs' (progression-free survival)."
+        ) from None
+
+
+def levels_of(df: pd.DataFrame, column: str) -> list:
+    """Levels of ``column`` present in ``df``, in schema order (unknown extras sorted after)."""
+    present = pd.unique(df[column].dropna())
+    known = [lv for lv in LEVELS.get(column, ()) if lv in set(present)]
+    extra = sorted((v for v in present if v not in set(known)), key=str)
+    return known + extra
+
+
+def ae_columns(df: pd.DataFrame) -> list[str]:
+    """Adverse-event columns in ``df``: the paper's terms first, then other ``ae_*`` columns."""
+    known = [c for c in AE_TERMS if c in df.columns]
+    other = sorted(c for c in df.columns if c.startswith(AE_PREFIX) and c not in AE_CATEGORY)
+    return known + other
+
+
+def require_columns(df: pd.DataFrame, columns: list[str] | tuple[str, ...], analysis: str) -> None:
+    """Raise :class:`MissingColumnsError` naming ``analysis`` if any column is absent."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise MissingColumnsError(analysis, missing)
+
+
+def data_dictionary() -> pd.DataFrame:
+    """The data dictionary as a DataFrame (column, type, unit, allowed values, required, description)."""
+    rows = []
+    for c in COLUMNS:
+        rows.append(
+            {
+                "column": c.name,
+                "type": c.kind,
+                "unit": c.unit,
+                "allowed_values": "; ".join(str(v) for v in c.allowed),
+                "required": "yes" if c.required else "no",
+                "description": c.description,
+            }
+        )
+    rows.append(
+        {
+            "column": "ae_<term>",
+            "type": "grade",
+            "unit": "CTCAE v5 grade",
+            "allowed_values": "0; 1; 2; 3; 4; 5",
+            "required": "no",
+            "description": "Any other adverse-event term, worst CTCAE v5 grade (0 = none).",
+        }
+    )
+    return pd.DataFrame(rows)

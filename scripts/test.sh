@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Quick start 2: set up and run the whole test suite (unit, R-reference, app and browser tests).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup_venv.sh requirements-test.txt
+# Browser tests drive Debian's chromium (Playwright cannot download browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    echo "Note: /usr/bin/chromium is missing (sudo apt-get install chromium); browser tests will fail under CI=true and be skipped otherwise." >&2
+  fi
+fi
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
