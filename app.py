@@ -1,0 +1,149 @@
+"""HCC Cohort Explorer: entry point.
+
+Page config, the shared sidebar (data source, filters, live n, URL sync) and navigation over
+the pages in ``pages/``. The sidebar lives here so it survives page switches.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hcc_core import Filters, apply_filters, group_counts, load_cohort
+from hcc_core import schema as S
+from pages import _ui
+
+st.set_page_config(page_title="HCC Cohort Explorer", page_icon=":material/monitoring:",
+                   layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/survival.py", title="Survival", icon=":material/show_chart:"),
+    st.Page("pages/cox.py", title="Cox regression", icon=":material/functions:"),
+    st.Page("pages/baseline.py", title="Baseline (Table 1)", icon=":material/table:"),
+    st.Page("pages/response.py", title="Response", icon=":material/target:"),
+    st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),
+    st.Page("pages/paper_check.py", title="Paper check", icon=":material/fact_check:"),
+    st.Page("pages/upload.py", title="Upload data", icon=":material/upload_file:"),
+]
+DEMO_LABEL = "Synthetic demo cohort (95 patients)"
+UPLOAD_LABEL = "My uploaded cohort"
+MODALITY_LABELS = {"none": "systemic only", "mTACE": "mTACE", "HAIC": "HAIC", "IMRT": "IMRT"}
+AFP_CHOICES = {"any": None, ">= 400 ng/mL": True, "< 400 ng/mL": False}
+
+
+@st.cache_data(show_spinner=False)
+def _demo_cohort(path: str, mtime: float):
+    # The demo file is the same for everyone, so a global cache is safe here.
+    cohort = load_cohort(path)
+    return cohort, _ui.sha256_of(open(path, "rb").read())
+
+
+def _source():
+    """Return (cohort, data_key, label, is_demo) for the chosen data source."""
+    upload = st.session_state.get("upload")
+    options = [DEMO_LABEL] + ([UPLOAD_LABEL] if upload else [])
+    if st.session_state.pop("_select_upload", False) and upload:
+        st.session_state["source"] = UPLOAD_LABEL
+    if st.session_state.get("source") not in options:
+        st.session_state["source"] = UPLOAD_LABEL if upload else DEMO_LABEL
+    choice = st.sidebar.radio("Data source", options, key="source")
+    if choice == UPLOAD_LABEL and upload:
+        return upload["cohort"], upload["key"], f"Uploaded: {upload['name']}", False
+    cohort, key = _demo_cohort(str(_ui.DEMO_PATH), _ui.DEMO_PATH.stat().st_mtime)
+    return cohort, key, "Synthetic demo cohort", True
+
+
+def _init_from_url(data) -> None:
+    """On a session's first run, seed the filter widgets from the URL query string."""
+    if st.session_state.get("_url_loaded"):
+        return
+    st.session_state["_url_loaded"] = True
+    f = Filters.from_query_params(dict(st.query_params))
+    st.session_state["f_modality"] = list(f.local_modalities)
+    st.session_state["f_child_pugh"] = list(f.child_pugh_classes)
+    st.session_state["f_bclc"] = list(f.bclc_stages)
+    st.session_state["f_tumor"] = list(f.tumor_numbers)
+    st.session_state["f_albi"] = list(f.albi_grades)
+    st.session_state["f_afp"] = next(k for k, v in AFP_CHOICES.items() if v == f.afp_high)
+    if f.age_min is not None or f.age_max is not None:
+        st.session_state["f_age_url"] = (f.age_min, f.age_max)
+
+
+def _multiselect(label: str, column: str, key: str, data, fmt=str):
+    if column not in data.columns:
+        return ()
+    options = S.levels_of(data, column)
+    # Changing the upload drops selections that no longer apply.
+    kept = [v for v in st.session_state.get(key, []) if v in options]
+    if kept != st.session_state.get(key, []):
+        st.session_state[key] = kept
+    return tuple(st.sidebar.multiselect(label, options, key=key, format_func=fmt,
+                                        placeholder="All"))
+
+
+def _filters(data) -> Filters:
+    _init_from_url(data)
+    st.sidebar.subheader("Filters")
+    modal = _multiselect("Local modality", S.LOCAL_MODALITY, "f_modality", data,
+                         lambda v: MODALITY_LABELS.get(v, v))
+    cp = _multiselect("Child-Pugh class", S.CHILD_PUGH_CLASS, "f_child_pugh", data)
+    bclc = _multiselect("BCLC stage", S.BCLC_STAGE, "f_bclc", data)
+    age_min = age_max = None
+    with st.sidebar.expander("More filters"):
+        tumor = albi = ()
+        afp = None
+        if S.TUMOR_NUMBER in data.columns:
+            tumor = tuple(st.multiselect("Tumour number", S.levels_of(data, S.TUMOR_NUMBER),
+                                         key="f_tumor", placeholder="All"))
+        if S.AFP in data.columns:
+            afp = AFP_CHOICES[st.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True)]
+        if S.ALBI_GRADE in data.columns:
+            albi = tuple(st.multiselect("ALBI grade", S.levels_of(data, S.ALBI_GRADE),
+                                        key="f_albi", placeholder="All"))
+        if S.AGE in data.columns and data[S.AGE].notna().any():
+            lo, hi = int(data[S.AGE].min()), int(data[S.AGE].max()) + 1
+            seeded = st.session_state.pop("f_age_url", None)
+            if seeded is not None:
+                st.session_state["f_age"] = (max(lo, int(seeded[0] or lo)),
+                                             min(hi, int(seeded[1] or hi)))
+            cur = st.session_state.get("f_age")
+            if cur is not None and not (lo <= cur[0] <= cur[1] <= hi):
+                st.session_state["f_age"] = (lo, hi)
+            a, b = st.slider("Age (years)", lo, hi, value=(lo, hi), key="f_age")
+            if (a, b) != (lo, hi):
+                age_min, age_max = float(a), float(b)
+    return Filters(local_modalities=modal, child_pugh_classes=cp, bclc_stages=bclc,
+                   tumor_numbers=tumor, afp_high=afp, albi_grades=albi,
+                   age_min=age_min, age_max=age_max)
+
+
+def sidebar() -> None:
+    st.sidebar.title("HCC Cohort Explorer")
+    cohort, data_key, label, is_demo = _source()
+    full = cohort.data
+    filters = _filters(full)
+    df = apply_filters(full, filters)
+    counts = group_counts(df)
+    st.sidebar.markdown(
+        f"**n = {len(df)} of {len(full)} patients** "
+        f"({counts.get(S.SYSTEMIC, 0)} systemic, {counts.get(S.LOCAL_SYSTEMIC, 0)} local+systemic)"
+    )
+    for note in filters.ignored(full) if hasattr(filters, "ignored") else ():
+        st.sidebar.caption(note)
+    if is_demo:
+        st.sidebar.caption("Synthetic demo cohort: simulated patients calibrated to Xia et al., "
+                           "Hepat Mon 2026. Not real patient data.")
+    presentation = st.sidebar.toggle("Presentation mode (larger text)", key="presentation")
+    # Mirror the filters in the URL so a link reproduces this view (no patient data in it).
+    params = filters.to_query_params()
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+    _ui.set_view(_ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),
+                          source_label=label, is_demo=is_demo,
+                          font_size=20 if presentation else 14))
+    if presentation:
+        st.html("<style>.stApp, .stMarkdown p, .stDataFrame, li {font-size: 1.25rem;}</style>")
+
+
+sidebar()
+st.navigation(PAGES).run()

@@ -1,0 +1,285 @@
+"""Altair chart builders: take result objects, return ``alt.Chart``; compute no statistics.
+
+Colours are the Okabe-Ito palette (colour-blind safe); every text size is at least
+``font_size`` (14 px by default, larger in presentation mode). Curves are sent to the browser
+at distinct event times only, thinned past a few thousand points per group, so the payload
+does not grow with the number of patients.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "OKABE_ITO",
+    "km_chart",
+    "forest_chart",
+    "subgroup_forest_chart",
+    "response_bar_chart",
+    "thin_curve",
+    "chart_png",
+    "chart_svg",
+]
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow (last: poor contrast on white)
+)
+MAX_POINTS_PER_GROUP = 2000
+MAX_CENSOR_TICKS_PER_GROUP = 400
+WIDTH = 760
+
+
+def _colour_scale(groups: list[str]) -> alt.Scale:
+    colours = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(groups))]
+    return alt.Scale(domain=list(groups), range=colours)
+
+
+def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
+    return (
+        chart.configure_axis(labelFontSize=font_size, titleFontSize=font_size)
+        .configure_legend(labelFontSize=font_size, titleFontSize=font_size, labelLimit=400)
+        .configure_title(fontSize=font_size + 2, subtitleFontSize=font_size - 1, anchor="start")
+        .configure_view(stroke=None)
+    )
+
+
+def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> pd.DataFrame:
+    """Thin a long step curve to at most ``max_points`` rows per group.
+
+    Keeps the first and last row of each group and otherwise the rows nearest to evenly
+    spaced times, so the drawn step function is unchanged at screen resolution. Curves
+    already short enough are returned as they are.
+    """
+    parts = []
+    for _, g in curve.groupby("group", sort=False):
+        if len(g) <= max_points:
+            parts.append(g)
+            continue
+        t = g["time"].to_numpy()
+        grid = np.linspace(t[0], t[-1], max_points)
+        idx = np.unique(np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(g) - 1))
+        idx = np.union1d(idx, [0, len(g) - 1])
+        parts.append(g.iloc[idx])
+    return pd.concat(parts, ignore_index=True) if parts else curve
+
+
+def _censor_points(curve: pd.DataFrame) -> pd.DataFrame:
+    cens = curve[curve["censored"] > 0]
+    parts = []
+    for _, g in cens.groupby("group", sort=False):
+        if len(g) > MAX_CENSOR_TICKS_PER_GROUP:
+            step = math.ceil(len(g) / MAX_CENSOR_TICKS_PER_GROUP)
+            g = g.iloc[::step]
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True) if parts else cens
+
+
+def km_chart(
+    km,
+    *,
+    risk_times: list[float] | None = None,
+    show_ci: bool = True,
+    p_value_text: str | None = None,
+    y_title: str = "Survival probability",
+    x_title: str = "Months",
+    font_size: int = 14,
+) -> alt.VConcatChart:
+    """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
+
+    Parameters
+    ----------
+    km : KMResult
+        From ``hcc_core.fit_km``; uses ``.curve`` and ``.risk_table``.
+    risk_times : list of float, optional
+        Times for the number-at-risk table (default: every 6 months to the last time).
+    show_ci : bool
+        Draw the pointwise confidence band.
+    p_value_text : str, optional
+        Annotation drawn in the top-right corner, e.g. "Log-rank p = 0.045".
+    """
+    curve = km.curve
+    groups = [str(g) for g in pd.unique(curve["group"])]
+    curve = curve.assign(group=curve["group"].astype(str))
+    t_max = float(curve["time"].max()) if len(curve) else 1.0
+    if risk_times is None:
+        step = 6.0 if t_max > 12 else max(t_max / 4, 1.0)
+        risk_times = list(np.arange(0.0, t_max + 1e-9, step))
+    x_scale = alt.Scale(domain=[0, max(t_max, risk_times[-1] if risk_times else 0)], nice=False)
+    colour = alt.Color("group:N", scale=_colour_scale(groups), title=None,
+                       legend=alt.Legend(orient="top", direction="horizontal"))
+    drawn = thin_curve(curve)[["group", "time", "survival", "lower", "upper"]]
+    base = alt.Chart(drawn).encode(
+        x=alt.X("time:Q", scale=x_scale, title=x_title),
+        color=colour,
+    )
+    layers = []
+    if show_ci:
+        layers.append(
+            base.mark_area(interpolate="step-after", opacity=0.18).encode(
+                y=alt.Y("lower:Q"), y2="upper:Q"
+            )
+        )
+    layers.append(
+        base.mark_line(interpolate="step-after", strokeWidth=2.5).encode(
+            y=alt.Y("survival:Q", scale=alt.Scale(domain=[0, 1]), title=y_title,
+                    axis=alt.Axis(format="%")),
+            tooltip=[
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("time:Q", title="Month", format=".1f"),
+                alt.Tooltip("survival:Q", title="Survival", format=".1%"),
+                alt.Tooltip("lower:Q", title="CI lower", format=".1%"),
+                alt.Tooltip("upper:Q", title="CI upper", format=".1%"),
+            ],
+        )
+    )
+    ticks = _censor_points(curve)[["group", "time", "survival"]]
+    if len(ticks):
+        layers.append(
+            alt.Chart(ticks).mark_point(shape="cross", size=70, filled=True, opacity=0.9)
+            .encode(x=alt.X("time:Q", scale=x_scale), y="survival:Q", color=colour)
+        )
+    if p_value_text:
+        layers.append(
+            alt.Chart(pd.DataFrame({"label": [p_value_text]})).mark_text(
+                align="right", baseline="top", fontSize=font_size + 1, fontWeight="bold",
+                dx=-8, dy=8,
+            ).encode(text="label:N", x=alt.value(WIDTH), y=alt.value(0))
+        )
+    top = alt.layer(*layers).properties(width=WIDTH, height=380)
+
+    risk = km.risk_table(risk_times).assign(group=lambda d: d["group"].astype(str))
+    table = (
+        alt.Chart(risk)
+        .mark_text(fontSize=font_size)
+        .encode(
+            x=alt.X("time:Q", scale=x_scale, title="Number at risk", axis=alt.Axis(
+                grid=False, ticks=False, labels=False, domain=False)),
+            y=alt.Y("group:N", sort=groups, title=None),
+            text=alt.Text("at_risk:Q", format="d"),
+            color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
+        )
+        .properties(width=WIDTH, height=max(30 * len(groups), 40))
+    )
+    return _configure(alt.vconcat(top, table, spacing=8).resolve_scale(color="shared"), font_size)
+
+
+def forest_chart(
+    table: pd.DataFrame,
+    *,
+    label_col: str = "label",
+    title: str = "Hazard ratio (95% CI)",
+    font_size: int = 14,
+) -> alt.HConcatChart:
+    """Forest plot of hazard ratios: a point and CI rule per row on a log axis.
+
+    ``table`` needs ``hr, hr_lower, hr_upper, p_value`` and a label column (rows drawn in
+    table order). Rows with a missing HR are listed with an empty plot row.
+    """
+    d = table.reset_index(drop=True).copy()
+    d["row"] = np.arange(len(d))
+    d["label"] = d[label_col].astype(str)
+    d["text"] = [
+        "not estimable" if not np.isfinite(h) else f"{h:.2f} ({lo:.2f}-{hi:.2f})"
+        for h, lo, hi in zip(d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
+    ]
+    d["p_text"] = [_p_text(p) for p in d["p_value"]]
+    finite = d[np.isfinite(d["hr"]) & np.isfinite(d["hr_lower"]) & np.isfinite(d["hr_upper"])]
+    lo = float(min(finite["hr_lower"].min(), 0.5)) if len(finite) else 0.1
+    hi = float(max(finite["hr_upper"].max(), 2.0)) if len(finite) else 10.0
+    y = alt.Y("row:O", axis=None)
+    height = max(28 * len(d), 60)
+    labels = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
+        y=y, text="label:N", x=alt.value(0)
+    ).properties(width=260, height=height, title="")
+    x = alt.X("hr:Q", scale=alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1]), title=title)
+    plot = alt.layer(
+        alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(x="one:Q"),
+        alt.Chart(finite).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
+            y=y, x=alt.X("hr_lower:Q", scale=x.scale, title=title), x2="hr_upper:Q"
+        ),
+        alt.Chart(finite).mark_point(filled=True, size=110, shape="square",
+                                     color=OKABE_ITO[0]).encode(
+            y=y, x=x,
+            tooltip=["label:N", alt.Tooltip("text:N", title="HR (95% CI)"),
+                     alt.Tooltip("p_text:N", title="p")],
+        ),
+    ).properties(width=340, height=height)
+    values = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
+        y=y, text="text:N", x=alt.value(0)
+    ).properties(width=170, height=height)
+    pvals = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
+        y=y, text="p_text:N", x=alt.value(0)
+    ).properties(width=80, height=height)
+    return _configure(alt.hconcat(labels, plot, values, pvals, spacing=4), font_size)
+
+
+def subgroup_forest_chart(forest: pd.DataFrame, *, font_size: int = 14) -> alt.HConcatChart:
+    """Subgroup forest plot: treatment HR within each subgroup level.
+
+    ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame; rows are labelled
+    "variable: level (n = ...)" in the order given.
+    """
+    d = forest.copy()
+    d["label"] = [
+        f"{v}: {lv} (n = {n})" for v, lv, n in zip(d["variable"], d["level"], d["n"], strict=True)
+    ]
+    return forest_chart(d, title="Treatment hazard ratio (95% CI)", font_size=font_size)
+
+
+def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Chart:
+    """Stacked 100% bars of best response (CR/PR/SD/PD/NE) per group.
+
+    ``counts`` is long: ``group, response, n, percent`` in display order.
+    """
+    order = ["CR", "PR", "SD", "PD", "NE"]
+    palette = [OKABE_ITO[2], OKABE_ITO[5], OKABE_ITO[3], OKABE_ITO[1], "#999999"]
+    d = counts.assign(group=counts["group"].astype(str),
+                      order=counts["response"].map({r: i for i, r in enumerate(order)}))
+    chart = (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            y=alt.Y("group:N", title=None, sort=list(pd.unique(d["group"]))),
+            x=alt.X("n:Q", stack="normalize", title="Patients (%)", axis=alt.Axis(format="%")),
+            color=alt.Color("response:N", scale=alt.Scale(domain=order, range=palette),
+                            title="Best response (mRECIST)",
+                            legend=alt.Legend(orient="top")),
+            order=alt.Order("order:Q"),
+            tooltip=["group:N", "response:N", "n:Q",
+                     alt.Tooltip("percent:Q", format=".1f", title="%")],
+        )
+        .properties(width=WIDTH, height=max(60 * d["group"].nunique(), 120))
+    )
+    return _configure(chart, font_size)
+
+
+def _p_text(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """Render a chart to PNG bytes in memory (vl-convert; no browser, nothing on disk)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to an SVG string in memory (vl-convert)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json())

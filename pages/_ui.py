@@ -1,0 +1,151 @@
+"""Streamlit glue shared by app.py and the pages: state, session cache, safe rendering.
+
+No statistics here: every number comes from an ``hcc_core`` function called through
+:func:`compute`, which caches per session and turns ``CohortError`` into a readable message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hcc_core import CohortError, charts, export
+from hcc_core import schema as S
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PATH = ROOT / "data" / "demo_cohort.csv"
+log = logging.getLogger("hcc_explorer")
+
+_CACHE_KEY = "_results_cache"
+_CACHE_SIZE = 96
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page works on: the filtered cohort and where it came from."""
+
+    df: pd.DataFrame  # filtered canonical data
+    full: pd.DataFrame  # the whole loaded cohort
+    data_key: str  # SHA-256 of the source bytes (+ mapping): identifies the data
+    filters_key: str
+    source_label: str
+    is_demo: bool
+    font_size: int
+
+    @property
+    def presentation(self) -> bool:
+        return self.font_size > 14
+
+
+def set_view(view: View) -> None:
+    st.session_state["_view"] = view
+
+
+def view() -> View:
+    return st.session_state["_view"]
+
+
+def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: Any) -> Any:
+    """Run ``fn(view().df, *args, **kwargs)`` once per (data, filters, arguments) per session.
+
+    With ``full=True`` the function gets the whole cohort instead of the filtered one.
+
+    The cache lives in this user's session state, so one user never sees another's results,
+    and is keyed on the SHA-256 of the data, never on a sampled hash. Returns ``None`` after
+    showing the message when the analysis cannot run on this cohort.
+    """
+    v = view()
+    key = (v.data_key, "full" if full else v.filters_key, fn.__module__, fn.__qualname__, args,
+           tuple(sorted(kwargs.items())))
+    cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
+    if key in cache:
+        cache.move_to_end(key)
+        outcome = cache[key]
+    else:
+        try:
+            outcome = ("ok", fn(v.full if full else v.df, *args, **kwargs))
+        except CohortError as exc:
+            outcome = ("error", str(exc))
+        except Exception:  # never show a traceback to a user; log it for the admin
+            log.exception("Unexpected error in %s", fn.__qualname__)
+            outcome = ("error", f"The analysis '{fn.__name__}' failed unexpectedly on this "
+                                "cohort. The details were logged on the server; please "
+                                "report this to your administrator.")
+        cache[key] = outcome
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    status, value = outcome
+    if status == "error":
+        st.warning(value)
+        return None
+    return value
+
+
+def sha256_of(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8") if isinstance(p, str) else p)
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def fmt_num(x: float | None, digits: int = 2, nr: str = "NR") -> str:
+    """Format a number for display; NaN (e.g. median not reached) becomes ``nr``."""
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return nr
+    return f"{x:.{digits}f}"
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or not np.isfinite(p):
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True, **kwargs: Any) -> None:
+    """Show a table with CSV and Excel downloads (formula-injection safe)."""
+    st.dataframe(df, hide_index=hide_index, width="stretch", **kwargs)
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
+                       on_click="ignore")
+    c2.download_button("Download Excel", data=lambda: export.to_excel_bytes(df, sheet_name=name[:31]),
+                       file_name=f"{name}.xlsx", key=f"xlsx_{name}", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def show_chart(chart: Any, name: str) -> None:
+    """Show an Altair chart with PNG and SVG downloads rendered on click."""
+    st.altair_chart(chart, theme=None, width="content")
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download PNG", data=lambda: charts.chart_png(chart),
+                       file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
+                       on_click="ignore")
+    c2.download_button("Download SVG", data=lambda: charts.chart_svg(chart),
+                       file_name=f"{name}.svg", mime="image/svg+xml", key=f"svg_{name}",
+                       on_click="ignore")
+
+
+def caution(text: str) -> None:
+    """A statistical caution where it applies (small groups, PH violated, ...)."""
+    st.warning(text, icon=":material/warning:")
+
+
+def group_label(column: str) -> str:
+    return S.LABELS.get(column, column) if hasattr(S, "LABELS") else column
+
+
+NON_RANDOMISED = (
+    "This is a non-randomised comparison: differences between groups may reflect who was "
+    "selected for local therapy rather than its effect. Read hazard ratios together with the "
+    "multivariable model and the baseline table."
+)

@@ -1,0 +1,52 @@
+"""Overview: cohort size, events, follow-up, dates and missing data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hcc_core import cohort_overview, median_follow_up
+from hcc_core import schema as S
+from pages import _ui
+
+v = _ui.view()
+st.title("Cohort overview")
+st.caption(f"{v.source_label} · n = {len(v.df)} of {len(v.full)} patients after filters")
+if v.is_demo:
+    st.info("You are looking at the **synthetic demo cohort**: 95 simulated patients "
+            "calibrated to the published results of Xia et al. (Hepat Mon 2026). "
+            "Upload your own cohort on the *Upload data* page.")
+if len(v.df) == 0:
+    st.warning("No patients match the current filters. Widen the filters in the sidebar.")
+    st.stop()
+
+ov = _ui.compute(cohort_overview)
+if ov is not None:
+    cols = st.columns(len(ov.headline))
+    for col, (label, value) in zip(cols, ov.headline.items(), strict=True):
+        col.metric(label, value)
+    st.subheader("Patients per group and local modality")
+    _ui.show_table(ov.by_group, "cohort_by_group")
+    if ov.date_range:
+        st.caption(ov.date_range)
+
+st.subheader("Median follow-up")
+rows = []
+for endpoint, label in (("os", "Overall survival"), ("pfs", "Progression-free survival")):
+    if not set(S.endpoint_columns(endpoint)) <= set(v.df.columns):
+        continue
+    fu = _ui.compute(median_follow_up, endpoint)
+    if fu is not None:
+        rows.append({"Endpoint": label,
+                     "Median follow-up, months (95% CI)":
+                         f"{_ui.fmt_num(fu.median)} ({_ui.fmt_num(fu.lower)}-"
+                         f"{_ui.fmt_num(fu.upper)})",
+                     "Patients": fu.n})
+if rows:
+    _ui.show_table(pd.DataFrame(rows), "median_follow_up")
+    st.caption("Reverse Kaplan-Meier method (censoring treated as the event; R: "
+               "survfit(Surv(time, 1 - status) ~ 1)).")
+
+if ov is not None:
+    st.subheader("Missing data")
+    _ui.show_table(ov.missing, "missing_data")
