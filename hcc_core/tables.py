@@ -1,0 +1,525 @@
+"""Table 1: baseline characteristics by group, with tests, SMDs and missing counts.
+
+``table_one`` returns numbers; ``format_table_one`` turns them into the display strings.
+Variable labels for every table live here (``LABELS``), in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .errors import CohortError, MissingColumnsError
+from .stats_tests import (
+    FISHER_RESAMPLES,
+    FISHER_SEED,
+    SHAPIRO_MAX_N,
+    anova_oneway,
+    contingency_test,
+    is_normal,
+    kruskal_wallis,
+    mann_whitney_spss,
+    max_pairwise,
+    smd_categorical,
+    smd_continuous,
+    spss_quartiles,
+    student_t,
+)
+
+__all__ = [
+    "LABELS",
+    "LEVEL_LABELS",
+    "DEFAULT_TABLE_ONE_VARIABLES",
+    "TableOneResult",
+    "table_one",
+    "format_table_one",
+    "group_column",
+    "label_of",
+    "format_p",
+    "format_n_pct",
+]
+
+LABELS: dict[str, str] = {
+    S.AGE: "Age (years)",
+    S.SEX: "Sex",
+    S.ALBUMIN: "Albumin (g/L)",
+    S.BILIRUBIN: "Total bilirubin (umol/L)",
+    S.ALBI_SCORE: "ALBI score",
+    S.ALBI_GRADE: "ALBI grade",
+    S.CHILD_PUGH_CLASS: "Child-Pugh class",
+    S.CHILD_PUGH_SCORE: "Child-Pugh score",
+    S.TUMOR_NUMBER: "Number of tumours",
+    S.MAX_DIAMETER: "Maximum tumour diameter (cm)",
+    S.BCLC_STAGE: "BCLC stage",
+    S.AFP: "AFP (ng/mL)",
+    S.CHRONIC_HEPATITIS: "History of chronic hepatitis",
+    S.AV_FISTULA: "Arteriovenous fistula",
+    S.EXTRAHEPATIC_SUPPLY: "Extrahepatic blood supply",
+    S.TREATMENT_GROUP: "Treatment group",
+    S.LOCAL_MODALITY: "Local modality",
+    S.BEST_RESPONSE: "Best response (mRECIST)",
+    S.OS_MONTHS: "Overall survival (months)",
+    S.PFS_MONTHS: "Progression-free survival (months)",
+    "ae_any": "Any adverse event",
+    "ae_pain": "Pain",
+    "ae_fever": "Fever",
+    "ae_vomiting": "Vomiting",
+    "ae_hypertension": "Hypertension",
+    "ae_hand_foot_syndrome": "Hand-foot syndrome",
+    "ae_rash": "Rash",
+    "ae_hypothyroidism": "Hypothyroidism",
+    "ae_diarrhea": "Diarrhea",
+    "ae_elevated_alt_ast": "Elevated ALT/AST",
+    "ae_elevated_bilirubin": "Elevated bilirubin",
+}
+
+LEVEL_LABELS: dict[str, dict] = {
+    S.SEX: {"M": "Male", "F": "Female"},
+    S.TUMOR_NUMBER: {"single": "Single", "multiple": "Multiple"},
+    S.TREATMENT_GROUP: {S.SYSTEMIC: "Systemic", S.LOCAL_SYSTEMIC: "Local + systemic"},
+    **{
+        c: {S.NO: "No", S.YES: "Yes"}
+        for c in (S.CHRONIC_HEPATITIS, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY)
+    },
+}
+
+# The paper's Table 1 rows, in its order.
+DEFAULT_TABLE_ONE_VARIABLES: tuple[str, ...] = (
+    S.AGE,
+    S.SEX,
+    S.ALBUMIN,
+    S.BILIRUBIN,
+    S.ALBI_SCORE,
+    S.CHILD_PUGH_CLASS,
+    S.TUMOR_NUMBER,
+    S.MAX_DIAMETER,
+    S.BCLC_STAGE,
+    S.AFP,
+    S.CHRONIC_HEPATITIS,
+    S.AV_FISTULA,
+    S.EXTRAHEPATIC_SUPPLY,
+)
+
+_CONTINUOUS_KINDS = ("number", "integer")
+
+
+def label_of(column: str) -> str:
+    """Human label of a column ("Age (years)"); unknown columns get a tidied name."""
+    if column in LABELS:
+        return LABELS[column]
+    name = column[len(S.AE_PREFIX) :] if column.startswith(S.AE_PREFIX) else column
+    return name.replace("_", " ").capitalize()
+
+
+def group_column(stat: str, group) -> str:
+    """Name of the per-group column of a result table, e.g. ``n[systemic]``."""
+    return f"{stat}[{group}]"
+
+
+@dataclass(frozen=True)
+class _Groups:
+    codes: np.ndarray  # group index per row, -1 if the group is missing
+    levels: tuple
+    sizes: np.ndarray
+    n_missing: int
+
+
+def _group_index(df: pd.DataFrame, by: str, analysis: str) -> _Groups:
+    S.require_columns(df, [by], analysis)
+    if len(df) == 0:
+        raise CohortError(
+            f"The {analysis} has no patients to describe: the cohort is empty. "
+            "Relax the filters or load a cohort with patients."
+        )
+    levels = tuple(S.levels_of(df, by))
+    if not levels:
+        raise CohortError(
+            f"The {analysis} needs a group for each patient, but the column '{by}' is "
+            "empty. Fill it in or choose another grouping column."
+        )
+    codes = pd.Categorical(df[by], categories=list(levels)).codes.astype(np.int64)
+    sizes = np.bincount(codes[codes >= 0], minlength=len(levels))
+    return _Groups(codes, levels, sizes, int((codes < 0).sum()))
+
+
+def _level_codes(series: pd.Series, levels: list) -> np.ndarray:
+    return pd.Categorical(series, categories=levels).codes.astype(np.int64)
+
+
+def _numeric(series: pd.Series, column: str, analysis: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (ValueError, TypeError):
+        raise CohortError(
+            f"The {analysis} needs numbers in the column '{column}', but it holds text. "
+            "Correct the values or leave them empty."
+        ) from None
+
+
+def _count_table(gcodes: np.ndarray, vcodes: np.ndarray, n_groups: int, n_levels: int):
+    """Counts per (group, level) and missing values per group, by one bincount each."""
+    known = (gcodes >= 0) & (vcodes >= 0)
+    counts = np.bincount(gcodes[known] * n_levels + vcodes[known], minlength=n_groups * n_levels)
+    missing = np.bincount(gcodes[(gcodes >= 0) & (vcodes < 0)], minlength=n_groups)
+    return counts.reshape(n_groups, n_levels), missing
+
+
+def _is_continuous(series: pd.Series, column: str) -> bool:
+    col = S.COLUMN_BY_NAME.get(column)
+    if col is not None:
+        return col.kind in _CONTINUOUS_KINDS
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    return series.nunique() > 2
+
+
+@dataclass(frozen=True)
+class TableOneResult:
+    """Table 1 as numbers.
+
+    ``table`` has one row per continuous variable and one row per level of each
+    categorical variable, with columns ``variable, label, level, kind, summary``, per
+    group ``n[g], pct[g], mean[g], sd[g], median[g], q1[g], q3[g], missing[g]`` (see
+    :func:`group_column`), then ``test, statistic, df, p_value, min_expected,
+    low_expected, fisher_p, fisher_method, smd, missing``. Variable-level values
+    (test, p, SMD, missing) repeat on each level row of a categorical variable.
+    """
+
+    table: pd.DataFrame
+    by: str
+    groups: tuple
+    group_n: dict
+    variables: tuple[str, ...]
+    absent: tuple[str, ...]
+    n_group_missing: int
+    method: str
+    notes: tuple[str, ...]
+
+
+def _continuous_rows(values, grp: _Groups, normal_alpha: float):
+    n_groups = len(grp.levels)
+    miss = np.isnan(values)
+    missing = np.bincount(grp.codes[miss & (grp.codes >= 0)], minlength=n_groups)
+    xs = [values[(grp.codes == g) & ~miss] for g in range(n_groups)]
+    present = [x for x in xs if len(x) > 0]
+    normal = bool(present) and all(is_normal(x, normal_alpha) for x in present)
+    stats = {}
+    for g, x in zip(grp.levels, xs, strict=True):
+        q1, med, q3 = spss_quartiles(x)
+        stats[g] = dict(
+            n=len(x),
+            mean=x.mean() if len(x) else np.nan,
+            sd=x.std(ddof=1) if len(x) > 1 else np.nan,
+            median=med,
+            q1=q1,
+            q3=q3,
+        )
+    test = None
+    if len(present) >= 2:
+        if len(present) == 2:
+            test = student_t(*present) if normal else mann_whitney_spss(*present)
+        else:
+            test = anova_oneway(present) if normal else kruskal_wallis(present)
+    pairs = [(s["mean"], s["sd"]) for s in stats.values() if s["n"] > 0]
+    smd = max_pairwise(pairs, lambda a, b: smd_continuous(a[0], a[1], b[0], b[1]))
+    common = dict(summary="mean_sd" if normal else "median_iqr", missing=int(missing.sum()))
+    if test is not None:
+        common.update(test=test.test, statistic=test.statistic, df=test.df, p_value=test.p_value)
+    row = {"level": None, **common, "smd": smd}
+    for i, g in enumerate(grp.levels):
+        for key, val in stats[g].items():
+            row[group_column(key, g)] = val
+        row[group_column("missing", g)] = int(missing[i])
+    return [row]
+
+
+def _categorical_rows(series, grp: _Groups, levels: list):
+    n_groups = len(grp.levels)
+    counts, missing = _count_table(grp.codes, _level_codes(series, levels), n_groups, len(levels))
+    known = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        props = counts / known
+    common = dict(summary="n_pct", missing=int(missing.sum()))
+    if (known[:, 0] > 0).sum() >= 2:
+        ct = contingency_test(counts)
+        common.update(
+            test="Chi-square",
+            statistic=ct.statistic,
+            df=ct.df,
+            p_value=ct.p_value,
+            min_expected=ct.min_expected,
+            low_expected=ct.low_expected,
+            fisher_p=ct.fisher_p,
+            fisher_method=ct.fisher_method,
+        )
+    present = [props[i] for i in range(n_groups) if known[i, 0] > 0]
+    common["smd"] = max_pairwise(present, smd_categorical)
+    rows = []
+    for j, level in enumerate(levels):
+        row = {"level": level, **common}
+        for i, g in enumerate(grp.levels):
+            row[group_column("n", g)] = int(counts[i, j])
+            row[group_column("pct", g)] = 100.0 * props[i, j]
+            row[group_column("missing", g)] = int(missing[i])
+        rows.append(row)
+    return rows
+
+
+def _table_one_method(n_groups: int, any_mc: bool) -> str:
+    two = n_groups <= 2
+    text = [
+        "Continuous variables: Shapiro-Wilk test in each group (alpha 0.05; a group of more "
+        f"than {SHAPIRO_MAX_N:,} patients is tested on a random subsample of {SHAPIRO_MAX_N:,}, "
+        "fixed seed). Normal in every group: mean +/- SD and "
+        + ("Student's t-test (equal variances, as SPSS)" if two else "one-way ANOVA (F)")
+        + "; otherwise median (Q1, Q3) and "
+        + (
+            "Mann-Whitney U test, reported as Z (normal approximation, tie-corrected, no "
+            "continuity correction, as SPSS)"
+            if two
+            else "Kruskal-Wallis H test (tie-corrected)"
+        )
+        + ". Quartiles as SPSS computes them (weighted average at (n+1)p; R quantile type 6).",
+        "Categorical variables: n (%) of patients with a known value; Pearson chi-square "
+        "without continuity correction (as in the paper). Where any expected count is < 5 the "
+        "row is flagged and Fisher's exact p is given alongside"
+        + (
+            f" (exact for 2 x 2 tables; larger tables: Monte-Carlo estimate from "
+            f"{FISHER_RESAMPLES:,} random tables with the observed margins, seed {FISHER_SEED})"
+            if any_mc or not two
+            else " (exact)"
+        )
+        + ".",
+        "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
+        "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone)"
+        + (
+            ""
+            if two
+            else "; with more than two groups the largest pairwise SMD is shown "
+            "(R tableone prints the mean of the pairwise SMDs)"
+        )
+        + ".",
+        "Missing values are counted per variable and excluded from that variable's statistics.",
+    ]
+    return " ".join(text)
+
+
+def table_one(
+    df: pd.DataFrame,
+    by: str = S.TREATMENT_GROUP,
+    variables: list[str] | tuple[str, ...] | None = None,
+    normal_alpha: float = 0.05,
+) -> TableOneResult:
+    """Baseline characteristics by group, as in the paper's Table 1 (and better).
+
+    Parameters
+    ----------
+    df : one row per patient, columns named as in ``schema``.
+    by : grouping column; its levels appear in schema order.
+    variables : columns to describe; default: the paper's Table 1 rows present in ``df``.
+    normal_alpha : Shapiro-Wilk level below which a group counts as non-normal.
+
+    Returns
+    -------
+    TableOneResult : numeric table plus the footnote text (``method``) and notes.
+
+    Raises
+    ------
+    MissingColumnsError : ``by`` is absent, or none of the variables is present.
+
+    Notes
+    -----
+    Tests as SPSS reports them (t-test, Mann-Whitney Z, Pearson chi-square) with Fisher's
+    exact p where expected counts are small. R: ``tableone::CreateTableOne(vars, strata,
+    argsApprox = list(correct = FALSE))`` plus ``wilcox.test`` and ``fisher.test``.
+    """
+    analysis = "Table 1"
+    requested = tuple(DEFAULT_TABLE_ONE_VARIABLES if variables is None else variables)
+    grp = _group_index(df, by, analysis)
+    present = tuple(v for v in dict.fromkeys(requested) if v in df.columns and v != by)
+    absent = tuple(v for v in requested if v not in df.columns)
+    if not present:
+        raise MissingColumnsError(analysis, list(absent) or list(requested))
+    rows = []
+    for var in present:
+        series = df[var]
+        if _is_continuous(series, var):
+            new = _continuous_rows(_numeric(series, var, analysis), grp, normal_alpha)
+            kind = "continuous"
+        else:
+            new = _categorical_rows(series, grp, S.levels_of(df, var))
+            kind = "categorical"
+        for row in new:
+            rows.append({"variable": var, "label": label_of(var), "kind": kind, **row})
+    table = _tidy(
+        pd.DataFrame(rows), grp.levels, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing")
+    )
+    notes = _group_notes(grp, by)
+    if absent:
+        notes.append("Not in this cohort: " + ", ".join(label_of(v) for v in absent) + ".")
+    any_mc = bool((table["fisher_method"] == "monte-carlo").any())
+    return TableOneResult(
+        table=table,
+        by=by,
+        groups=grp.levels,
+        group_n={g: int(n) for g, n in zip(grp.levels, grp.sizes, strict=True)},
+        variables=present,
+        absent=absent,
+        n_group_missing=grp.n_missing,
+        method=_table_one_method(len(grp.levels), any_mc),
+        notes=tuple(notes),
+    )
+
+
+_TEST_COLUMNS = (
+    "test",
+    "statistic",
+    "df",
+    "p_value",
+    "min_expected",
+    "low_expected",
+    "fisher_p",
+    "fisher_method",
+    "smd",
+    "missing",
+)
+
+
+def _tidy(table: pd.DataFrame, groups: tuple, stats: tuple, lead=None, tail=_TEST_COLUMNS):
+    """Fixed column order; absent numeric columns as NaN, flags False, names ''."""
+    lead = lead or ("variable", "label", "level", "kind", "summary")
+    per_group = [group_column(s, g) for g in groups for s in stats]
+    columns = [*lead, *per_group, *tail]
+    table = table.reindex(columns=columns)
+    for col in ("test", "fisher_method"):
+        if col in table:
+            table[col] = table[col].fillna("")
+    if "low_expected" in table:
+        table["low_expected"] = table["low_expected"].astype("boolean").fillna(False).astype(bool)
+    return table
+
+
+def _group_notes(grp: _Groups, by: str) -> list[str]:
+    notes = []
+    if len(grp.levels) < 2:
+        notes.append(f"Only one group in '{by}': no between-group test is possible (p = NaN).")
+    if grp.n_missing:
+        notes.append(f"{grp.n_missing} patient(s) without a value in '{by}' are left out.")
+    return notes
+
+
+# Display ---------------------------------------------------------------------------
+
+
+def format_p(p: float) -> str:
+    """P-value for display: "< 0.001", three decimals, or "-" when there is no test."""
+    if p is None or not np.isfinite(p):
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def format_n_pct(n, pct, digits: int = 2) -> str:
+    """ "35 (89.74)"; just the count when the percentage is undefined."""
+    if n is None or pd.isna(n):
+        return "-"
+    if pct is None or not np.isfinite(pct):
+        return f"{int(n)}"
+    return f"{int(n)} ({pct:.{digits}f})"
+
+
+def _format_number(x: float, digits: int) -> str:
+    return "-" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _group_header(g, n: int) -> str:
+    return f"{LEVEL_LABELS.get(S.TREATMENT_GROUP, {}).get(g, g)} (N = {n})"
+
+
+_TEST_SYMBOL = {
+    "t-test": "t",
+    "Mann-Whitney U": "Z",
+    "Chi-square": "chi2",
+    "ANOVA": "F",
+    "Kruskal-Wallis": "H",
+}
+
+
+_TEST_HEADS = ("Test", "Statistic", "P-value", "Fisher P", "SMD", "Missing")
+
+
+def _test_cells(row) -> dict:
+    fisher = format_p(row["fisher_p"]) if row["low_expected"] else ""
+    return {
+        "Test": _TEST_SYMBOL.get(row["test"], row["test"]),
+        "Statistic": _format_number(row["statistic"], 3),
+        "P-value": format_p(row["p_value"]) + (" *" if row["low_expected"] else ""),
+        "Fisher P": fisher,
+        "SMD": _format_number(row["smd"], 3),
+        "Missing": str(int(row["missing"])),
+    }
+
+
+def format_table_one(
+    result: TableOneResult, digits: int = 2, compact_binary: bool = True
+) -> pd.DataFrame:
+    """Display strings for Table 1: one column per group ("Systemic (N = 39)").
+
+    Continuous rows read "60.95 +/- 11.18" or "41.20 (36.40, 45.30)"; categorical rows
+    "35 (89.74)" under a header row carrying the test. With ``compact_binary`` a no/yes
+    variable is one row showing the "yes" count, as in the paper. P-values marked "*"
+    have an expected count < 5 (see "Fisher P"). Footnote: ``result.method``.
+    """
+    heads = [_group_header(g, result.group_n[g]) for g in result.groups]
+    out = []
+    for var, block in result.table.groupby("variable", sort=False):
+        first = block.iloc[0]
+        tests = _test_cells(first)
+        if first["kind"] == "continuous":
+            cells = {}
+            for g, h in zip(result.groups, heads, strict=True):
+                if first["summary"] == "mean_sd":
+                    m, s = first[group_column("mean", g)], first[group_column("sd", g)]
+                    cells[h] = f"{_format_number(m, digits)} +/- {_format_number(s, digits)}"
+                else:
+                    med, q1, q3 = (first[group_column(k, g)] for k in ("median", "q1", "q3"))
+                    cells[h] = (
+                        f"{_format_number(med, digits)} ({_format_number(q1, digits)}, "
+                        f"{_format_number(q3, digits)})"
+                    )
+            out.append({"Characteristic": first["label"], **cells, **tests})
+            continue
+        levels = list(block["level"])
+        if compact_binary and set(levels) <= {S.NO, S.YES} and S.LEVELS.get(var) == (S.NO, S.YES):
+            yes = block[block["level"] == S.YES]
+            cells = {
+                h: (
+                    format_n_pct(
+                        yes.iloc[0][group_column("n", g)],
+                        yes.iloc[0][group_column("pct", g)],
+                        digits,
+                    )
+                    if len(yes)
+                    else "0"
+                )
+                for g, h in zip(result.groups, heads, strict=True)
+            }
+            out.append({"Characteristic": first["label"], **cells, **tests})
+            continue
+        out.append({"Characteristic": first["label"], **dict.fromkeys(heads, ""), **tests})
+        names = LEVEL_LABELS.get(var, {})
+        for _, row in block.iterrows():
+            cells = {
+                h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
+                for g, h in zip(result.groups, heads, strict=True)
+            }
+            out.append(
+                {
+                    "Characteristic": f"    {names.get(row['level'], row['level'])}",
+                    **cells,
+                    **dict.fromkeys(tests, ""),
+                }
+            )
+    return pd.DataFrame(out, columns=["Characteristic", *heads, *_TEST_HEADS])
