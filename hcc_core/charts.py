@@ -202,12 +202,13 @@ def forest_chart(
     labels = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
         y=y, text="label:N", x=alt.value(0)
     ).properties(width=260, height=height, title="")
-    x = alt.X("hr:Q", scale=alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1]), title=title)
+    x_scale = alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1])
+    x = alt.X("hr:Q", scale=x_scale, title=title)
     plot = alt.layer(
         alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
         .encode(x="one:Q"),
         alt.Chart(finite).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
-            y=y, x=alt.X("hr_lower:Q", scale=x.scale, title=title), x2="hr_upper:Q"
+            y=y, x=alt.X("hr_lower:Q", scale=x_scale, title=title), x2="hr_upper:Q"
         ),
         alt.Chart(finite).mark_point(filled=True, size=110, shape="square",
                                      color=OKABE_ITO[0]).encode(

@@ -1,0 +1,66 @@
+"""Chart builders, tested without Streamlit: structure, palette, payload size."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from hcc_core import charts
+
+
+def _curve(n_times: int, group: str = "g") -> pd.DataFrame:
+    t = np.linspace(0, 60, n_times)
+    s = np.linspace(1, 0.1, n_times)
+    return pd.DataFrame({"group": group, "time": t, "survival": s, "lower": s - 0.05,
+                         "upper": np.minimum(s + 0.05, 1), "at_risk": np.arange(n_times, 0, -1),
+                         "events": 1, "censored": (np.arange(n_times) % 3 == 0).astype(int)})
+
+
+def test_thin_curve_keeps_short_curves_unchanged():
+    c = _curve(50)
+    pd.testing.assert_frame_equal(charts.thin_curve(c, max_points=100), c)
+
+
+def test_thin_curve_bounds_points_and_keeps_endpoints_and_shape():
+    c = pd.concat([_curve(20_000, "a"), _curve(300, "b")], ignore_index=True)
+    thin = charts.thin_curve(c, max_points=1000)
+    a = thin[thin["group"] == "a"]
+    assert len(a) <= 1000 and len(thin[thin["group"] == "b"]) == 300
+    assert a["time"].iloc[0] == 0 and a["time"].iloc[-1] == 60
+    # Every kept point lies on the original step function (no invented values).
+    full_a = c[c["group"] == "a"].set_index("time")["survival"]
+    assert np.allclose(full_a.loc[a["time"]].to_numpy(), a["survival"].to_numpy())
+    # The drawn step function differs from the original by at most one original step.
+    grid = np.linspace(0, 60, 5000)
+    orig = full_a.to_numpy()[np.searchsorted(full_a.index, grid, side="right") - 1]
+    drawn = a["survival"].to_numpy()[np.searchsorted(a["time"], grid, side="right") - 1]
+    assert np.max(np.abs(orig - drawn)) < 0.9 / 1000 * 2
+
+
+def test_forest_chart_rows_and_labels():
+    table = pd.DataFrame({"label": ["treatment", "age"], "hr": [0.58, 1.01],
+                          "hr_lower": [0.34, 0.98], "hr_upper": [0.98, 1.04],
+                          "p_value": [0.042, 0.5]})
+    spec = charts.forest_chart(table).to_dict()
+    text = json.dumps(spec)
+    assert "0.58 (0.34-0.98)" in text and "p = 0.042" in text
+    assert '"type": "log"' in text
+
+
+def test_response_bars_use_okabe_ito_and_normalised_stack():
+    counts = pd.DataFrame({"group": ["systemic"] * 2, "response": ["PR", "PD"], "n": [7, 20],
+                           "percent": [25.9, 74.1]})
+    spec = charts.response_bar_chart(counts).to_dict()
+    enc = spec["encoding"]
+    assert enc["x"]["stack"] == "normalize"
+    assert set(enc["color"]["scale"]["range"]) <= set(charts.OKABE_ITO) | {"#999999"}
+
+
+def test_font_size_is_at_least_14_px():
+    counts = pd.DataFrame({"group": ["a"], "response": ["CR"], "n": [1], "percent": [100.0]})
+    cfg = charts.response_bar_chart(counts).to_dict()["config"]
+    assert cfg["axis"]["labelFontSize"] >= 14 and cfg["legend"]["labelFontSize"] >= 14
+    big = charts.response_bar_chart(counts, font_size=22).to_dict()["config"]
+    assert big["axis"]["labelFontSize"] == 22
