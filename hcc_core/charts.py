@@ -197,7 +197,8 @@ def forest_chart(
     finite = d[np.isfinite(d["hr"]) & np.isfinite(d["hr_lower"]) & np.isfinite(d["hr_upper"])]
     lo = float(min(finite["hr_lower"].min(), 0.5)) if len(finite) else 0.1
     hi = float(max(finite["hr_upper"].max(), 2.0)) if len(finite) else 10.0
-    y = alt.Y("row:O", axis=None)
+    # An explicit domain keeps every panel's rows aligned, even where HRs are missing.
+    y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(len(d)))))
     height = max(28 * len(d), 60)
     labels = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
         y=y, text="label:N", x=alt.value(0)
