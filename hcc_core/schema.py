@@ -29,6 +29,7 @@ __all__ = [
     "data_dictionary",
     "ae_columns",
     "DAYS_PER_MONTH",
+    "SYNONYMS",
 ]
 
 # Column names -----------------------------------------------------------------------
@@ -226,6 +227,92 @@ def require_columns(df: pd.DataFrame, columns: list[str] | tuple[str, ...], anal
         raise MissingColumnsError(analysis, missing)
 
 
+# Header synonyms for ``io.suggest_mapping`` (compared after lower-casing and removing spaces
+# and punctuation, so "OS (months)", "os_months" and "OS months" are the same key). The
+# canonical name itself always counts as a synonym. Chinese headers as exported by hospital
+# information systems are included.
+# fmt: off
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    PATIENT_ID: ("patient id", "patient", "id", "patient no", "patient number", "subject id",
+                 "case id", "mrn", "患者编号", "病人编号", "编号", "序号", "住院号", "病案号", "病历号", "患者id",
+                 "id号"),
+    LOCAL_MODALITY: ("local modality", "local therapy", "local treatment", "modality", "局部治疗",
+                     "局部治疗方式", "局部治疗方法"),
+    TREATMENT_GROUP: ("treatment group", "group", "arm", "treatment arm", "treatment", "分组",
+                      "组别", "治疗组", "治疗分组", "治疗方式"),
+    AGE: ("age years", "age at diagnosis", "年龄", "年龄岁"),
+    SEX: ("gender", "sex m f", "性别"),
+    ALBUMIN: ("albumin", "alb", "albumin g l", "serum albumin", "白蛋白", "血清白蛋白"),
+    BILIRUBIN: ("bilirubin", "tbil", "total bilirubin", "bilirubin umol l", "总胆红素", "胆红素",
+                "血清总胆红素"),
+    ALBI_SCORE: ("albi", "albi score", "albi评分"),
+    ALBI_GRADE: ("albi grade", "albi分级"),
+    CHILD_PUGH_CLASS: ("child pugh", "child pugh class", "child pugh grade", "cp class",
+                       "child pugh分级", "肝功能分级", "child分级"),
+    CHILD_PUGH_SCORE: ("child pugh score", "cp score", "child pugh评分", "child评分"),
+    BCLC_STAGE: ("bclc", "bclc stage", "bclc分期", "分期"),
+    TUMOR_NUMBER: ("tumor number", "tumour number", "number of tumors", "number of tumours",
+                   "tumor count", "肿瘤数目", "肿瘤数量", "病灶数目", "肿瘤个数"),
+    MAX_DIAMETER: ("max tumor diameter", "maximum tumor diameter", "max tumour diameter",
+                   "maximum tumour diameter", "tumor size", "tumour size", "tumor diameter",
+                   "max diameter cm", "最大肿瘤直径", "肿瘤最大直径", "肿瘤直径"),
+    AFP: ("afp", "alpha fetoprotein", "afp ng ml", "甲胎蛋白"),
+    CHRONIC_HEPATITIS: ("chronic hepatitis", "hepatitis", "hbv", "viral hepatitis", "慢性肝炎",
+                        "病毒性肝炎", "乙肝"),
+    AV_FISTULA: ("av fistula", "arteriovenous fistula", "动静脉瘘"),
+    EXTRAHEPATIC_SUPPLY: ("extrahepatic supply", "extrahepatic blood supply",
+                          "extrahepatic collateral supply", "肝外供血", "肝外侧支供血"),
+    TARGETED_AGENT: ("targeted agent", "targeted therapy", "tki", "靶向药物", "靶向药", "靶向治疗"),
+    IMMUNOTHERAPY_AGENT: ("immunotherapy agent", "immunotherapy", "pd 1 inhibitor",
+                          "pd1 inhibitor", "免疫药物", "免疫治疗", "pd 1抑制剂"),
+    OS_MONTHS: ("os", "os months", "os time", "overall survival", "overall survival months",
+                "os mo", "总生存期", "总生存时间", "生存时间", "os月"),
+    OS_EVENT: ("os event", "os status", "death", "dead", "vital status", "status",
+               "death event", "生存状态", "死亡", "是否死亡", "结局"),
+    PFS_MONTHS: ("pfs", "pfs months", "pfs time", "progression free survival",
+                 "progression free survival months", "无进展生存期", "无进展生存时间", "pfs月"),
+    PFS_EVENT: ("pfs event", "pfs status", "progression", "progression event", "进展", "是否进展",
+                "进展状态"),
+    BEST_RESPONSE: ("best response", "best overall response", "response", "mrecist",
+                    "mrecist response", "最佳疗效", "疗效", "疗效评价", "最佳总体疗效"),
+    TREATMENT_START_DATE: ("treatment start date", "start date", "date of treatment start",
+                           "治疗开始日期", "开始治疗日期", "治疗日期", "开始日期"),
+    PROGRESSION_DATE: ("progression date", "date of progression", "进展日期", "疾病进展日期"),
+    DEATH_DATE: ("death date", "date of death", "死亡日期"),
+    LAST_FOLLOWUP_DATE: ("last followup date", "last follow up date", "last follow up",
+                         "date of last follow up", "last contact", "末次随访日期", "末次随访", "最后随访日期",
+                         "随访截止日期"),
+    "ae_pain": ("pain", "疼痛"),
+    "ae_fever": ("fever", "发热"),
+    "ae_vomiting": ("vomiting", "nausea vomiting", "呕吐", "恶心呕吐"),
+    "ae_hypertension": ("hypertension", "高血压"),
+    "ae_hand_foot_syndrome": ("hand foot syndrome", "hfs", "hand foot skin reaction", "手足综合征",
+                              "手足皮肤反应"),
+    "ae_rash": ("rash", "皮疹"),
+    "ae_hypothyroidism": ("hypothyroidism", "甲状腺功能减退", "甲减"),
+    "ae_diarrhea": ("diarrhea", "diarrhoea", "腹泻"),
+    "ae_elevated_alt_ast": ("elevated alt ast", "alt ast elevation", "transaminase elevation",
+                            "转氨酶升高", "肝酶升高"),
+    "ae_elevated_bilirubin": ("elevated bilirubin", "bilirubin elevation",
+                              "hyperbilirubinemia", "胆红素升高", "高胆红素血症"),
+}
+# fmt: on
+
+
+def _allowed_text(c: Column) -> str:
+    if c.allowed:
+        return "; ".join(str(v) for v in c.allowed)
+    if c.kind == "event":
+        return "0; 1"
+    if c.kind == "grade":
+        return "0; 1; 2; 3; 4; 5"
+    if c.minimum is not None and c.maximum is not None:
+        return f"{c.minimum:g} to {c.maximum:g}"
+    if c.minimum is not None:
+        return f">= {c.minimum:g}"
+    return ""
+
+
 def data_dictionary() -> pd.DataFrame:
     """The data dictionary as a DataFrame (column, type, unit, allowed values, required, description)."""
     rows = []
@@ -235,7 +322,7 @@ def data_dictionary() -> pd.DataFrame:
                 "column": c.name,
                 "type": c.kind,
                 "unit": c.unit,
-                "allowed_values": "; ".join(str(v) for v in c.allowed),
+                "allowed_values": _allowed_text(c),
                 "required": "yes" if c.required else "no",
                 "description": c.description,
             }

@@ -1,0 +1,258 @@
+"""Cohort filters: a frozen :class:`Filters` value, vectorised :func:`apply_filters`, URL params.
+
+``apply_filters`` returns the filtered DataFrame (rows in their original order and index). A
+filter on a column the cohort lacks is not an error: it is skipped, and
+:func:`ignored_filters` gives the full-sentence report to show next to the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as s
+
+__all__ = [
+    "AFP_HIGH_NG_ML",
+    "Filters",
+    "apply_filters",
+    "ignored_filters",
+    "describe_filters",
+    "group_counts",
+    "format_group_counts",
+]
+
+AFP_HIGH_NG_ML = 400.0  # the paper's (and BCLC's) high-AFP threshold: AFP >= 400 ng/mL
+
+# field name -> (column, URL key, label) for the "one of these levels" filters
+_LEVEL_FILTERS: dict[str, tuple[str, str, str]] = {
+    "local_modalities": (s.LOCAL_MODALITY, "modality", "local modality"),
+    "child_pugh_classes": (s.CHILD_PUGH_CLASS, "child_pugh", "Child-Pugh class"),
+    "bclc_stages": (s.BCLC_STAGE, "bclc", "BCLC stage"),
+    "tumor_numbers": (s.TUMOR_NUMBER, "tumor_number", "tumour number"),
+    "albi_grades": (s.ALBI_GRADE, "albi", "ALBI grade"),
+}
+
+
+def _levels(column: str, values: Iterable[object]) -> tuple:
+    """Known levels among ``values``, deduplicated, in schema order (unknown values dropped)."""
+    allowed = s.LEVELS[column]
+    by_text = {str(lv).lower(): lv for lv in allowed}
+    chosen = set()
+    for v in values:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        lv = by_text.get(str(v).strip().lower())
+        if lv is not None:
+            chosen.add(lv)
+    return tuple(lv for lv in allowed if lv in chosen)
+
+
+def _finite(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which patients to keep. Every field's default means "no filter".
+
+    Attributes
+    ----------
+    local_modalities : tuple of str
+        Keep these ``local_modality`` levels (e.g. ``("none", "mTACE")``); empty = all.
+    child_pugh_classes, bclc_stages, tumor_numbers : tuple of str
+        Keep these levels of ``child_pugh_class``, ``bclc_stage``, ``tumor_number``.
+    albi_grades : tuple of int
+        Keep these ALBI grades (1, 2, 3).
+    afp_high : bool or None
+        True keeps AFP >= 400 ng/mL, False keeps AFP < 400 ng/mL, None keeps all.
+    age_min, age_max : float or None
+        Inclusive age bounds in years.
+
+    Values are normalised on construction: lists become tuples in schema order, case is
+    folded, unknown levels are dropped, so equal selections compare (and hash) equal.
+    """
+
+    local_modalities: tuple[str, ...] = ()
+    child_pugh_classes: tuple[str, ...] = ()
+    bclc_stages: tuple[str, ...] = ()
+    tumor_numbers: tuple[str, ...] = ()
+    albi_grades: tuple[int, ...] = ()
+    afp_high: bool | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, (column, _, _) in _LEVEL_FILTERS.items():
+            value = getattr(self, name)
+            if isinstance(value, str | int):
+                value = (value,)
+            object.__setattr__(self, name, _levels(column, value or ()))
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, None if value is None else _finite(value))
+        if self.afp_high is not None:
+            object.__setattr__(self, "afp_high", bool(self.afp_high))
+
+    @property
+    def is_active(self) -> bool:
+        """True if any filter is set."""
+        return self != Filters()
+
+    def to_query_params(self) -> dict[str, str]:
+        """Only the active filters as URL query parameters (no patient data).
+
+        e.g. ``{"modality": "none,mTACE", "afp": "high", "age_min": "50"}``.
+        """
+        params: dict[str, str] = {}
+        for name, (_, key, _) in _LEVEL_FILTERS.items():
+            value = getattr(self, name)
+            if value:
+                params[key] = ",".join(str(v) for v in value)
+        if self.afp_high is not None:
+            params["afp"] = "high" if self.afp_high else "low"
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = f"{value:.10g}"
+        return params
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, object]) -> Filters:
+        """Filters from URL query parameters; unknown keys and garbled values are ignored.
+
+        Never raises: a shared link that is out of date or edited by hand gives fewer filters,
+        not an error. Accepts ``str`` or list-of-``str`` values (as ``st.query_params`` does).
+        """
+        try:
+            get = dict(params).get
+        except (TypeError, ValueError):
+            return cls()
+
+        def text(key: str) -> str:
+            value = get(key)
+            if isinstance(value, list | tuple):
+                value = ",".join(str(v) for v in value)
+            return value if isinstance(value, str) else ""
+
+        kwargs: dict[str, object] = {}
+        for name, (_, key, _) in _LEVEL_FILTERS.items():
+            kwargs[name] = tuple(text(key).split(","))
+        kwargs["afp_high"] = {"high": True, "low": False}.get(text("afp").strip().lower())
+        for name in ("age_min", "age_max"):
+            kwargs[name] = _finite(text(name).strip() or None)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _active(filters: Filters) -> list[tuple[str, str]]:
+    """(column, label) of each active filter."""
+    active = [
+        (col, label) for name, (col, _, label) in _LEVEL_FILTERS.items() if getattr(filters, name)
+    ]
+    if filters.afp_high is not None:
+        active.append((s.AFP, "AFP"))
+    if filters.age_min is not None or filters.age_max is not None:
+        active.append((s.AGE, "age"))
+    return active
+
+
+def apply_filters(df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Rows of ``df`` that pass every active filter whose column ``df`` has.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A canonical cohort (``Cohort.data``) or a hand-built frame with some of its columns.
+    filters : Filters
+        The selection.
+
+    Returns
+    -------
+    DataFrame
+        The matching rows, same columns, original order and index (``df`` itself when every
+        row passes; treat the result as read-only). A patient whose value is
+        missing in a filtered column does not match that filter. Filters on absent columns
+        are skipped; report them with :func:`ignored_filters`.
+
+    Notes
+    -----
+    One boolean mask, combined column by column (vectorised); like R's
+    ``subset(df, child_pugh_class %in% c("A", "B") & age >= 50)``.
+    """
+    mask = np.ones(len(df), dtype=bool)
+    for name, (column, _, _) in _LEVEL_FILTERS.items():
+        chosen = getattr(filters, name)
+        if chosen and column in df.columns:
+            values = df[column]
+            if column == s.ALBI_GRADE:
+                values = pd.to_numeric(values, errors="coerce")
+            mask &= values.isin(chosen).to_numpy(dtype=bool)
+    if filters.afp_high is not None and s.AFP in df.columns:
+        afp = pd.to_numeric(df[s.AFP], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            mask &= (afp >= AFP_HIGH_NG_ML) if filters.afp_high else (afp < AFP_HIGH_NG_ML)
+    if s.AGE in df.columns and (filters.age_min is not None or filters.age_max is not None):
+        age = pd.to_numeric(df[s.AGE], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            if filters.age_min is not None:
+                mask &= age >= filters.age_min
+            if filters.age_max is not None:
+                mask &= age <= filters.age_max
+    return df if mask.all() else df[mask]
+
+
+def ignored_filters(df: pd.DataFrame, filters: Filters) -> list[str]:
+    """Full sentences naming each active filter skipped because ``df`` lacks its column."""
+    return [
+        f"The {label} filter was not applied because this cohort has no '{column}' column."
+        for column, label in _active(filters)
+        if column not in df.columns
+    ]
+
+
+def describe_filters(filters: Filters) -> list[str]:
+    """Short phrases for the active filters, e.g. ``["Child-Pugh class A or B", "age 50-70"]``."""
+    out = []
+    for name, (_, _, label) in _LEVEL_FILTERS.items():
+        chosen = getattr(filters, name)
+        if chosen:
+            out.append(f"{label} {' or '.join(str(v) for v in chosen)}")
+    if filters.afp_high is not None:
+        out.append(f"AFP {'>=' if filters.afp_high else '<'} {AFP_HIGH_NG_ML:g} ng/mL")
+    lo, hi = filters.age_min, filters.age_max
+    if lo is not None and hi is not None:
+        out.append(f"age {lo:g}-{hi:g} years")
+    elif lo is not None:
+        out.append(f"age >= {lo:g} years")
+    elif hi is not None:
+        out.append(f"age <= {hi:g} years")
+    return out
+
+
+def group_counts(df: pd.DataFrame) -> dict[str, int]:
+    """Patients per treatment group: every schema level (0 if absent), then any other value.
+
+    Patients without a group are counted under ``"missing"`` (only if there are any).
+    """
+    counts = df[s.TREATMENT_GROUP].value_counts(dropna=True) if s.TREATMENT_GROUP in df else {}
+    out = {level: int(counts.get(level, 0)) for level in s.LEVELS[s.TREATMENT_GROUP]}
+    for level, n in dict(counts).items():
+        out.setdefault(str(level), int(n))
+    n_missing = len(df) - sum(out.values())
+    if n_missing:
+        out["missing"] = n_missing
+    return out
+
+
+def format_group_counts(filtered: pd.DataFrame, full: pd.DataFrame) -> str:
+    """'n = 40 of 95 patients (18 systemic, 22 local+systemic)'."""
+    parts = ", ".join(f"{n} {group}" for group, n in group_counts(filtered).items())
+    return f"n = {len(filtered)} of {len(full)} patients ({parts})"

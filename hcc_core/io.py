@@ -1,0 +1,534 @@
+"""Reading a user's cohort file: CSV/XLSX detection, encodings, limits, column mapping.
+
+Everything is parsed from memory (``io.BytesIO``/``io.StringIO``); nothing the user uploads is
+written to disk. Validation and derived fields live in :mod:`hcc_core.validate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from . import schema as s
+from .errors import CohortError
+from .validate import validate_cohort
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_FIELD_CHARS",
+    "COHORT_SHEET",
+    "Cohort",
+    "read_table",
+    "load_cohort",
+    "suggest_mapping",
+]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # 50 MB: ~500,000 patients of 40 columns
+MAX_FIELD_CHARS = 10_000  # no real cell is this long; a longer one is a broken quote or a blob
+COHORT_SHEET = "cohort"
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+_BINARY_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel (.xls) or Word (.doc) file"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+_FIX_FORMAT = (
+    "Upload the cohort as a .csv file (UTF-8 or GBK) or as an .xlsx workbook; in "
+    "Excel use 'Save As' and choose 'CSV UTF-8' or 'Excel Workbook (.xlsx)'."
+)
+_AE_NAME = re.compile(r"^ae_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True, eq=False)
+class Cohort:
+    """A loaded, validated cohort.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Canonical columns (schema order, then extra ``ae_*``), dtypes per the data contract,
+        derived fields added, RangeIndex. One row per patient.
+    warnings : tuple of str
+        Non-fatal findings as full sentences (derived fields, excluded rows, dropped columns).
+    source_name : str
+        File name used in messages.
+    n_rows_read : int
+        Data rows below the header in the file, completely empty rows included.
+    sha256 : str
+        Hex SHA-256 of the uploaded bytes (a cache key per upload).
+    mapping : dict
+        The renames applied, {user column -> canonical column}.
+    derived : tuple of str
+        Canonical columns computed rather than read (e.g. ``albi_grade``).
+    """
+
+    data: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    source_name: str = ""
+    n_rows_read: int = 0
+    sha256: str = ""
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    derived: tuple[str, ...] = ()
+
+
+# Bytes ---------------------------------------------------------------------------------------
+
+
+def _source_name(source: object, filename: str | None) -> str:
+    if filename:
+        return Path(str(filename)).name
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    name = getattr(source, "name", None)
+    return Path(name).name if isinstance(name, str) and name else "the uploaded file"
+
+
+def _too_big(name: str, size: int, max_bytes: int) -> CohortError:
+    return CohortError(
+        f"The file '{name}' is {size / 1e6:.1f} MB, more than the limit of "
+        f"{max_bytes / 1e6:.1f} MB. Remove columns the app does not use (free-text notes, "
+        "images) or split the file, then upload it again."
+    )
+
+
+def _read_bytes(source: Source, name: str, max_bytes: int) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise CohortError(f"The file '{path}' does not exist. Check the path and try again.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_big(name, size, max_bytes)
+        data = path.read_bytes()
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read(max_bytes + 1)
+        if isinstance(data, str):
+            raise CohortError(f"'{name}' was opened as text; open it in binary mode ('rb').")
+    else:
+        raise CohortError(
+            f"Cannot read a cohort from a {type(source).__name__}; give a file "
+            "path, bytes or a binary file object."
+        )
+    if len(data) > max_bytes:
+        raise _too_big(name, len(data), max_bytes)
+    return data
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8", "gb18030"):  # GB18030 is a superset of GBK and GB2312
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise CohortError(
+        f"The file '{name}' is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be "
+        f"read reliably. {_FIX_FORMAT}"
+    )
+
+
+def _check_not_binary(data: bytes, name: str) -> None:
+    ext = Path(name).suffix.lower()
+    for magic, what in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise CohortError(f"The file '{name}' is {what}, not a cohort table. {_FIX_FORMAT}")
+    if b"\x00" in data[:8192]:
+        damaged = (
+            " (it is named like a workbook but is not a valid one)"
+            if ext in (".xlsx", ".xlsm")
+            else ""
+        )
+        raise CohortError(f"The file '{name}' is not a CSV or Excel file{damaged}. {_FIX_FORMAT}")
+
+
+# Parsing -------------------------------------------------------------------------------------
+
+
+def _header_names(cells: Iterable[object], name: str) -> list[str]:
+    names = []
+    for i, cell in enumerate(cells, start=1):
+        text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+        text = text.replace("\ufeff", "").strip()
+        names.append(text or f"(column {i} without a header)")
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names, start=1):
+        if n in seen:
+            raise CohortError(
+                f"The file '{name}' has two columns named '{n}' (columns {seen[n]} and {i}). "
+                "Rename or delete one of them so that every column header is unique."
+            )
+        seen[n] = i
+    return names
+
+
+def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
+    text, _ = _decode(data, name)
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in ("\t", ";", ",")}
+    delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), delimiter
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            raise CohortError(
+                f"Row {m[2]} of '{name}' has {m[3]} cells but the header has {m[1]}. A value "
+                "that contains the separator must be in double quotes; check that row and "
+                "upload the file again."
+            ) from None
+        raise CohortError(
+            f"The file '{name}' could not be read as a table ({exc}). A quote (\") may be "
+            f"opened but never closed. {_FIX_FORMAT}"
+        ) from None
+    if table.empty:
+        return table, delimiter
+    header = _header_names(table.iloc[0].tolist(), name)
+    body = table.iloc[1:]
+    body.columns = header
+    return body, delimiter
+
+
+def _parse_xlsx(data: bytes, name: str) -> pd.DataFrame:
+    import openpyxl  # lazy: only needed for workbooks
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheets = {ws.strip().lower(): ws for ws in wb.sheetnames}
+        ws = wb[sheets.get(COHORT_SHEET, wb.sheetnames[0])]
+        rows = list(ws.iter_rows(values_only=True))
+        wb.close()
+    except Exception as exc:  # openpyxl raises many types for damaged archives
+        raise CohortError(
+            f"The file '{name}' looks like an Excel workbook but could not be opened; it may be "
+            f"damaged, password-protected or not really an .xlsx file ({type(exc).__name__}). "
+            f"Open it in Excel and save it again, or export it as CSV. {_FIX_FORMAT}"
+        ) from None
+    if not rows:
+        return pd.DataFrame()
+    width = max(
+        (i + 1 for i, c in enumerate(rows[0]) if c is not None and str(c).strip()), default=0
+    )
+    for r, row in enumerate(rows[1:], start=2):
+        extra = [c for c in row[width:] if c is not None and str(c).strip()]
+        if extra:
+            raise CohortError(
+                f"Row {r} of '{name}' has values to the right of the last column header "
+                f"(e.g. '{extra[0]}'). Give that column a header or delete those cells."
+            )
+    header = _header_names(rows[0][:width], name)
+    body = pd.DataFrame([row[:width] for row in rows[1:]], columns=header, dtype=object)
+    body = body.map(lambda v: np.nan if v is None or (isinstance(v, str) and not v.strip()) else v)
+    return body
+
+
+def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
+    for column in table.columns:
+        values = table[column]
+        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
+        if lengths.max(initial=0) > max_chars:
+            i = int(np.argmax(lengths))
+            raise CohortError(
+                f"Column '{column}' in row {table.index[i]} of '{name}' holds {lengths[i]:,} "
+                f"characters; at most {max_chars:,} are allowed per cell. This usually means a "
+                'quote (") that is never closed, or pasted text/images; fix that cell and '
+                "upload the file again."
+            )
+
+
+def _read(
+    source: Source, filename: str | None, max_bytes: int, max_field_chars: int
+) -> tuple[pd.DataFrame, str, str, str]:
+    """Raw table (index = row number in the file, header = 1), name, sha256, delimiter."""
+    name = _source_name(source, filename)
+    data = _read_bytes(source, name, max_bytes)
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise CohortError(
+            f"The file '{name}' is empty. Upload a file whose first row holds the "
+            "column headers and each further row one patient."
+        )
+    delimiter = ""
+    if data.startswith(b"PK\x03\x04"):
+        table = _parse_xlsx(data, name)
+        check_lengths = True
+    else:
+        _check_not_binary(data, name)
+        table, delimiter = _parse_csv(data, name)
+        # Cheap pre-check: only look at cells when some line is long enough to hold one.
+        check_lengths = max(map(len, data.splitlines()), default=0) > max_field_chars
+    if check_lengths:
+        _check_long_fields(table, name, max_field_chars)
+    table.index = pd.RangeIndex(2, 2 + len(table), name="row")
+    if table.shape[1] == 0 or table.notna().to_numpy().sum() == 0:
+        raise CohortError(
+            f"The file '{name}' has a header row but no patient rows. Add one row per patient "
+            "below the header and upload it again."
+            if table.shape[1]
+            else f"The file '{name}' is empty. Upload a file whose first row holds the column headers."
+        )
+    return table, name, hashlib.sha256(data).hexdigest(), delimiter
+
+
+def read_table(
+    source: Source,
+    filename: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_field_chars: int = MAX_FIELD_CHARS,
+) -> pd.DataFrame:
+    """Read the user's table as it is, for the upload/mapping step.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file-like
+        The file. Format is detected from the content (xlsx = zip archive); ``filename`` is used
+        in messages only.
+    filename : str, optional
+        Name shown in messages (default: taken from the path or the file object).
+    max_bytes, max_field_chars : int
+        Size limit of the file and of one cell.
+
+    Returns
+    -------
+    DataFrame
+        The user's own headers; CSV cells as strings, XLSX cells as parsed by Excel (numbers,
+        dates, text); empty cells NaN. The index (named ``row``) is the row number in the file
+        with the header as row 1. Completely empty rows are kept.
+
+    Raises
+    ------
+    CohortError
+        Empty file, header only, not CSV/XLSX, damaged workbook, too large, overlong cell,
+        ragged rows or duplicate headers.
+
+    Notes
+    -----
+    CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (superset of GBK);
+    delimiter = the most frequent of tab, semicolon, comma in the header line. Like R's
+    ``read.csv(file, colClasses = "character", fileEncoding = "GB18030")``.
+    """
+    return _read(source, filename, max_bytes, max_field_chars)[0]
+
+
+# Mapping -------------------------------------------------------------------------------------
+
+
+def _header_key(text: object) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(text)).lower())
+
+
+def _without_brackets(text: object) -> str:
+    return re.sub(r"[(\[{【].*?[)\]}】]", " ", unicodedata.normalize("NFKC", str(text)))
+
+
+_CANONICAL_KEYS = {_header_key(c.name): c.name for c in s.COLUMNS}
+_SYNONYM_INDEX = {
+    _header_key(syn): canonical
+    for canonical, synonyms in s.SYNONYMS.items()
+    for syn in (*synonyms, canonical)
+}
+
+
+def _canonical_name(header: str) -> str | None:
+    """The canonical column a header names exactly (case-insensitive), else None."""
+    text = str(header).strip()
+    if text in s.COLUMN_BY_NAME:
+        return text
+    lowered = text.lower()
+    if lowered in s.COLUMN_BY_NAME or _AE_NAME.match(lowered):
+        return lowered
+    return None
+
+
+def suggest_mapping(columns: Iterable[object]) -> dict[str, str]:
+    """Propose canonical names for a user's column headers.
+
+    Parameters
+    ----------
+    columns : iterable
+        The user's headers (e.g. ``read_table(f).columns``).
+
+    Returns
+    -------
+    dict
+        {user header -> canonical column} for the headers recognised, in the user's order.
+        Each canonical column is proposed at most once: a header that is already the canonical
+        name wins, otherwise the first header that matches.
+
+    Notes
+    -----
+    Headers are compared after NFKC width folding, lower-casing and removing spaces,
+    underscores and punctuation, against ``schema.SYNONYMS``; if that fails, again with
+    bracketed parts such as units removed ("白蛋白(g/L)" -> albumin_g_l). A dictionary lookup,
+    not fuzzy matching: a proposal the user confirms, never a guess applied silently.
+    """
+    headers = [str(c) for c in columns]
+    found: dict[str, str] = {}
+    for h in headers:
+        exact = _canonical_name(h)
+        if exact is not None:
+            found[h] = exact
+    taken = set(found.values())
+    for h in headers:
+        if h in found:
+            continue
+        target = _SYNONYM_INDEX.get(_header_key(h)) or _SYNONYM_INDEX.get(
+            _header_key(_without_brackets(h))
+        )
+        if target is not None and target not in taken:
+            found[h] = target
+            taken.add(target)
+    return {h: found[h] for h in headers if h in found}
+
+
+def _apply_mapping(
+    table: pd.DataFrame, mapping: Mapping[str, str | None] | None, name: str
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    mapping = dict(mapping or {})
+    unknown_sources = [c for c in mapping if c not in table.columns]
+    if unknown_sources:
+        raise CohortError(
+            f"The column mapping refers to {', '.join(repr(c) for c in unknown_sources)}, which "
+            f"the file '{name}' does not have. Redo the column mapping for this file."
+        )
+    renames: dict[str, str] = {}
+    ignored: list[str] = []
+    for user, target in mapping.items():
+        if target is None or str(target).strip() == "":
+            ignored.append(user)  # the user chose "do not use this column"
+            continue
+        canonical = _canonical_name(str(target))
+        if canonical is None:
+            raise CohortError(
+                f"The column mapping sends '{user}' to '{target}', which is not a column of the "
+                "data dictionary. Choose one of the dictionary's column names."
+            )
+        renames[user] = canonical
+    dropped: list[str] = []
+    for column in table.columns:
+        if column in renames or column in ignored:
+            continue
+        canonical = _canonical_name(column)
+        if canonical is None:
+            dropped.append(column)
+        else:
+            renames[column] = canonical
+    targets: dict[str, list[str]] = {}
+    for user, canonical in renames.items():
+        targets.setdefault(canonical, []).append(user)
+    clashes = {c: users for c, users in targets.items() if len(users) > 1}
+    if clashes:
+        canonical, users = next(iter(clashes.items()))
+        raise CohortError(
+            f"The columns {', '.join(repr(u) for u in users)} of '{name}' would all become "
+            f"'{canonical}'. Map only one of them to '{canonical}' and set the others to "
+            "'do not use'."
+        )
+    warnings = []
+    if dropped:
+        hints = suggest_mapping(dropped)
+        hint = ""
+        if hints:
+            hint = " Suggested: " + ", ".join(f"'{u}' -> {c}" for u, c in hints.items()) + "."
+        warnings.append(
+            f"{len(dropped)} column(s) of '{name}' are not in the data dictionary and were not "
+            f"used: {', '.join(repr(c) for c in dropped)}. Map them in the upload step if they "
+            f"hold data the app needs.{hint}"
+        )
+    used = table[list(renames)].rename(columns=renames)
+    return used, {u: c for u, c in renames.items() if u != c}, warnings
+
+
+def load_cohort(
+    source: Source,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    filename: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Cohort:
+    """Load, map, validate and complete a cohort file.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file-like
+        A .csv (UTF-8/GBK, comma/semicolon/tab) or .xlsx (sheet 'cohort', else the first).
+    mapping : dict, optional
+        {user column -> canonical column}; a value of ``None`` or ``""`` means "do not use".
+        Unmapped columns whose header is a canonical name (any case) are kept; other unmapped
+        columns are dropped with a warning that names them and suggests a mapping.
+    filename : str, optional
+        Name used in messages (default: from the path or file object).
+    max_bytes : int
+        Size limit (default 50 MB).
+
+    Returns
+    -------
+    Cohort
+        ``.data`` per the data contract, ``.warnings``, ``.source_name``, ``.n_rows_read``,
+        ``.sha256``, ``.mapping``, ``.derived``.
+
+    Raises
+    ------
+    CohortError
+        With a message naming the file, column, rows (header = row 1, plus patient ids), the
+        values found, what was expected and what to do.
+
+    Notes
+    -----
+    Completely empty rows are dropped and counted in the warnings; no other row is dropped.
+    Rows with missing survival times stay (analyses exclude and count them).
+    """
+    table, name, digest, delimiter = _read(source, filename, max_bytes, MAX_FIELD_CHARS)
+    n_rows = len(table)
+    blank = table.isna().all(axis=1).to_numpy()
+    warnings: list[str] = []
+    if blank.any():
+        table = table[~blank]
+        warnings.append(f"{int(blank.sum())} completely empty row(s) of '{name}' were skipped.")
+    used, applied, map_warnings = _apply_mapping(table, mapping, name)
+    warnings += map_warnings
+    hints = {c: u for u, c in suggest_mapping(table.columns).items() if u != c}
+    data, more, derived = validate_cohort(used, name, decimal_comma=delimiter == ";", hints=hints)
+    return Cohort(
+        data=data,
+        warnings=tuple(warnings + more),
+        source_name=name,
+        n_rows_read=n_rows,
+        sha256=digest,
+        mapping=applied,
+        derived=tuple(derived),
+    )

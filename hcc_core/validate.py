@@ -1,0 +1,619 @@
+"""Validation of a cohort table: codings normalised, impossible values rejected, fields derived.
+
+Kept apart from file reading (``io``) as tableone keeps its validation apart: this module only
+sees a DataFrame whose columns already carry canonical names and whose index holds the row
+numbers as the user sees them in the file (header = row 1), so every message can point at them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from collections.abc import Callable, Hashable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import schema as s
+from .errors import CohortError
+
+__all__ = [
+    "MISSING_TOKENS",
+    "validate_cohort",
+    "derive_albi",
+    "albi_grade_from_score",
+]
+
+# Cell contents that mean "no value". "none" is deliberately absent: it is a local_modality level.
+MISSING_TOKENS = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "null",
+        "<na>",
+        "#n/a",
+        "-",
+        "--",
+        ".",
+        "?",
+        "缺失",
+        "未知",
+        "不详",
+    }
+)
+_YES = {"yes", "y", "1", "true", "t", "是", "有", "阳性", "+"}
+_NO = {"no", "n", "0", "false", "f", "否", "无", "阴性"}
+_SEX = {
+    "m": "M",
+    "male": "M",
+    "man": "M",
+    "男": "M",
+    "男性": "M",
+    "f": "F",
+    "female": "F",
+    "woman": "F",
+    "女": "F",
+    "女性": "F",
+}
+_MODALITY_NONE = {"none", "无", "no", "systemic only", "仅系统治疗"}
+_TUMOR_NUMBER = {
+    "single": "single",
+    "solitary": "single",
+    "1": "single",
+    "单发": "single",
+    "单个": "single",
+    "multiple": "multiple",
+    "multi": "multiple",
+    "多发": "multiple",
+    "多个": "multiple",
+}
+# Keys as produced by _group_key (spaces and + & _ / - removed).
+_GROUP = {
+    "systemic": s.SYSTEMIC,
+    "系统治疗": s.SYSTEMIC,
+    "localsystemic": s.LOCAL_SYSTEMIC,
+    "局部系统治疗": s.LOCAL_SYSTEMIC,
+    "局部联合系统治疗": s.LOCAL_SYSTEMIC,
+}
+_DATE_RE = re.compile(
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_MAX_LISTED = 5
+_ALBI_CUTS = (-2.60, -1.39)
+
+Normaliser = Callable[[object], object]
+
+
+def _key(value: object) -> str:
+    """Lower-cased, width-folded (NFKC), whitespace-collapsed text of a cell."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    return re.sub(r"\s+", " ", text)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return True
+    return isinstance(value, str) and _key(value) in MISSING_TOKENS
+
+
+def _integral_text(value: object) -> str:
+    """'1', 1, 1.0 and True all become '1' so that Excel's numbers match text codings."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float | np.integer | np.floating) and float(value).is_integer():
+        return str(int(value))
+    key = _key(value)
+    if re.fullmatch(r"[+-]?\d+\.0+", key):
+        return key.split(".")[0].lstrip("+")
+    return key
+
+
+# Messages -----------------------------------------------------------------------------------
+
+
+def _where(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> str:
+    """'row 3 (patient_id P002), row 9 (patient_id P008) and 4 more rows'."""
+    mask = np.asarray(mask, dtype=bool)
+    rows = df.index[mask]
+    ids = df[s.PATIENT_ID].to_numpy()[mask] if s.PATIENT_ID in df.columns else [None] * len(rows)
+    parts = []
+    for row, pid in list(zip(rows, ids, strict=True))[:_MAX_LISTED]:
+        parts.append(f"row {row}" + ("" if _is_missing(pid) else f" (patient_id {pid})"))
+    text = ", ".join(parts)
+    if len(rows) > _MAX_LISTED:
+        text += f" and {len(rows) - _MAX_LISTED} more rows"
+    return text
+
+
+def _quoted(values) -> str:
+    uniq = list(dict.fromkeys(str(v) for v in values))
+    text = ", ".join(f"'{v}'" for v in uniq[:_MAX_LISTED])
+    if len(uniq) > _MAX_LISTED:
+        text += f" and {len(uniq) - _MAX_LISTED} other values"
+    return text
+
+
+def _bad_values(df: pd.DataFrame, column: str, mask, expected: str) -> str:
+    raw = df[column].to_numpy()[np.asarray(mask, dtype=bool)]
+    return (
+        f"Column '{column}' has values that cannot be used: {_quoted(raw)} "
+        f"(in {_where(df, mask)}). Expected {expected}. Correct these cells in your file "
+        "(or leave them empty if the value is unknown) and upload it again."
+    )
+
+
+# Per-kind normalisation (on unique values: fast for 100,000 rows) -----------------------------
+
+
+def _map_unique(series: pd.Series, fn: Normaliser) -> tuple[pd.Series, np.ndarray]:
+    """Apply ``fn`` to each distinct value; returns (result, mask of values ``fn`` rejected).
+
+    ``fn`` returns ``None`` for a missing value and raises ``KeyError`` for an unusable one.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    out: list[object] = []
+    bad = np.zeros(len(uniques) + 1, dtype=bool)  # last slot: code -1 (NaN) is never bad
+    for i, value in enumerate(uniques):
+        if _is_missing(value):
+            out.append(np.nan)
+            continue
+        try:
+            out.append(fn(value))
+        except KeyError:
+            out.append(np.nan)
+            bad[i] = True
+    out.append(np.nan)
+    result = pd.Series(np.asarray(out, dtype=object)[codes], index=series.index, dtype=object)
+    return result, bad[codes]
+
+
+def _lookup(table: dict[str, Hashable]) -> Normaliser:
+    return lambda v: table[_integral_text(v)]
+
+
+def _category_lookup(column: str) -> dict[str, Hashable]:
+    levels = s.LEVELS[column]
+    table: dict[str, Hashable] = {str(lv).lower(): lv for lv in levels}
+    if levels == (s.NO, s.YES):
+        table = {**{k: s.YES for k in _YES}, **{k: s.NO for k in _NO}}
+    elif column == s.SEX:
+        table = dict(_SEX)
+    elif column == s.TUMOR_NUMBER:
+        table = dict(_TUMOR_NUMBER)
+    elif column == s.TREATMENT_GROUP:
+        table = dict(_GROUP)
+    elif column == s.LOCAL_MODALITY:
+        table.update({k: s.MODALITY_NONE for k in _MODALITY_NONE})
+    elif column == s.CHILD_PUGH_CLASS:
+        table.update({f"child-pugh {k}": v for k, v in table.items()})
+    elif column == s.BCLC_STAGE:
+        table.update({f"bclc {k}": v for k, v in table.items()})
+    return table
+
+
+def _group_key(value: object) -> str:
+    # "Local + Systemic", "local+systemic" and "local & systemic" are the same arm.
+    return re.sub(r"[\s&+_/-]", "", _key(value))
+
+
+def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]) -> pd.Series:
+    raw = df[column]
+    out = pd.to_numeric(raw, errors="coerce")
+    if out.dtype == object:  # e.g. booleans from Excel
+        out = pd.to_numeric(out.astype("string"), errors="coerce")
+    out = out.astype("float64")
+    failed = out.isna().to_numpy()
+    if failed.any():
+        failed[failed] = ~raw[failed].map(_is_missing).to_numpy(dtype=bool)
+    if failed.any():
+        # Second chance for values pandas rejects but a clinician would write: "3,5" in
+        # semicolon-separated files (decimal comma), full-width digits.
+        def fix(v: object) -> float:
+            text = _key(v)
+            if decimal_comma and re.fullmatch(r"[+-]?\d+,\d+", text):
+                text = text.replace(",", ".")
+            try:
+                return float(text)
+            except ValueError:
+                raise KeyError(v) from None
+
+        fixed, still_bad = _map_unique(raw[failed], fix)
+        out[failed] = fixed.astype("float64").to_numpy()
+        if still_bad.any():
+            mask = np.zeros(len(raw), dtype=bool)
+            mask[np.flatnonzero(failed)[still_bad]] = True
+            hint = " (use a point as the decimal separator)" if not decimal_comma else ""
+            errors.append(
+                _bad_values(
+                    df,
+                    column,
+                    mask,
+                    f"a number{hint}; text such as '<20' "
+                    "or '>1000' cannot be analysed, give the number itself",
+                )
+            )
+    col = s.COLUMN_BY_NAME.get(column)
+    if col is not None:
+        low = col.minimum is not None and (out < col.minimum).any()
+        high = col.maximum is not None and (out > col.maximum).any()
+        if low or high:
+            mask = np.zeros(len(out), dtype=bool)
+            if col.minimum is not None:
+                mask |= (out < col.minimum).to_numpy()
+            if col.maximum is not None:
+                mask |= (out > col.maximum).to_numpy()
+            rng = (
+                f"between {col.minimum:g} and {col.maximum:g}"
+                if col.maximum is not None
+                else f"a number of at least {col.minimum:g} (negative values are impossible)"
+            )
+            unit = f" {col.unit}" if col.unit else ""
+            errors.append(_bad_values(df, column, mask, f"{rng}{unit}"))
+    return out
+
+
+def _to_date(value: object) -> pd.Timestamp:
+    if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value)
+    m = _DATE_RE.match(_key(value))
+    if m is None:
+        raise KeyError(value)
+    try:
+        return pd.Timestamp(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise KeyError(value) from None
+
+
+def _normalise_column(
+    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]
+) -> pd.Series:
+    kind = s.COLUMN_BY_NAME[column].kind if column in s.COLUMN_BY_NAME else "grade"
+    raw = df[column]
+    if kind == "number":
+        return _to_number(df, column, decimal_comma, errors)
+    if kind in ("integer", "event", "grade") or column == s.ALBI_GRADE:
+        if kind == "event":
+            table = {**{k: 1 for k in _YES}, **{k: 0 for k in _NO}}
+            expected = "0 or 1 (1 = event, 0 = censored; yes/no, true/false and 是/否 also work)"
+        else:
+            col = s.COLUMN_BY_NAME.get(column)
+            lo, hi = (
+                (1, 3) if column == s.ALBI_GRADE else (col.minimum, col.maximum) if col else (0, 5)
+            )
+            table = {str(i): i for i in range(int(lo), int(hi) + 1)}
+            expected = f"a whole number from {int(lo)} to {int(hi)}"
+        out, bad = _map_unique(raw, _lookup(table))
+        if bad.any():
+            errors.append(_bad_values(df, column, bad, expected))
+        return out.astype("Int64")
+    if kind == "date":
+        out, bad = _map_unique(raw, _to_date)
+        if bad.any():
+            errors.append(
+                _bad_values(
+                    df,
+                    column,
+                    bad,
+                    "a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell",
+                )
+            )
+        return pd.to_datetime(out).astype("datetime64[ns]")
+    if kind == "category":
+        table = _category_lookup(column)
+        key_fn = _group_key if column == s.TREATMENT_GROUP else _integral_text
+        out, bad = _map_unique(raw, lambda v: table[key_fn(v)])
+        if bad.any():
+            allowed = ", ".join(str(v) for v in s.LEVELS[column])
+            errors.append(_bad_values(df, column, bad, f"one of {allowed} (upper or lower case)"))
+        return out
+    return _to_text(raw)
+
+
+def _to_text(raw: pd.Series) -> pd.Series:
+    """Free text (patient_id, agents): trimmed as written; missing tokens become NaN."""
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        text = raw.str.strip()  # vectorised fast path for CSV input
+        return text.mask(text.str.lower().isin(MISSING_TOKENS)).astype(object)
+    return raw.map(lambda v: np.nan if _is_missing(v) else _integral_text_id(v)).astype(object)
+
+
+def _integral_text_id(value: object) -> str:
+    # Excel stores 1001 as 1001.0; the id the clinician typed is "1001".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# Derivations -------------------------------------------------------------------------------
+
+
+def derive_albi(albumin_g_l: pd.Series, bilirubin_umol_l: pd.Series) -> pd.Series:
+    """ALBI score from albumin (g/L) and bilirubin (umol/L).
+
+    Notes
+    -----
+    Johnson et al., J Clin Oncol 2015: 0.66 x log10(bilirubin) - 0.085 x albumin. Missing or
+    non-positive bilirubin gives NaN. No R package needed: same arithmetic in base R.
+    """
+    bili = pd.to_numeric(bilirubin_umol_l, errors="coerce").astype("float64")
+    alb = pd.to_numeric(albumin_g_l, errors="coerce").astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = 0.66 * np.log10(bili.where(bili > 0)) - 0.085 * alb
+    return score.astype("float64")
+
+
+def albi_grade_from_score(score: pd.Series) -> pd.Series:
+    """ALBI grade (Int64): 1 if score <= -2.60, 2 if <= -1.39, else 3; <NA> where score is NaN."""
+    values = pd.to_numeric(score, errors="coerce").to_numpy(dtype="float64")
+    grade = np.where(values <= _ALBI_CUTS[0], 1, np.where(values <= _ALBI_CUTS[1], 2, 3))
+    return pd.Series(pd.array(grade, dtype="Int64"), index=score.index).mask(np.isnan(values))
+
+
+def _months_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    return ((end - start).dt.days / s.DAYS_PER_MONTH).astype("float64")
+
+
+def _derive_times(out: pd.DataFrame, warnings: list[str], errors: list[str]) -> list[str]:
+    derived: list[str] = []
+    if s.TREATMENT_START_DATE not in out.columns:
+        return derived
+    start = out[s.TREATMENT_START_DATE]
+    nat = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    death = out.get(s.DEATH_DATE, nat)
+    last = out.get(s.LAST_FOLLOWUP_DATE, nat)
+    prog = out.get(s.PROGRESSION_DATE, nat)
+    for date_col, series in (
+        (s.DEATH_DATE, death),
+        (s.LAST_FOLLOWUP_DATE, last),
+        (s.PROGRESSION_DATE, prog),
+    ):
+        before = (series < start).to_numpy(dtype=bool)
+        if before.any():
+            errors.append(
+                f"Column '{date_col}' has dates before treatment_start_date in "
+                f"{_where(out, before)}. Check both dates in your file and upload it again."
+            )
+    if errors:
+        return derived
+    plans = []
+    if s.OS_MONTHS not in out.columns and (s.DEATH_DATE in out or s.LAST_FOLLOWUP_DATE in out):
+        end = death.fillna(last)
+        event = death.notna().astype("Int64").mask(end.isna())
+        plans.append((s.OS_MONTHS, s.OS_EVENT, end, event, "death_date or else last_followup_date"))
+    if s.PFS_MONTHS not in out.columns and s.PROGRESSION_DATE in out.columns:
+        end = prog.fillna(death).fillna(last)
+        event = (prog.notna() | death.notna()).astype("Int64").mask(end.isna())
+        plans.append(
+            (
+                s.PFS_MONTHS,
+                s.PFS_EVENT,
+                end,
+                event,
+                "progression_date, else death_date, else last_followup_date",
+            )
+        )
+    for time_col, event_col, end, event, source in plans:
+        out[time_col] = _months_between(start, end)
+        derived.append(time_col)
+        what = f"'{time_col}'"
+        if event_col not in out.columns:
+            out[event_col] = event
+            derived.append(event_col)
+            what += f" and '{event_col}'"
+        n = int(out[time_col].notna().sum())
+        warnings.append(
+            f"{what} were derived from treatment_start_date and {source} for {n} of "
+            f"{len(out)} patients (days / {s.DAYS_PER_MONTH}), because the file has no "
+            f"'{time_col}' column."
+        )
+    return derived
+
+
+def _derive_group(
+    out: pd.DataFrame, has_group: bool, warnings: list[str], errors: list[str]
+) -> None:
+    modality = out.get(s.LOCAL_MODALITY)
+    if modality is None:
+        group = out[s.TREATMENT_GROUP]
+    else:
+        implied = pd.Series(
+            np.where(modality == s.MODALITY_NONE, s.SYSTEMIC, s.LOCAL_SYSTEMIC),
+            index=out.index,
+            dtype=object,
+        ).where(modality.notna())
+        if has_group:
+            group = out[s.TREATMENT_GROUP]
+            clash = (implied.notna() & group.notna() & (implied != group)).to_numpy(dtype=bool)
+            if clash.any():
+                errors.append(
+                    f"Columns 'local_modality' and 'treatment_group' disagree in "
+                    f"{_where(out, clash)}: local_modality 'none' must go with treatment_group "
+                    f"'{s.SYSTEMIC}', and mTACE, HAIC or IMRT with '{s.LOCAL_SYSTEMIC}'. "
+                    "Correct one of the two columns (or remove treatment_group; it is derived "
+                    "from local_modality)."
+                )
+            # Empty modality in the systemic arm can only mean "no local therapy".
+            fill = (modality.isna() & (group == s.SYSTEMIC)).to_numpy(dtype=bool)
+            if fill.any():
+                out.loc[fill, s.LOCAL_MODALITY] = s.MODALITY_NONE
+                warnings.append(
+                    f"'local_modality' was empty for {int(fill.sum())} patients in the "
+                    f"{s.SYSTEMIC} group and was set to 'none'."
+                )
+            group = group.fillna(implied)
+        else:
+            group = implied
+        out[s.TREATMENT_GROUP] = group
+    missing = out[s.TREATMENT_GROUP].isna().to_numpy(dtype=bool)
+    if missing.any():
+        cols = (
+            "'treatment_group' or 'local_modality'" if modality is not None else "'treatment_group'"
+        )
+        errors.append(
+            f"{int(missing.sum())} patients have no treatment group ({_where(out, missing)}). "
+            f"Fill in {cols} for them: write 'none' in local_modality for systemic therapy "
+            "alone, or mTACE, HAIC or IMRT for local plus systemic therapy. An empty "
+            "local_modality is not read as 'none' because it may just be unrecorded."
+        )
+
+
+# Entry point ---------------------------------------------------------------------------------
+
+
+def validate_cohort(
+    raw: pd.DataFrame,
+    source_name: str = "the file",
+    *,
+    decimal_comma: bool = False,
+    hints: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Normalise codings, check consistency and derive fields of a canonically named table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Columns already carry canonical names (or ``ae_*``); cells are text or Excel values;
+        the index holds the row numbers shown in messages (header = row 1).
+    source_name : str
+        Name of the file, used in messages.
+    decimal_comma : bool
+        Accept ``3,5`` as 3.5 (semicolon-separated files from European spreadsheet programs).
+    hints : dict, optional
+        {canonical column -> user column that looks like it}, quoted when a required column
+        is missing.
+
+    Returns
+    -------
+    (data, warnings, derived)
+        The canonical frame (dtypes per the data contract, RangeIndex), full-sentence
+        warnings, and the names of derived columns.
+
+    Raises
+    ------
+    CohortError
+        With every problem found, each naming the column, rows, values and the fix.
+
+    Notes
+    -----
+    ALBI per Johnson et al. 2015; months from dates = days / 30.4375 (as R's
+    ``as.numeric(difftime(end, start, units = "days")) / 30.4375``).
+    """
+    where = f"The file '{source_name}'"
+    hints = hints or {}
+
+    def hint(*columns: str) -> str:
+        found = [f"'{hints[c]}' looks like {c}" for c in columns if c in hints]
+        return f" (Your column {' and '.join(found)}.)" if found else ""
+
+    if s.PATIENT_ID not in raw.columns:
+        raise CohortError(
+            f"{where} has no '{s.PATIENT_ID}' column. Every row needs a unique patient "
+            "identifier: name that column 'patient_id' or map one of your columns to it in the "
+            f"upload step.{hint(s.PATIENT_ID)}"
+        )
+    has_group = s.TREATMENT_GROUP in raw.columns
+    if not has_group and s.LOCAL_MODALITY not in raw.columns:
+        raise CohortError(
+            f"{where} has neither a 'local_modality' nor a 'treatment_group' column, so the "
+            "patients cannot be split into treatment groups. Add one of them (local_modality: "
+            "none, mTACE, HAIC or IMRT; treatment_group: systemic or local+systemic) or map "
+            f"one of your columns to it in the upload step.{hint(s.LOCAL_MODALITY, s.TREATMENT_GROUP)}"
+        )
+    errors: list[str] = []
+    warnings: list[str] = []
+    out = pd.DataFrame(index=raw.index)
+    ordered = [c.name for c in s.COLUMNS if c.name in raw.columns]
+    ordered += [c for c in raw.columns if c not in s.COLUMN_BY_NAME]
+    for column in ordered:
+        out[column] = _normalise_column(raw, column, decimal_comma, errors)
+
+    ids = out[s.PATIENT_ID]
+    no_id = ids.isna().to_numpy()
+    if no_id.any():
+        errors.append(
+            f"Column 'patient_id' is empty in {_where(out, no_id)}. Give every "
+            "patient an identifier (or delete rows that are not patients)."
+        )
+    dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    if dup.any():
+        errors.append(
+            f"Column 'patient_id' has duplicate identifiers {_quoted(ids[dup])} in "
+            f"{_where(out, dup)}. Each patient must appear on exactly one row: merge or "
+            "renumber the duplicated rows."
+        )
+    if errors:
+        raise CohortError(_join(where, errors))
+
+    _derive_group(out, has_group, warnings, errors)
+    derived: list[str] = [] if has_group else [s.TREATMENT_GROUP]
+    derived += _derive_times(out, warnings, errors)
+    if s.ALBI_SCORE not in out.columns and {s.ALBUMIN, s.BILIRUBIN} <= set(out.columns):
+        out[s.ALBI_SCORE] = derive_albi(out[s.ALBUMIN], out[s.BILIRUBIN])
+        derived.append(s.ALBI_SCORE)
+    if s.ALBI_GRADE not in out.columns and s.ALBI_SCORE in out.columns:
+        out[s.ALBI_GRADE] = albi_grade_from_score(out[s.ALBI_SCORE])
+        derived.append(s.ALBI_GRADE)
+    _check_survival(out, errors)
+    if errors:
+        raise CohortError(_join(where, errors))
+
+    for label, (time_col, event_col) in s.ENDPOINTS.items():
+        if time_col in out.columns:
+            n_missing = int(out[time_col].isna().sum())
+            if n_missing:
+                warnings.append(
+                    f"{n_missing} of {len(out)} patients have no '{time_col}'; they stay in the "
+                    f"cohort but {label.upper()} analyses will exclude them."
+                )
+            if event_col not in out.columns:
+                warnings.append(
+                    f"The file has '{time_col}' but no '{event_col}', so "
+                    f"{label.upper()} cannot be analysed; add '{event_col}' (1 = "
+                    "event, 0 = censored)."
+                )
+    columns = [c.name for c in s.COLUMNS if c.name in out.columns]
+    columns += [c for c in out.columns if c not in s.COLUMN_BY_NAME]
+    data = out[columns].reset_index(drop=True)
+    data[s.PATIENT_ID] = data[s.PATIENT_ID].astype(str)
+    return data, warnings, derived
+
+
+def _check_survival(out: pd.DataFrame, errors: list[str]) -> None:
+    cols = set(out.columns)
+    if {s.OS_MONTHS, s.PFS_MONTHS} <= cols:
+        longer = (out[s.PFS_MONTHS] > out[s.OS_MONTHS] + 1e-9).to_numpy(dtype=bool)
+        if longer.any():
+            errors.append(
+                f"'pfs_months' is longer than 'os_months' in {_where(out, longer)}. "
+                "Progression-free survival ends at progression or death, so it cannot exceed "
+                "overall survival: check both times for these patients."
+            )
+    if {s.OS_MONTHS, s.PFS_MONTHS, s.OS_EVENT, s.PFS_EVENT} <= cols:
+        same = np.isclose(
+            out[s.PFS_MONTHS].to_numpy(dtype="float64", na_value=np.nan),
+            out[s.OS_MONTHS].to_numpy(dtype="float64", na_value=np.nan),
+            rtol=0,
+            atol=1e-6,
+        )
+        censored_death = (
+            same
+            & (out[s.OS_EVENT] == 1).fillna(False).to_numpy(dtype=bool)
+            & (out[s.PFS_EVENT] == 0).fillna(False).to_numpy(dtype=bool)
+        )
+        if censored_death.any():
+            errors.append(
+                f"In {_where(out, censored_death)} the patient died (os_event = 1) at the same "
+                "time as progression-free survival was censored (pfs_event = 0). Death counts "
+                "as a PFS event: set pfs_event to 1 for these patients, or correct the times."
+            )
+
+
+def _join(where: str, errors: list[str]) -> str:
+    if len(errors) == 1:
+        return f"{where} cannot be used. {errors[0]}"
+    listed = "\n".join(f"{i}. {e}" for i, e in enumerate(errors, 1))
+    return f"{where} cannot be used; it has {len(errors)} problems:\n{listed}"
