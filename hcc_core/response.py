@@ -12,15 +12,19 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError
-from .stats_tests import FISHER_RESAMPLES, FISHER_SEED, clopper_pearson, contingency_test
+from .stats_tests import (
+    CONTINGENCY_COLUMNS,
+    clopper_pearson,
+    contingency_test,
+    fisher_note,
+)
 from .stats_tests import newcombe_difference as _newcombe
 from .tables import (
     _count_table,
+    _frame,
     _group_header,
     _group_index,
     _group_notes,
-    _level_codes,
-    _tidy,
     format_n_pct,
     format_p,
     group_column,
@@ -65,15 +69,18 @@ class ResponseResult:
 
 
 def _response_codes(series: pd.Series) -> np.ndarray:
-    clean = series.astype("string").str.strip().str.upper()
-    unknown = sorted(set(clean.dropna()) - set(RESPONSE_LEVELS))
+    # Normalise the few distinct values, not every row ("pr " -> "PR").
+    raw, uniques = pd.factorize(series)
+    clean = [str(u).strip().upper() for u in uniques]
+    unknown = sorted(set(clean) - set(RESPONSE_LEVELS))
     if unknown:
         raise CohortError(
             f"The response table found best_response value(s) {', '.join(map(repr, unknown))}; "
             f"use one of {', '.join(RESPONSE_LEVELS)} (mRECIST; NE = not evaluable), or leave "
             "the cell empty if no assessment was made."
         )
-    return _level_codes(clean.astype(object).where(clean.notna(), None), list(RESPONSE_LEVELS))
+    perm = np.array([RESPONSE_LEVELS.index(c) for c in clean] + [-1], dtype=np.int64)
+    return perm[raw]
 
 
 def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseResult:
@@ -134,31 +141,17 @@ def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseRes
                 row[group_column("diff_ci_high", g)] = 100.0 * dh[i]
         if is_rate and usable.sum() >= 2:
             ct = contingency_test(np.column_stack([k, denom - k]), fisher="always")
-            row.update(
-                statistic=ct.statistic,
-                df=ct.df,
-                p_value=ct.p_value,
-                min_expected=ct.min_expected,
-                low_expected=ct.low_expected,
-                fisher_p=ct.fisher_p,
-                fisher_method=ct.fisher_method,
-            )
+            row.update(**ct.as_dict())
         rows.append(row)
     others = [g for i, g in enumerate(grp.levels) if i != ref]
-    table = _tidy(
-        pd.DataFrame(rows),
+    table = _frame(
+        rows,
         grp.levels,
         ("n", "pct", "ci_low", "ci_high"),
         lead=("category", "kind"),
         tail=(
             *(group_column(s, g) for g in others for s in ("diff", "diff_ci_low", "diff_ci_high")),
-            "statistic",
-            "df",
-            "p_value",
-            "min_expected",
-            "low_expected",
-            "fisher_p",
-            "fisher_method",
+            *CONTINGENCY_COLUMNS,
         ),
     )
     notes = _group_notes(grp, by)
@@ -181,12 +174,7 @@ def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseRes
 
 
 def _method(n_groups: int, reference) -> str:
-    fisher = (
-        "exact"
-        if n_groups <= 2
-        else f"Monte-Carlo estimate from {FISHER_RESAMPLES:,} random tables with the observed "
-        f"margins, seed {FISHER_SEED}"
-    )
+    fisher = fisher_note(n_groups > 2)
     return (
         "Best overall response by mRECIST. ORR = (CR + PR) / N and DCR = (CR + PR + SD) / N, "
         "where N is every patient of the group with a recorded best response (as in the "

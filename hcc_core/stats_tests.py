@@ -17,10 +17,12 @@ __all__ = [
     "FISHER_SEED",
     "SHAPIRO_MAX_N",
     "ContingencyTest",
+    "CONTINGENCY_COLUMNS",
     "HypothesisTest",
     "pearson_chi2",
     "fisher_exact_p",
     "contingency_test",
+    "fisher_note",
     "student_t",
     "mann_whitney_spss",
     "anova_oneway",
@@ -64,6 +66,21 @@ class ContingencyTest:
     low_expected: bool
     fisher_p: float
     fisher_method: str
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict (keys = ``CONTINGENCY_COLUMNS``)."""
+        return dict(self.__dict__)
+
+
+CONTINGENCY_COLUMNS: tuple[str, ...] = (
+    "statistic",
+    "df",
+    "p_value",
+    "min_expected",
+    "low_expected",
+    "fisher_p",
+    "fisher_method",
+)
 
 
 def _reduce(table) -> np.ndarray:
@@ -147,6 +164,16 @@ def fisher_exact_p(
         return _fisher_2x2(t), "exact"
     cells = tuple(int(v) for v in t.ravel())
     return _fisher_monte_carlo(cells, t.shape, int(n_resamples), int(seed)), "monte-carlo"
+
+
+def fisher_note(larger_tables: bool) -> str:
+    """How Fisher's p was obtained, for footnotes ("exact" or the Monte-Carlo settings)."""
+    if not larger_tables:
+        return "exact"
+    return (
+        f"exact for 2 x 2 tables; larger tables: Monte-Carlo estimate from {FISHER_RESAMPLES:,} "
+        f"random tables with the observed margins, seed {FISHER_SEED}"
+    )
 
 
 def contingency_test(table, fisher: str = "auto") -> ContingencyTest:
@@ -276,9 +303,14 @@ def spss_quartiles(x: np.ndarray) -> np.ndarray:
     -----
     numpy ``method="weibull"``; R ``quantile(x, type = 6)``.
     """
-    if len(x) == 0:
+    n = len(x)
+    if n == 0:
         return np.full(3, np.nan)
-    return np.percentile(x, [25, 50, 75], method="weibull")
+    xs = np.sort(x)
+    pos = np.clip(np.array([0.25, 0.5, 0.75]) * (n + 1) - 1, 0, n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    return xs[lo] + (pos - lo) * (xs[hi] - xs[lo])
 
 
 def clopper_pearson(k, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -357,6 +389,10 @@ def smd_categorical(p1: np.ndarray, p2: np.ndarray) -> float:
     t, c = np.asarray(p1, dtype=float)[1:], np.asarray(p2, dtype=float)[1:]
     if t.size == 0 or not (np.all(np.isfinite(t)) and np.all(np.isfinite(c))):
         return np.nan
+    if t.size == 1:
+        # Binary variable: the closed form, without a matrix inverse.
+        denom = np.sqrt((t[0] * (1 - t[0]) + c[0] * (1 - c[0])) / 2.0)
+        return float(abs(t[0] - c[0]) / denom) if denom > 0 else (0.0 if t[0] == c[0] else np.inf)
     s = (np.diag(t) - np.outer(t, t) + np.diag(c) - np.outer(c, c)) / 2.0
     diff = t - c
     if not np.any(diff):

@@ -14,11 +14,11 @@ import pandas as pd
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
 from .stats_tests import (
-    FISHER_RESAMPLES,
-    FISHER_SEED,
+    CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
     anova_oneway,
     contingency_test,
+    fisher_note,
     is_normal,
     kruskal_wallis,
     mann_whitney_spss,
@@ -134,19 +134,31 @@ def _group_index(df: pd.DataFrame, by: str, analysis: str) -> _Groups:
             f"The {analysis} has no patients to describe: the cohort is empty. "
             "Relax the filters or load a cohort with patients."
         )
-    levels = tuple(S.levels_of(df, by))
+    codes, levels = _codes(df[by], by)
     if not levels:
         raise CohortError(
             f"The {analysis} needs a group for each patient, but the column '{by}' is "
             "empty. Fill it in or choose another grouping column."
         )
-    codes = pd.Categorical(df[by], categories=list(levels)).codes.astype(np.int64)
     sizes = np.bincount(codes[codes >= 0], minlength=len(levels))
-    return _Groups(codes, levels, sizes, int((codes < 0).sum()))
+    return _Groups(codes, tuple(levels), sizes, int((codes < 0).sum()))
 
 
-def _level_codes(series: pd.Series, levels: list) -> np.ndarray:
-    return pd.Categorical(series, categories=levels).codes.astype(np.int64)
+def _codes(series: pd.Series, column: str, levels=None) -> tuple[np.ndarray, list]:
+    """Level index per row (-1 if missing) and the levels, in schema order.
+
+    Same order as ``schema.levels_of`` (known levels first, unknown extras sorted after);
+    with ``levels`` given, values outside them are coded -1. One factorize, no Categorical.
+    """
+    raw, uniques = pd.factorize(series)
+    uniques = list(uniques)
+    if levels is None:
+        present = set(uniques)
+        known = [lv for lv in S.LEVELS.get(column, ()) if lv in present]
+        levels = known + sorted((v for v in uniques if v not in set(known)), key=str)
+    position = {lv: i for i, lv in enumerate(levels)}
+    perm = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return perm[raw], list(levels)
 
 
 def _numeric(series: pd.Series, column: str, analysis: str) -> np.ndarray:
@@ -236,25 +248,17 @@ def _continuous_rows(values, grp: _Groups, normal_alpha: float):
     return [row]
 
 
-def _categorical_rows(series, grp: _Groups, levels: list):
+def _categorical_rows(series, grp: _Groups, column: str):
     n_groups = len(grp.levels)
-    counts, missing = _count_table(grp.codes, _level_codes(series, levels), n_groups, len(levels))
+    codes, levels = _codes(series, column)
+    counts, missing = _count_table(grp.codes, codes, n_groups, len(levels))
     known = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         props = counts / known
     common = dict(summary="n_pct", missing=int(missing.sum()))
     if (known[:, 0] > 0).sum() >= 2:
         ct = contingency_test(counts)
-        common.update(
-            test="Chi-square",
-            statistic=ct.statistic,
-            df=ct.df,
-            p_value=ct.p_value,
-            min_expected=ct.min_expected,
-            low_expected=ct.low_expected,
-            fisher_p=ct.fisher_p,
-            fisher_method=ct.fisher_method,
-        )
+        common.update(test="Chi-square", **ct.as_dict())
     present = [props[i] for i in range(n_groups) if known[i, 0] > 0]
     common["smd"] = max_pairwise(present, smd_categorical)
     rows = []
@@ -286,12 +290,7 @@ def _table_one_method(n_groups: int, any_mc: bool) -> str:
         "Categorical variables: n (%) of patients with a known value; Pearson chi-square "
         "without continuity correction (as in the paper). Where any expected count is < 5 the "
         "row is flagged and Fisher's exact p is given alongside"
-        + (
-            f" (exact for 2 x 2 tables; larger tables: Monte-Carlo estimate from "
-            f"{FISHER_RESAMPLES:,} random tables with the observed margins, seed {FISHER_SEED})"
-            if any_mc or not two
-            else " (exact)"
-        )
+        + f" ({fisher_note(any_mc or not two)})"
         + ".",
         "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
         "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone)"
@@ -350,13 +349,11 @@ def table_one(
             new = _continuous_rows(_numeric(series, var, analysis), grp, normal_alpha)
             kind = "continuous"
         else:
-            new = _categorical_rows(series, grp, S.levels_of(df, var))
+            new = _categorical_rows(series, grp, var)
             kind = "categorical"
         for row in new:
             rows.append({"variable": var, "label": label_of(var), "kind": kind, **row})
-    table = _tidy(
-        pd.DataFrame(rows), grp.levels, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing")
-    )
+    table = _frame(rows, grp.levels, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing"))
     notes = _group_notes(grp, by)
     if absent:
         notes.append("Not in this cohort: " + ", ".join(label_of(v) for v in absent) + ".")
@@ -376,30 +373,30 @@ def table_one(
 
 _TEST_COLUMNS = (
     "test",
-    "statistic",
-    "df",
-    "p_value",
-    "min_expected",
-    "low_expected",
-    "fisher_p",
-    "fisher_method",
+    *CONTINGENCY_COLUMNS,
     "smd",
     "missing",
 )
 
 
-def _tidy(table: pd.DataFrame, groups: tuple, stats: tuple, lead=None, tail=_TEST_COLUMNS):
-    """Fixed column order; absent numeric columns as NaN, flags False, names ''."""
+def _frame(rows: list[dict], groups: tuple, stats: tuple, lead=None, tail=_TEST_COLUMNS):
+    """Rows to a DataFrame with a fixed column order, one array per column (fast).
+
+    Absent values: NaN for numbers, False for ``low_expected``, "" for test names.
+    """
     lead = lead or ("variable", "label", "level", "kind", "summary")
-    per_group = [group_column(s, g) for g in groups for s in stats]
-    columns = [*lead, *per_group, *tail]
-    table = table.reindex(columns=columns)
-    for col in ("test", "fisher_method"):
-        if col in table:
-            table[col] = table[col].fillna("")
-    if "low_expected" in table:
-        table["low_expected"] = table["low_expected"].astype("boolean").fillna(False).astype(bool)
-    return table
+    columns = [*lead, *(group_column(s, g) for g in groups for s in stats), *tail]
+    data = {}
+    for col in columns:
+        default = _DEFAULTS.get(col, np.nan)
+        values = [r.get(col, default) for r in rows]
+        text = col in lead or col in _TEXT_COLUMNS
+        data[col] = np.array(values, dtype=object if text else None)
+    return pd.DataFrame(data)
+
+
+_DEFAULTS = {"test": "", "fisher_method": "", "low_expected": False}
+_TEXT_COLUMNS = ("test", "fisher_method")
 
 
 def _group_notes(grp: _Groups, by: str) -> list[str]:

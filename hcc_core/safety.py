@@ -1,0 +1,256 @@
+"""Adverse events (CTCAE v5): patients with any grade, grade 1-2 and grade >= 3 by group.
+
+``ae_table`` returns numbers; ``format_ae_table`` makes the display strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .errors import CohortError, MissingColumnsError
+from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
+from .tables import (
+    _frame,
+    _group_header,
+    _group_index,
+    _group_notes,
+    format_n_pct,
+    format_p,
+    group_column,
+    label_of,
+)
+
+__all__ = ["ANY_AE", "AE_CATEGORY_LABELS", "AE_BANDS", "AEResult", "ae_table", "format_ae_table"]
+
+ANY_AE = "ae_any"
+AE_CATEGORY_LABELS: dict[str, str] = {
+    "any": "Any adverse event",
+    "local": "Local treatment-related",
+    "systemic": "Systemic treatment-related",
+    "laboratory": "Laboratory abnormalities",
+    "other": "Other",
+}
+# band name -> (lowest grade, highest grade); bands "any", "1-2", ">=3" are always shown,
+# "5" (fatal) only where a grade-5 event occurred.
+AE_BANDS: dict[str, tuple[int, int]] = {"any": (1, 5), "1-2": (1, 2), ">=3": (3, 5), "5": (5, 5)}
+
+
+@dataclass(frozen=True)
+class AEResult:
+    """Adverse-event table as numbers.
+
+    ``table`` has one row per (``term``, ``band``) with ``label, category,
+    category_label``, per group ``n[g], pct[g], missing[g]`` (patients whose worst grade is
+    in the band; percent of patients with a known grade), then ``statistic, df, p_value,
+    min_expected, low_expected, fisher_p, fisher_method, missing``. The first rows
+    (``term == "ae_any"``) use each patient's worst grade over all terms. ``grade5`` lists
+    every grade-5 (fatal) event: ``patient_id`` (when present), group, term, label.
+    """
+
+    table: pd.DataFrame
+    grade5: pd.DataFrame
+    by: str
+    groups: tuple
+    group_n: dict
+    terms: tuple[str, ...]
+    n_group_missing: int
+    method: str
+    notes: tuple[str, ...]
+
+
+def _grades(df: pd.DataFrame, columns: list[str], analysis: str) -> np.ndarray:
+    try:
+        grades = np.column_stack(
+            [
+                (df[c] if pd.api.types.is_numeric_dtype(df[c]) else pd.to_numeric(df[c])).to_numpy(
+                    dtype=float, na_value=np.nan
+                )
+                for c in columns
+            ]
+        )
+    except (ValueError, TypeError):
+        raise CohortError(
+            f"The {analysis} needs CTCAE grades (whole numbers 0-5) in the ae_* columns, "
+            "but some hold text. Correct them or leave the cells empty."
+        ) from None
+    bad = ~np.isnan(grades) & ((grades < 0) | (grades > 5) | (grades != np.round(grades)))
+    if bad.any():
+        cols = sorted({columns[j] for j in np.nonzero(bad)[1]})
+        raise CohortError(
+            f"The {analysis} needs CTCAE grades as whole numbers 0-5 (0 = none); the "
+            f"column(s) {', '.join(map(repr, cols))} hold other values. Correct them or "
+            "leave the cells empty."
+        )
+    return grades
+
+
+def _worst(grades: np.ndarray) -> np.ndarray:
+    known = ~np.isnan(grades)
+    worst = np.where(known, grades, -1).max(axis=1)
+    return np.where(known.any(axis=1), worst, np.nan)
+
+
+def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> AEResult:
+    """Patients with adverse events by term, grade band and group, with tests.
+
+    Parameters
+    ----------
+    df : one row per patient; ``ae_<term>`` columns hold the worst CTCAE v5 grade (0-5).
+    by : grouping column; levels in schema order.
+
+    Returns
+    -------
+    AEResult : numeric table, grade-5 listing, footnote text (``method``) and notes.
+
+    Raises
+    ------
+    MissingColumnsError : ``by`` is absent or there is no ``ae_*`` column.
+    CohortError : a grade is not a whole number from 0 to 5.
+
+    Notes
+    -----
+    Pearson chi-square without continuity correction as in the paper (R
+    ``chisq.test(correct = FALSE)``), with Fisher's exact p (R ``fisher.test``) where an
+    expected count is < 5.
+    """
+    analysis = "adverse-event table"
+    columns = S.ae_columns(df)
+    if not columns:
+        S.require_columns(df, [by], analysis)
+        raise MissingColumnsError(analysis, [f"{S.AE_PREFIX}<term>"])
+    grp = _group_index(df, by, analysis)
+    grades = _grades(df, columns, analysis)
+    terms = [ANY_AE, *sorted(columns, key=_category_order)]
+    matrix = np.column_stack([_worst(grades), grades[:, [columns.index(c) for c in terms[1:]]]])
+    onehot = (grp.codes[None, :] == np.arange(len(grp.levels))[:, None]).astype(float)
+    known = onehot @ ~np.isnan(matrix)  # groups x terms
+    missing = onehot @ np.isnan(matrix)
+    events = {
+        band: onehot @ ((matrix >= lo) & (matrix <= hi)) for band, (lo, hi) in AE_BANDS.items()
+    }
+    any_grade5 = bool(events["5"].any())
+    rows = [
+        _row(term, band, events[band][:, j], known[:, j], missing[:, j], grp.levels)
+        for j, term in enumerate(terms)
+        for band in AE_BANDS
+        if band != "5" or events["5"][:, j].any()
+    ]
+    table = _frame(
+        rows,
+        grp.levels,
+        ("n", "pct", "missing"),
+        lead=("term", "label", "category", "category_label", "band"),
+        tail=(
+            *CONTINGENCY_COLUMNS,
+            "missing",
+        ),
+    )
+    notes = _group_notes(grp, by)
+    n_missing = int(np.isnan(matrix[:, 1:]).sum())
+    if n_missing:
+        notes.append(
+            f"{n_missing} missing grade(s) across the ae_* columns: those patients are "
+            "left out of that term's denominator."
+        )
+    return AEResult(
+        table=table,
+        grade5=_grade5(df, grades, columns, by),
+        by=by,
+        groups=grp.levels,
+        group_n={g: int(n) for g, n in zip(grp.levels, grp.sizes, strict=True)},
+        terms=tuple(terms[1:]),
+        n_group_missing=grp.n_missing,
+        method=_method(len(grp.levels), any_grade5),
+        notes=tuple(notes),
+    )
+
+
+def _category_order(column: str) -> int:
+    return list(AE_CATEGORY_LABELS).index(S.AE_CATEGORY.get(column, "other"))
+
+
+def _row(term, band, events, known, missing, levels) -> dict:
+    category = "any" if term == ANY_AE else S.AE_CATEGORY.get(term, "other")
+    row = {
+        "term": term,
+        "label": label_of(term),
+        "category": category,
+        "category_label": AE_CATEGORY_LABELS[category],
+        "band": band,
+        "missing": int(missing.sum()),
+    }
+    for i, g in enumerate(levels):
+        row[group_column("n", g)] = int(events[i])
+        row[group_column("pct", g)] = 100.0 * events[i] / known[i] if known[i] else np.nan
+        row[group_column("missing", g)] = int(missing[i])
+    if (known > 0).sum() >= 2:
+        ct = contingency_test(np.column_stack([events, known - events]))
+        row.update(**ct.as_dict())
+    return row
+
+
+def _grade5(df: pd.DataFrame, grades: np.ndarray, columns: list[str], by: str) -> pd.DataFrame:
+    r, c = np.nonzero(grades == 5)
+    out = pd.DataFrame(
+        {
+            S.PATIENT_ID: (
+                df[S.PATIENT_ID].to_numpy()[r]
+                if S.PATIENT_ID in df
+                else pd.Series([None] * len(r), dtype=object)
+            ),
+            by: df[by].to_numpy()[r],
+            "term": [columns[j] for j in c],
+            "label": [label_of(columns[j]) for j in c],
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def _method(n_groups: int, any_grade5: bool) -> str:
+    fisher = fisher_note(n_groups > 2)
+    return (
+        "Adverse events graded by CTCAE v5.0; each ae_* column holds a patient's worst grade "
+        "for that term. n (%) = patients whose worst grade falls in the band, of the patients "
+        "in the group with a known grade for that term. 'Any adverse event' uses each "
+        "patient's worst grade over all terms. Tests: Pearson chi-square without continuity "
+        "correction (as in the paper); where any expected count is < 5 (marked '*') Fisher's "
+        f"exact p ({fisher}) is given alongside and is the one to read. "
+        + (
+            "Grade 5 (fatal) events are listed separately."
+            if any_grade5
+            else "No grade 5 (fatal) event was recorded."
+        )
+    )
+
+
+_BAND_LABEL = {"any": "Any grade", "1-2": "Grade 1-2", ">=3": "Grade >= 3", "5": "Grade 5"}
+
+
+def format_ae_table(result: AEResult, digits: int = 2) -> pd.DataFrame:
+    """Display strings for the adverse-event table, like the paper's Table 3.
+
+    Category header rows, then per term "Pain" (any grade) with n (%), p-value and
+    Fisher's p, followed by its "Grade 1-2", "Grade >= 3" (and "Grade 5") rows.
+    Footnote: ``result.method``.
+    """
+    heads = [_group_header(g, result.group_n[g]) for g in result.groups]
+    out, category = [], None
+    blank = dict.fromkeys([*heads, "P-value", "Fisher P"], "")
+    for _, row in result.table.iterrows():
+        if row["category"] != category:
+            category = row["category"]
+            if category != "any":
+                out.append({"Adverse event": row["category_label"], **blank})
+        name = row["label"] if row["band"] == "any" else f"    {_BAND_LABEL[row['band']]}"
+        cells = {
+            h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
+            for g, h in zip(result.groups, heads, strict=True)
+        }
+        cells["P-value"] = format_p(row["p_value"]) + (" *" if row["low_expected"] else "")
+        cells["Fisher P"] = format_p(row["fisher_p"]) if row["low_expected"] else ""
+        out.append({"Adverse event": name, **cells})
+    return pd.DataFrame(out, columns=["Adverse event", *heads, "P-value", "Fisher P"])
