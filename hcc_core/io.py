@@ -156,7 +156,8 @@ def _check_not_binary(data: bytes, name: str) -> None:
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
             raise CohortError(f"The file '{name}' is {what}, not a cohort table. {_FIX_FORMAT}")
-    if b"\x00" in data[:8192]:
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data[:8192] and not utf16:
         damaged = (
             " (it is named like a workbook but is not a valid one)"
             if ext in (".xlsx", ".xlsm")
@@ -185,6 +186,23 @@ def _header_names(cells: Iterable[object], name: str) -> list[str]:
     return names
 
 
+def _parser_message(error: str, name: str) -> str:
+    """Pandas' tokenizer error, rewritten for the person who made the file."""
+    if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error):
+        return (
+            f"Row {m[2]} of '{name}' has {m[3]} cells but the header has {m[1]}. A value "
+            "that contains the separator must be in double quotes; check that row and "
+            "upload the file again."
+        )
+    if m := re.search(r"EOF inside string starting at row (\d+)", error):
+        return (
+            f"A quote (\") opened in row {int(m[1]) + 1} of '{name}' is never closed, so "
+            "the rest of the file reads as one cell. Remove the stray quote or close it, "
+            "and upload the file again."
+        )
+    return f"The file '{name}' could not be read as a table ({error}). {_FIX_FORMAT}"
+
+
 def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     text, _ = _decode(data, name)
     first = text.lstrip("\ufeff").split("\n", 1)[0]
@@ -204,17 +222,7 @@ def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     except pd.errors.EmptyDataError:
         return pd.DataFrame(), delimiter
     except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:
-            raise CohortError(
-                f"Row {m[2]} of '{name}' has {m[3]} cells but the header has {m[1]}. A value "
-                "that contains the separator must be in double quotes; check that row and "
-                "upload the file again."
-            ) from None
-        raise CohortError(
-            f"The file '{name}' could not be read as a table ({exc}). A quote (\") may be "
-            f"opened but never closed. {_FIX_FORMAT}"
-        ) from None
+        raise CohortError(_parser_message(str(exc), name)) from None
     if table.empty:
         return table, delimiter
     header = _header_names(table.iloc[0].tolist(), name)
@@ -288,11 +296,15 @@ def _read(
     else:
         _check_not_binary(data, name)
         table, delimiter = _parse_csv(data, name)
-        # Cheap pre-check: only look at cells when some line is long enough to hold one.
-        check_lengths = max(map(len, data.splitlines()), default=0) > max_field_chars
+        # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
+        # or when quoted cells span lines (more lines than rows).
+        lines = data.splitlines()
+        check_lengths = (
+            len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_field_chars
+        )
+    table.index = pd.RangeIndex(2, 2 + len(table), name="row")
     if check_lengths:
         _check_long_fields(table, name, max_field_chars)
-    table.index = pd.RangeIndex(2, 2 + len(table), name="row")
     if table.shape[1] == 0 or table.notna().to_numpy().sum() == 0:
         raise CohortError(
             f"The file '{name}' has a header row but no patient rows. Add one row per patient "

@@ -130,7 +130,7 @@ def _where(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> str:
 
 
 def _quoted(values) -> str:
-    uniq = list(dict.fromkeys(str(v) for v in values))
+    uniq = [v if len(v) <= 40 else v[:37] + "..." for v in dict.fromkeys(str(v) for v in values)]
     text = ", ".join(f"'{v}'" for v in uniq[:_MAX_LISTED])
     if len(uniq) > _MAX_LISTED:
         text += f" and {len(uniq) - _MAX_LISTED} other values"
