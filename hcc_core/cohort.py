@@ -122,7 +122,7 @@ class Filters:
         for name in ("age_min", "age_max"):
             value = getattr(self, name)
             if value is not None:
-                params[name] = f"{value:.10g}"
+                params[name] = f"{value:g}" if float(f"{value:g}") == value else repr(value)
         return params
 
     @classmethod
