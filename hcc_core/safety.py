@@ -14,6 +14,7 @@ from . import schema as S
 from .errors import CohortError, MissingColumnsError
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
+    ANY_AE,
     _frame,
     _group_header,
     _group_index,
@@ -26,7 +27,6 @@ from .tables import (
 
 __all__ = ["ANY_AE", "AE_CATEGORY_LABELS", "AE_BANDS", "AEResult", "ae_table", "format_ae_table"]
 
-ANY_AE = "ae_any"
 AE_CATEGORY_LABELS: dict[str, str] = {
     "any": "Any adverse event",
     "local": "Local treatment-related",

@@ -183,6 +183,14 @@ def contingency_test(table, fisher: str = "auto") -> ContingencyTest:
     -----
     R: ``chisq.test(x, correct = FALSE)`` and ``fisher.test(x)``.
     """
+    t = np.asarray(table)
+    # Counts repeat across bands, terms and filter clicks: cache by the table's content.
+    return _contingency_cached(tuple(t.ravel().tolist()), t.shape, fisher)
+
+
+@lru_cache(maxsize=4096)
+def _contingency_cached(cells: tuple, shape: tuple, fisher: str) -> ContingencyTest:
+    table = np.asarray(cells, dtype=float).reshape(shape)
     stat, df, p, min_expected = pearson_chi2(table)
     low = bool(min_expected < 5) if np.isfinite(min_expected) else False
     fisher_p, fisher_method = np.nan, ""

@@ -30,6 +30,7 @@ from .stats_tests import (
 )
 
 __all__ = [
+    "ANY_AE",
     "LABELS",
     "LEVEL_LABELS",
     "DEFAULT_TABLE_ONE_VARIABLES",
@@ -41,6 +42,9 @@ __all__ = [
     "format_p",
     "format_n_pct",
 ]
+
+# Pseudo-column of the adverse-event table: each patient's worst grade over all terms.
+ANY_AE = "ae_any"
 
 LABELS: dict[str, str] = {
     S.AGE: "Age (years)",
@@ -63,7 +67,7 @@ LABELS: dict[str, str] = {
     S.BEST_RESPONSE: "Best response (mRECIST)",
     S.OS_MONTHS: "Overall survival (months)",
     S.PFS_MONTHS: "Progression-free survival (months)",
-    "ae_any": "Any adverse event",
+    ANY_AE: "Any adverse event",
     "ae_pain": "Pain",
     "ae_fever": "Fever",
     "ae_vomiting": "Vomiting",
