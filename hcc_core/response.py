@@ -67,6 +67,26 @@ class ResponseResult:
     method: str
     notes: tuple[str, ...]
 
+    @property
+    def counts(self) -> pd.DataFrame:
+        """Best response long: ``group, response, n, percent`` (CR..NE per group, in order)."""
+        t = self.table[self.table["kind"] == "response"]
+        return pd.DataFrame(
+            {
+                "group": np.repeat(np.array(self.groups, dtype=object), len(t)),
+                "response": np.tile(t["category"].to_numpy(), len(self.groups)),
+                "n": np.concatenate([t[group_column("n", g)].to_numpy() for g in self.groups]),
+                "percent": np.concatenate(
+                    [t[group_column("pct", g)].to_numpy() for g in self.groups]
+                ),
+            }
+        )
+
+    @property
+    def footnotes(self) -> tuple[str, ...]:
+        """``method`` followed by the notes: every line the UI shows under the table."""
+        return (self.method, *self.notes)
+
 
 def _response_codes(series: pd.Series) -> np.ndarray:
     # Normalise the few distinct values, not every row ("pr " -> "PR").

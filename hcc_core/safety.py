@@ -61,6 +61,11 @@ class AEResult:
     method: str
     notes: tuple[str, ...]
 
+    @property
+    def footnotes(self) -> tuple[str, ...]:
+        """``method`` followed by the notes: every line the UI shows under the table."""
+        return (self.method, *self.notes)
+
 
 def _grades(df: pd.DataFrame, columns: list[str], analysis: str) -> np.ndarray:
     try:

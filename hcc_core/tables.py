@@ -214,6 +214,11 @@ class TableOneResult:
     method: str
     notes: tuple[str, ...]
 
+    @property
+    def footnotes(self) -> tuple[str, ...]:
+        """``method`` followed by the notes: every line the UI shows under the table."""
+        return (self.method, *self.notes)
+
 
 def _continuous_rows(values, grp: _Groups, normal_alpha: float):
     n_groups = len(grp.levels)

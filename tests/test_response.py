@@ -167,3 +167,14 @@ def test_format_response_paper_strings(paper):
     assert shown.loc["DCR", "P-value"] == "0.005"
     assert shown.loc["DCR", "Fisher P"] == "0.008"
     assert shown.loc["ORR", "Difference vs systemic (local+systemic)"].startswith("20.56 (")
+
+
+def test_counts_long_view_for_the_bar_chart(paper):
+    res = response_rates(paper)
+    counts = res.counts
+    assert list(counts.columns) == ["group", "response", "n", "percent"]
+    assert counts["response"].tolist()[:5] == ["CR", "PR", "SD", "PD", "NE"]
+    sys_pd = counts[(counts["group"] == SYS) & (counts["response"] == "PD")].iloc[0]
+    assert sys_pd["n"] == 20 and sys_pd["percent"] == pytest.approx(100 * 20 / 39)
+    assert counts.groupby("group")["n"].sum().to_dict() == {SYS: 39, LOC: 56}
+    assert res.footnotes[0] == res.method

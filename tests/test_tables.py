@@ -361,3 +361,9 @@ def test_all_three_tables_are_fast():
     response_rates(big), ae_table(big)
     assert time.perf_counter() - start < 2.0
     assert len(res.variables) == 13
+
+
+def test_footnotes_are_method_then_notes(paper_table_one_df):
+    res = table_one(paper_table_one_df)
+    assert res.footnotes == (res.method, *res.notes)
+    assert "Not in this cohort" in res.footnotes[-1]
