@@ -271,11 +271,12 @@ def _categorical_rows(series, grp: _Groups, column: str):
     present = [props[i] for i in range(n_groups) if known[i, 0] > 0]
     common["smd"] = max_pairwise(present, smd_categorical)
     rows = []
-    for j, level in enumerate(levels):
+    # No known value at all: one row still carries the missing counts.
+    for j, level in enumerate(levels or [None]):
         row = {"level": level, **common}
         for i, g in enumerate(grp.levels):
-            row[group_column("n", g)] = int(counts[i, j])
-            row[group_column("pct", g)] = 100.0 * props[i, j]
+            row[group_column("n", g)] = int(counts[i, j]) if levels else 0
+            row[group_column("pct", g)] = 100.0 * props[i, j] if levels else np.nan
             row[group_column("missing", g)] = int(missing[i])
         rows.append(row)
     return rows
@@ -286,7 +287,8 @@ def _table_one_method(n_groups: int, any_mc: bool) -> str:
     text = [
         "Continuous variables: Shapiro-Wilk test in each group (alpha 0.05; a group of more "
         f"than {SHAPIRO_MAX_N:,} patients is tested on a random subsample of {SHAPIRO_MAX_N:,}, "
-        "fixed seed). Normal in every group: mean +/- SD and "
+        "fixed seed; fewer than 3 values, or all equal, count as non-normal). "
+        "Normal in every group: mean +/- SD and "
         + ("Student's t-test (equal variances, as SPSS)" if two else "one-way ANOVA (F)")
         + "; otherwise median (Q1, Q3) and "
         + (
@@ -516,7 +518,7 @@ def format_table_one(
             continue
         out.append({"Characteristic": first["label"], **dict.fromkeys(heads, ""), **tests})
         names = LEVEL_LABELS.get(var, {})
-        for _, row in block.iterrows():
+        for _, row in block[block["level"].notna()].iterrows():
             cells = {
                 h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
                 for g, h in zip(result.groups, heads, strict=True)

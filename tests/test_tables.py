@@ -367,3 +367,17 @@ def test_footnotes_are_method_then_notes(paper_table_one_df):
     res = table_one(paper_table_one_df)
     assert res.footnotes == (res.method, *res.notes)
     assert "Not in this cohort" in res.footnotes[-1]
+
+
+def test_a_variable_with_no_known_value_still_shows_its_missing_count():
+    df = _continuous_df(X, Y)
+    df[S.SEX] = None
+    df[S.ALBUMIN] = np.nan
+    res = table_one(df, variables=[S.SEX, S.ALBUMIN])
+    rows = res.table.set_index("variable")
+    assert rows.loc[S.SEX, "missing"] == 23 and rows.loc[S.SEX, group_column("missing", SYS)] == 11
+    assert rows.loc[S.ALBUMIN, "missing"] == 23 and rows.loc[S.ALBUMIN, group_column("n", LOC)] == 0
+    assert np.isnan(rows.loc[S.SEX, "p_value"]) and np.isnan(rows.loc[S.ALBUMIN, "p_value"])
+    shown = format_table_one(res).set_index("Characteristic")
+    assert shown.loc["Sex", "Missing"] == "23" and shown.loc["Albumin (g/L)", "P-value"] == "-"
+    assert len(shown) == 2  # no level rows for a variable without levels
