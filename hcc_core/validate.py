@@ -149,10 +149,13 @@ def _bad_values(df: pd.DataFrame, column: str, mask, expected: str) -> str:
 # Per-kind normalisation (on unique values: fast for 100,000 rows) -----------------------------
 
 
-def _map_unique(series: pd.Series, fn: Normaliser) -> tuple[pd.Series, np.ndarray]:
+def _map_unique(
+    series: pd.Series, fn: Normaliser, dtype: str = "object"
+) -> tuple[pd.Series, np.ndarray]:
     """Apply ``fn`` to each distinct value; returns (result, mask of values ``fn`` rejected).
 
-    ``fn`` returns ``None`` for a missing value and raises ``KeyError`` for an unusable one.
+    ``fn`` raises ``KeyError`` for an unusable value. With ``dtype="Int64"`` the distinct
+    results are converted once and then spread by code (object-to-Int64 per row is slow).
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     out: list[object] = []
@@ -167,6 +170,9 @@ def _map_unique(series: pd.Series, fn: Normaliser) -> tuple[pd.Series, np.ndarra
             out.append(np.nan)
             bad[i] = True
     out.append(np.nan)
+    if dtype == "Int64":
+        values = pd.array(np.asarray(out, dtype="float64"), dtype="Int64")[codes]
+        return pd.Series(values, index=series.index), bad[codes]
     result = pd.Series(np.asarray(out, dtype=object)[codes], index=series.index, dtype=object)
     return result, bad[codes]
 
@@ -286,7 +292,7 @@ def _normalise_column(
             )
             table = {str(i): i for i in range(int(lo), int(hi) + 1)}
             expected = f"a whole number from {int(lo)} to {int(hi)}"
-        out, bad = _map_unique(raw, _lookup(table))
+        out, bad = _map_unique(raw, _lookup(table), dtype="Int64")
         if bad.any():
             errors.append(_bad_values(df, column, bad, expected))
         return out.astype("Int64")

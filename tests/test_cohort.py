@@ -193,9 +193,9 @@ def test_apply_filters_100k_rows_is_fast():
         age_max=70,
     )
     apply_filters(big, f)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     out = apply_filters(big, f)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     expected = (
         big[s.LOCAL_MODALITY].isin(["mTACE", "none"])
         & (big[s.CHILD_PUGH_CLASS] == "A")

@@ -581,9 +581,50 @@ def test_load_100k_rows_under_two_seconds():
     )
     raw = csv_bytes(df)
     load_cohort(raw[:5000].rsplit(b"\n", 1)[0])  # warm-up (imports)
-    t0 = time.perf_counter()
+    # CPU time of this process: other jobs on a shared machine must not fail the test.
+    t0 = time.process_time()
     cohort = load_cohort(raw)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert len(cohort.data) == n
     assert (cohort.data[s.SEX] == "F").sum() == np.isin(df[s.SEX], ["F", "女"]).sum()
     assert elapsed < 2.0, f"loading 100,000 rows took {elapsed:.2f} s"
+
+
+def test_uploads_are_parsed_in_memory_never_written(monkeypatch):
+    import builtins
+    import os as _os
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"the loader tried to touch the disk: {args[:1]}")
+
+    real_open = builtins.open
+
+    def read_only_open(file, mode="r", *args, **kwargs):
+        if any(m in mode for m in "wax+"):
+            refuse(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    xlsx = to_xlsx(canonical_cohort())
+    csv = csv_bytes(canonical_cohort(), "gbk")
+    for name in (
+        "mkstemp",
+        "mkdtemp",
+        "NamedTemporaryFile",
+        "TemporaryFile",
+        "SpooledTemporaryFile",
+    ):
+        monkeypatch.setattr(tempfile, name, refuse)
+    monkeypatch.setattr(builtins, "open", read_only_open)
+    monkeypatch.setattr(_os, "open", refuse)
+    assert len(load_cohort(xlsx).data) == len(load_cohort(csv).data) == 8
+    assert read_table(io.BytesIO(xlsx)).shape == (8, len(canonical_cohort().columns))
+
+
+def test_blank_rows_are_skipped_counted_and_row_numbers_stay_true():
+    text = "patient_id,local_modality\nP1,none\n,\n\nP2,TACE\n"
+    with pytest.raises(CohortError, match=r"'TACE' \(in row 5 \(patient_id P2\)\)"):
+        load_cohort(text.encode())
+    cohort = load_cohort(text.replace("TACE", "mTACE").encode(), filename="b.csv")
+    assert cohort.n_rows_read == 4 and len(cohort.data) == 2
+    assert cohort.warnings == ("2 completely empty row(s) of 'b.csv' were skipped.",)
