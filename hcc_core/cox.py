@@ -1,0 +1,731 @@
+"""Cox proportional-hazards regression (Efron ties), PH check and subgroup forest.
+
+Our own Newton-Raphson, a transcription of R ``survival``'s ``coxfit6`` iteration (start at 0,
+step-halving, stop when the relative change in log-likelihood is <= 1e-9, at most 20 iterations),
+vectorised over time-sorted rows: reverse cumulative sums for the risk sets, ``np.add.reduceat``
+over tied deaths, and the information matrix as one weighted ``X'WX`` product. About 1 ms at
+n = 95. Checked against R ``coxph``/``cox.zph`` and lifelines in ``tests/test_cox.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import schema
+from .errors import CohortError
+from .survival import _survival_data
+
+__all__ = [
+    "CoxResult",
+    "BCLC_AB_VS_C",
+    "LOG10_AFP",
+    "DERIVED_COVARIATES",
+    "PAPER_COX_COVARIATES",
+    "fit_cox",
+    "cox_univariable",
+    "subgroup_forest",
+]
+
+# Derived covariates (computed from canonical columns when named in ``covariates``)
+BCLC_AB_VS_C = "bclc_ab_vs_c"  # levels "A/B" (reference; BCLC 0 counted here) and "C" (D counted here)
+LOG10_AFP = "log10_afp"  # log10 of AFP in ng/mL, AFP below 1 ng/mL floored at 1
+DERIVED_COVARIATES: dict[str, str] = {
+    BCLC_AB_VS_C: "BCLC stage C (or D) vs A/B (or 0), from bclc_stage",
+    LOG10_AFP: "log10 AFP (ng/mL; values below 1 set to 1), from afp_ng_ml",
+}
+_DERIVED_LEVELS = {BCLC_AB_VS_C: ("A/B", "C")}
+
+# The paper's multivariable model (Methods): treatment + age, sex, Child-Pugh (A vs B),
+# BCLC (A/B vs C), maximum diameter, tumour number, log AFP, ALBI score.
+PAPER_COX_COVARIATES: tuple[str, ...] = (
+    schema.TREATMENT_GROUP,
+    schema.AGE,
+    schema.SEX,
+    schema.CHILD_PUGH_CLASS,
+    BCLC_AB_VS_C,
+    schema.MAX_DIAMETER,
+    schema.TUMOR_NUMBER,
+    LOG10_AFP,
+    schema.ALBI_SCORE,
+)
+
+_EPS = 1e-9  # coxph.control eps
+_MAX_ITER = 20  # coxph.control iter.max
+_TOLER_INF = np.sqrt(_EPS)  # coxph.control toler.inf
+_COLLINEAR_TOL = 1e-9
+_TABLE_COLUMNS = ["coef", "se", "hr", "hr_lower", "hr_upper", "p_value"]
+_METHOD = (
+    "Cox proportional hazards, Efron ties (R coxph default); Wald CIs and p-values; "
+    "PH test: cox.zph, transform = 'km'"
+)
+
+
+# ---- design matrix ------------------------------------------------------------------------------
+def _values(df: pd.DataFrame, name: str) -> pd.Series:
+    if name == BCLC_AB_VS_C:
+        schema.require_columns(df, [schema.BCLC_STAGE], "Cox model")
+        stage = df[schema.BCLC_STAGE].astype("object")
+        out = stage.map({"0": "A/B", "A": "A/B", "B": "A/B", "C": "C", "D": "C"})
+        return out.where(stage.notna())
+    if name == LOG10_AFP:
+        schema.require_columns(df, [schema.AFP], "Cox model")
+        afp = pd.to_numeric(df[schema.AFP], errors="coerce")
+        return np.log10(afp.clip(lower=1.0))
+    schema.require_columns(df, [name], "Cox model")
+    return df[name]
+
+
+def _is_categorical(name: str, s: pd.Series) -> bool:
+    return (
+        name in schema.CATEGORICAL
+        or name in _DERIVED_LEVELS
+        or not (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s))
+    )
+
+
+def _order_levels(name: str, present: list) -> list:
+    """Levels in schema order (unknown extras sorted after), as ``schema.levels_of``."""
+    known = _DERIVED_LEVELS.get(name, schema.LEVELS.get(name, ()))
+    first = [lv for lv in known if lv in set(present)]
+    return first + sorted((v for v in present if v not in set(first)), key=str)
+
+
+def _levels(name: str, s: pd.Series) -> list:
+    return _order_levels(name, list(pd.unique(s.dropna())))
+
+
+@dataclass(frozen=True)
+class _Design:
+    X: np.ndarray  # (n, p) float, complete cases only
+    terms: list[str]
+    assign: dict[str, list[int]]  # covariate -> its columns in X
+    keep: np.ndarray  # bool over the endpoint-valid rows
+    notes: tuple[str, ...]
+
+
+def _design(frame: pd.DataFrame, covariates: list[str]) -> _Design:
+    """Model matrix (treatment-coded factors against their first level), complete cases."""
+    encoded = {}
+    for c in covariates:
+        v = _values(frame, c)
+        if _is_categorical(c, v):
+            cat = pd.Categorical(v)
+            encoded[c] = (True, cat.codes.astype(np.int64), list(cat.categories), cat.codes < 0)
+        else:
+            x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            encoded[c] = (False, x, None, np.isnan(x))
+    keep = np.ones(len(frame), dtype=bool)
+    missing = {}
+    for c, (_, _, _, miss) in encoded.items():
+        if miss.any():
+            missing[c] = int(miss.sum())
+            keep &= ~miss
+    notes = []
+    if missing:
+        detail = ", ".join(f"{c}: {k}" for c, k in missing.items())
+        notes.append(
+            f"{int((~keep).sum())} patient(s) with a missing covariate were excluded "
+            f"(complete-case analysis; missing values by column: {detail})."
+        )
+    cols, terms, owner = [], [], []
+    for c, (is_cat, data, cats, _) in encoded.items():
+        data = data[keep]
+        if is_cat:
+            used = np.bincount(data, minlength=len(cats)) > 0 if data.size else np.zeros(len(cats), bool)
+            present = [cats[i] for i in np.flatnonzero(used)]
+            lv = _order_levels(c, present)
+            if len(lv) < 2:
+                notes.append(f"'{c}' takes a single value in these patients and was dropped from the model.")
+                continue
+            code_of = {cat: i for i, cat in enumerate(cats)}
+            for level in lv[1:]:
+                cols.append((data == code_of[level]).astype(float))
+                terms.append(f"{c}[{level}]")
+                owner.append(c)
+        else:
+            if data.size and np.ptp(data) == 0:
+                notes.append(f"'{c}' is constant in these patients and was dropped from the model.")
+                continue
+            cols.append(data)
+            terms.append(c)
+            owner.append(c)
+    X = np.column_stack(cols) if cols else np.empty((int(keep.sum()), 0))
+    X, terms, owner, dropped = _drop_collinear(X, terms, owner)
+    if dropped:
+        notes.append(
+            f"Term(s) {', '.join(dropped)} are linear combinations of other terms in these "
+            "patients and were dropped (R would report NA)."
+        )
+    assign: dict[str, list[int]] = {}
+    for j, c in enumerate(owner):
+        assign.setdefault(c, []).append(j)
+    return _Design(X, terms, assign, keep, tuple(notes))
+
+
+def _drop_collinear(X, terms, owner):
+    """Drop columns that add no rank, in order (like coxph's singular-column check)."""
+    if X.shape[1] == 0:
+        return X, terms, owner, []
+    Xc = X - X.mean(axis=0)
+    G = Xc.T @ Xc
+    kept: list[int] = []
+    for j in range(X.shape[1]):
+        gjj = G[j, j]
+        if kept:
+            Gs = G[np.ix_(kept, kept)]
+            gj = G[kept, j]
+            gjj = gjj - gj @ np.linalg.lstsq(Gs, gj, rcond=None)[0]
+        if gjj > _COLLINEAR_TOL * max(G[j, j], 1e-300) and G[j, j] > 0:
+            kept.append(j)
+    dropped = [terms[j] for j in range(X.shape[1]) if j not in kept]
+    return X[:, kept], [terms[j] for j in kept], [owner[j] for j in kept], dropped
+
+
+# ---- Efron partial likelihood -------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Sorted:
+    X: np.ndarray  # centred, time-ascending
+    time: np.ndarray
+    event: np.ndarray
+    start: np.ndarray  # first row of each distinct time
+    inv: np.ndarray  # distinct-time index of each row
+    dt: np.ndarray  # distinct-time indices with deaths
+    death_rows: np.ndarray
+    death_k: np.ndarray  # for each death row (and each Efron term): index into dt
+    dstarts: np.ndarray  # first death row of each death time (for reduceat)
+    frac: np.ndarray  # Efron fraction m/d for each term
+    n_times: int
+    xd_sum: np.ndarray  # sum of X over deaths (constant in beta)
+
+
+def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> _Sorted:
+    o = np.argsort(time, kind="stable")
+    time, event, X = time[o], event[o], X[o]
+    X = X - X.mean(axis=0)
+    ut, start, inv = np.unique(time, return_index=True, return_inverse=True)
+    d = np.bincount(inv, weights=event, minlength=ut.size)
+    dt = np.flatnonzero(d > 0)
+    dk = d[dt].astype(np.int64)
+    death_k = np.repeat(np.arange(dt.size), dk)
+    dstarts = np.concatenate(([0], np.cumsum(dk)[:-1])).astype(np.int64)
+    frac = (np.arange(death_k.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
+    death_rows = np.flatnonzero(event == 1)
+    return _Sorted(X, time, event, start, inv, dt, death_rows, death_k, dstarts, frac, ut.size,
+                   X[death_rows].sum(axis=0))
+
+
+def _efron(beta: np.ndarray, s: _Sorted, g: np.ndarray | None = None):
+    """Log-likelihood, score and information at ``beta`` (R coxfit6_iter, Efron ties).
+
+    With ``g`` (one value per death time) also returns the cox.zph pieces (R zph1): the score
+    of g(t) * X and the information blocks weighted by g and g^2.
+    """
+    eta = s.X @ beta
+    c = eta.max() if eta.size else 0.0
+    r = np.exp(eta - c)  # the shift cancels exactly (one log-term per death)
+    rX = r[:, None] * s.X
+    # sums over the risk set {time >= t}: total minus everything before t's first row
+    first = s.start[s.dt]
+    cr = np.concatenate(([0.0], np.cumsum(r)))
+    R_all = cr[-1] - cr[first]
+    cA = np.cumsum(rX, axis=0)
+    before = cA[np.maximum(first - 1, 0)]
+    before[first == 0] = 0.0
+    A_all = cA[-1] - before
+    D = np.add.reduceat(r[s.death_rows], s.dstarts)
+    A2 = np.add.reduceat(rX[s.death_rows], s.dstarts, axis=0)
+    k, f = s.death_k, s.frac
+    den = R_all[k] - f * D[k]
+    B = (A_all[k] - f[:, None] * A2[k]) / den[:, None]
+    loglik = float(s.xd_sum @ beta - c * k.size - np.log(den).sum())
+    u = s.xd_sum - B.sum(axis=0)
+    s1 = np.bincount(k, weights=1.0 / den, minlength=s.dt.size)
+    s2 = np.bincount(k, weights=f / den, minlength=s.dt.size)
+
+    def info(weight_t: np.ndarray | None):
+        w1 = s1 if weight_t is None else s1 * weight_t
+        w2 = s2 if weight_t is None else s2 * weight_t
+        full = np.zeros(s.n_times)
+        full[s.dt] = w1
+        w = r * np.cumsum(full)[s.inv]
+        w[s.death_rows] -= r[s.death_rows] * w2[k]
+        bw = B if weight_t is None else B * weight_t[k][:, None]
+        return (s.X * w[:, None]).T @ s.X - bw.T @ B
+
+    imat = info(None)
+    if g is None:
+        return loglik, u, imat
+    u2 = g[k] @ s.X[s.death_rows] - g[k] @ B
+    return loglik, u, imat, u2, info(g), info(g * g)
+
+
+def _pinv_pd(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric matrix on its numerically positive-definite part.
+
+    Like R's cholesky2/chinv2 (which zero a non-positive pivot), directions where the
+    information is not numerically positive get zero, so Newton steps never go uphill there.
+    """
+    try:
+        c = np.linalg.cholesky(a)
+        ci = np.linalg.inv(c)
+        return ci.T @ ci
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh((a + a.T) / 2)
+        ok = w > 1e-9 * max(w.max(initial=0.0), 1e-300)
+        return (v[:, ok] / w[ok]) @ v[:, ok].T
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _pinv_pd(a) @ b
+
+
+@dataclass(frozen=True)
+class _Fit:
+    beta: np.ndarray
+    var: np.ndarray
+    u: np.ndarray
+    loglik0: float
+    loglik: float
+    iterations: int
+    converged: bool
+    infinite: tuple[int, ...]  # columns whose coefficient may be infinite (separation)
+
+
+def _newton(s: _Sorted, p: int) -> _Fit:
+    """coxfit6's Newton-Raphson with step-halving, from beta = 0."""
+    beta = np.zeros(p)
+    ll0, u, imat = _efron(beta, s)
+    best = ll0
+    newbeta = beta + _solve(imat, u)
+    halving, it, converged = 0, 0, False
+    for it in range(1, _MAX_ITER + 1):  # noqa: B007
+        newlk, u, imat = _efron(newbeta, s)
+        finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
+        rel = abs(1 - best / newlk) if newlk != 0 else abs(best - newlk)
+        if finite and rel <= _EPS:
+            best, beta, converged = newlk, newbeta, True
+            break
+        if not finite or newlk < best:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving = 0
+            best = newlk
+            beta, newbeta = newbeta, newbeta + _solve(imat, u)
+    if not converged:
+        best, u, imat = _efron(beta, s)
+    var = _pinv_pd(imat) if p else np.empty((0, 0))
+    infs = np.abs(u @ var) if p else np.empty(0)
+    flagged = tuple(np.flatnonzero((infs > _EPS) & (infs > _TOLER_INF * np.abs(beta))).tolist())
+    return _Fit(beta, var, u, ll0, best, it, converged, flagged if converged else ())
+
+
+# ---- concordance --------------------------------------------------------------------------------
+def _prefix_less(rank: np.ndarray) -> np.ndarray:
+    """For each position i: #{j < i : rank[j] < rank[i]} (ranks are integers >= 0).
+
+    Wavelet-style counting by binary digits, most significant first: at each level the
+    sequence is kept stably sorted by the higher digits, and an element with digit 1 counts the
+    digit-0 elements before it in its group. Each level is O(n) numpy work (no sorting).
+    """
+    n = rank.size
+    counts = np.zeros(n, dtype=np.int64)
+    order = np.arange(n)
+    idx = np.arange(n)
+    for b in reversed(range(max(int(rank.max()).bit_length(), 1) if n else 0)):
+        r_o = rank[order]
+        key = r_o >> (b + 1)
+        zero = ((r_o >> b) & 1) == 0
+        first = np.ones(n, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        gid = np.cumsum(first) - 1
+        gstart = np.flatnonzero(first)[gid]
+        cz = np.cumsum(zero) - zero
+        zeros_before = cz - cz[gstart]
+        ones = ~zero
+        counts[order[ones]] += zeros_before[ones]
+        nz = np.bincount(gid, weights=zero).astype(np.int64)[gid]
+        newpos = np.where(zero, gstart + zeros_before, gstart + nz + (idx - gstart - zeros_before))
+        new_order = np.empty(n, dtype=np.int64)
+        new_order[newpos] = order
+        order = new_order
+    return counts
+
+
+def _concordance(time: np.ndarray, event: np.ndarray, lp: np.ndarray) -> float:
+    """Harrell's C as R coxph's ``concordance``: ties in lp count 1/2, tied event times excluded.
+
+    A pair is comparable when the earlier time is an event; a censoring at the same time as an
+    event counts as the longer survivor.
+    """
+    if not event.any():
+        return float("nan")
+    _, rank = np.unique(lp, return_inverse=True)
+    rank = rank.astype(np.int64)
+    # Order: time descending, censored before events at a tied time, then lp ascending. An
+    # event's comparable set is everyone placed before its (time, event) block.
+    o = np.lexsort((rank, event, -time))
+    t, e, r = time[o], event[o], rank[o]
+    pos = np.arange(t.size)
+    new_block = np.ones(t.size, dtype=bool)
+    new_block[1:] = (t[1:] != t[:-1]) | (e[1:] != e[:-1])
+    block_start = np.maximum.accumulate(np.where(new_block, pos, 0))
+    new_tie = new_block.copy()
+    new_tie[1:] |= r[1:] != r[:-1]
+    tie_start = np.maximum.accumulate(np.where(new_tie, pos, 0))
+    ev = e == 1
+    # earlier members of the same event block are not comparable: remove them (they have
+    # rank <= ours by the sort order, so they only affect the "less" count)
+    within_less = (tie_start - block_start)[ev]
+    less_all = _prefix_less(r)
+    # earlier positions with an equal rank, from a stable sort by rank
+    by_rank = np.argsort(r, kind="stable")
+    rs = r[by_rank]
+    grp_first = np.ones(rs.size, dtype=bool)
+    grp_first[1:] = rs[1:] != rs[:-1]
+    equal_before = np.empty(rs.size, dtype=np.int64)
+    equal_before[by_rank] = pos - np.maximum.accumulate(np.where(grp_first, pos, 0))
+    less = less_all[ev] - within_less
+    greater = (pos - less_all - equal_before)[ev]
+    lim = block_start[ev]
+    concordant, discordant = less.sum(), greater.sum()
+    tied = (lim - less - greater).sum()
+    denom = concordant + discordant + tied
+    return float((concordant + tied / 2) / denom) if denom else float("nan")
+
+
+# ---- cox.zph ------------------------------------------------------------------------------------
+def _zph(s: _Sorted, fit: _Fit, assign: dict[str, list[int]]) -> pd.DataFrame:
+    """R ``cox.zph(fit, transform = "km")`` (survival >= 3.0): score test for g(t) * X."""
+    # left-continuous pooled KM at each death time: 1 - S(t-)
+    ut_n = s.n_times
+    total = np.bincount(s.inv, minlength=ut_n).astype(float)
+    d = np.bincount(s.inv, weights=s.event, minlength=ut_n)
+    n_risk = np.cumsum(total[::-1])[::-1]
+    surv = np.cumprod(1.0 - d / n_risk)
+    km_left = np.concatenate(([1.0], surv[:-1]))
+    g_t = 1.0 - km_left[s.dt]
+    dcount = d[s.dt]
+    g = g_t - (g_t * dcount).sum() / dcount.sum()
+    _, _, i11, u2, i12, i22 = _efron(fit.beta, s, g)
+    p = fit.beta.size
+    imat = np.block([[i11, i12], [i12.T, i22]])
+    rows = []
+    for term, cols in list(assign.items()) + [("GLOBAL", list(range(p)))]:
+        kk = list(range(p)) + [p + j for j in cols]
+        uu = np.concatenate((np.zeros(p), u2[cols]))
+        chisq = float(uu @ _solve(imat[np.ix_(kk, kk)], uu))
+        rows.append((term, chisq, len(cols), float(stats.chi2.sf(chisq, len(cols)))))
+    return pd.DataFrame(rows, columns=["term", "chisq", "df", "p_value"]).set_index("term")
+
+
+# ---- public API ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox model.
+
+    ``table`` is indexed by term (``age``, ``sex[F]``, ``treatment_group[local+systemic]``) with
+    ``coef, se, hr, hr_lower, hr_upper, p_value``; ``ph_test`` by covariate plus ``GLOBAL`` with
+    ``chisq, df, p_value``.
+    """
+
+    endpoint: str
+    covariates: tuple[str, ...]
+    table: pd.DataFrame
+    n: int
+    events: int
+    concordance: float
+    ph_test: pd.DataFrame
+    notes: tuple[str, ...]
+    loglik: tuple[float, float]  # (null model, fitted) as R's fit$loglik
+    iterations: int
+    converged: bool
+    n_excluded: int
+    vcov: pd.DataFrame
+    conf_level: float
+    method: str = _METHOD
+
+    @property
+    def lr_test(self) -> tuple[float, int, float]:
+        """Likelihood-ratio test of the whole model: (statistic, df, p)."""
+        stat = 2 * (self.loglik[1] - self.loglik[0])
+        df = len(self.table)
+        return stat, df, float(stats.chi2.sf(stat, df)) if df else float("nan")
+
+
+def _as_list(covariates) -> list[str]:
+    covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    if not covs:
+        raise CohortError("A Cox model needs at least one covariate; choose one or more columns.")
+    return list(dict.fromkeys(covs))
+
+
+def _model_data(df: pd.DataFrame, endpoint: str, covariates: list[str]):
+    sd = _survival_data(df, endpoint, "Cox model")
+    frame = df.loc[sd.keep].reset_index(drop=True)
+    des = _design(frame, covariates)
+    return sd, des, sd.time[des.keep], sd.event[des.keep]
+
+
+def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
+    d = np.diag(fit.var)
+    se = np.sqrt(np.where(d > 0, d, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = pd.DataFrame(
+            {
+                "coef": fit.beta,
+                "se": se,
+                "hr": np.exp(fit.beta),
+                "hr_lower": np.exp(fit.beta - z * se),
+                "hr_upper": np.exp(fit.beta + z * se),
+                "p_value": 2 * stats.norm.sf(np.abs(fit.beta / se)),
+            },
+            index=pd.Index(terms, name="term"),
+        )
+    return out[_TABLE_COLUMNS]
+
+
+def fit_cox(
+    df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model.
+
+    Parameters
+    ----------
+    df : canonical cohort frame.
+    endpoint : ``"os"`` or ``"pfs"``.
+    covariates : column names (continuous columns enter linearly; categorical ones as
+        ``column[level]`` against their first level in schema order), and/or the derived names
+        ``bclc_ab_vs_c`` and ``log10_afp``. See ``PAPER_COX_COVARIATES`` for the paper's model.
+    conf_level : level of the Wald hazard-ratio intervals.
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    CohortError when no patients or no events remain, or no covariate varies.
+
+    Notes
+    -----
+    R ``coxph(Surv(time, event) ~ ..., ties = "efron")``; PH test R ``cox.zph(fit, transform =
+    "km")`` (score test of survival >= 3.0); concordance as ``fit$concordance``. Rows with a
+    missing covariate are excluded (complete cases) and counted in ``notes``.
+    """
+    covs = _as_list(covariates)
+    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    sd, des, time, event = _model_data(df, endpoint, covs)
+    n, events = int(time.size), int(event.sum())
+    if n == 0 or events == 0:
+        raise CohortError(
+            f"The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
+            "values; it needs events to estimate hazard ratios. Relax the filters or choose "
+            "covariates with fewer missing values."
+        )
+    if not des.terms:
+        raise CohortError(
+            "None of the chosen covariates varies among these patients, so there is nothing to "
+            "estimate. Choose other covariates or relax the filters."
+        )
+    s = _sort(time, event, des.X)
+    fit = _newton(s, len(des.terms))
+    table = _table(fit, des.terms, z)
+    order_x = np.argsort(time, kind="stable")
+    lp = np.empty(n)
+    lp[order_x] = s.X @ fit.beta
+    conc = _concordance(time, event, lp)
+    ph = _zph(s, fit, des.assign)
+    notes = [f"{sd.n_missing} patient(s) without the endpoint were excluded."] if sd.n_missing else []
+    notes += list(des.notes)
+    p = len(des.terms)
+    if events < 10 * p:
+        notes.append(
+            f"The model has {events} events for {p} coefficient(s) ({events / p:.1f} per "
+            "coefficient, fewer than 10): estimates may be unstable and hazard ratios biased "
+            "away from 1."
+        )
+    if not fit.converged:
+        notes.append(
+            f"The fit did not converge in {_MAX_ITER} iterations; the estimates are unreliable."
+        )
+    if fit.infinite:
+        bad = ", ".join(des.terms[j] for j in fit.infinite)
+        notes.append(
+            f"The log-likelihood converged before the coefficient(s) of {bad}; they may be "
+            "infinite (separation: a group with no events or all events). Do not interpret "
+            "those hazard ratios."
+        )
+    viol = ph.index[(ph["p_value"] < 0.05)].tolist()
+    if viol:
+        detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
+        notes.append(
+            f"The proportional-hazards assumption looks violated (cox.zph p < 0.05) for {detail}; "
+            "the hazard ratio is then an average over follow-up."
+        )
+    vcov = pd.DataFrame(fit.var, index=des.terms, columns=des.terms)
+    return CoxResult(
+        endpoint, tuple(covs), table, n, events, conc, ph, tuple(notes),
+        (fit.loglik0, fit.loglik), fit.iterations, fit.converged,
+        int(len(df) - n), vcov, conf_level,
+    )
+
+
+def cox_univariable(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95) -> pd.DataFrame:
+    """One Cox model per covariate (each on its own complete cases).
+
+    Returns
+    -------
+    DataFrame indexed by term with ``covariate, coef, se, hr, hr_lower, hr_upper, p_value, n,
+    events``; covariates that cannot be fitted are left out and explained in ``attrs["notes"]``.
+
+    Notes
+    -----
+    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs.
+    """
+    frames, notes = [], []
+    for c in _as_list(covariates):
+        try:
+            res = fit_cox(df, endpoint, [c], conf_level)
+        except CohortError as err:
+            notes.append(f"'{c}' was not fitted: {err}")
+            continue
+        t = res.table.copy()
+        t.insert(0, "covariate", c)
+        t["n"], t["events"] = res.n, res.events
+        frames.append(t)
+    out = pd.concat(frames) if frames else pd.DataFrame(
+        columns=["covariate", *_TABLE_COLUMNS, "n", "events"]
+    )
+    out.attrs["method"] = "Univariable Cox models, one per covariate; Efron ties (R coxph default); Wald CIs"
+    out.attrs["notes"] = tuple(notes)
+    return out
+
+
+def _fit_terms(time, event, X) -> _Fit:
+    return _newton(_sort(time, event, X), X.shape[1])
+
+
+def subgroup_forest(
+    df: pd.DataFrame,
+    endpoint: str,
+    subgroups,
+    treatment: str = schema.TREATMENT_GROUP,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Treatment hazard ratio within each level of each subgroup variable (forest plot data).
+
+    Parameters
+    ----------
+    subgroups : categorical columns (or ``bclc_ab_vs_c``) to split by.
+    treatment : two-arm column; its first level (schema order) is the reference arm.
+
+    Returns
+    -------
+    DataFrame with one row per subgroup level (first an ``overall`` row): ``subgroup, level, n,
+    events, n_reference, events_reference, n_comparator, events_comparator, hr, hr_lower,
+    hr_upper, p_value, p_interaction, note``. Levels where the HR cannot be estimated (an arm
+    empty or without events) get NaN and a ``note``. ``p_interaction`` (same on every row of a
+    subgroup) is the likelihood-ratio test of treatment x subgroup. ``attrs`` hold ``method``,
+    ``reference`` and ``comparator``.
+
+    Notes
+    -----
+    Unadjusted Cox model ``coxph(Surv(t, e) ~ treatment)`` within each level (Efron ties, Wald
+    CI); interaction: ``anova(coxph(~ treatment + sub), coxph(~ treatment * sub))``. Subgroup
+    findings are exploratory: with many subgroups some interaction p < 0.05 arise by chance.
+    """
+    subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
+    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    sd = _survival_data(df, endpoint, "subgroup analysis")
+    schema.require_columns(df, [treatment], "subgroup analysis")
+    frame = df.loc[sd.keep].reset_index(drop=True)
+    arm_values = frame[treatment]
+    arms = schema.levels_of(frame, treatment)
+    if len(arms) != 2:
+        raise CohortError(
+            f"The subgroup forest compares two arms, but '{treatment}' has {len(arms)} level(s) "
+            "among patients with the endpoint. Choose a two-level treatment column or filter the "
+            "cohort to two arms."
+        )
+    ok_arm = arm_values.notna().to_numpy()
+    trt = (arm_values == arms[1]).to_numpy(dtype=float)
+    time, event = sd.time, sd.event
+
+    def level_row(sub: str, level, sel: np.ndarray) -> dict:
+        sel = sel & ok_arm
+        ref, cmp_ = sel & (trt == 0), sel & (trt == 1)
+        row = {
+            "subgroup": sub, "level": level, "n": int(sel.sum()), "events": int(event[sel].sum()),
+            "n_reference": int(ref.sum()), "events_reference": int(event[ref].sum()),
+            "n_comparator": int(cmp_.sum()), "events_comparator": int(event[cmp_].sum()),
+            "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan, "p_value": np.nan,
+            "p_interaction": np.nan, "note": "",
+        }
+        if row["n_reference"] == 0 or row["n_comparator"] == 0:
+            empty = arms[0] if row["n_reference"] == 0 else arms[1]
+            row["note"] = f"No patients in arm '{empty}'; HR not estimable."
+        elif row["events_reference"] == 0 or row["events_comparator"] == 0:
+            none = arms[0] if row["events_reference"] == 0 else arms[1]
+            row["note"] = f"No events in arm '{none}'; HR not estimable."
+        else:
+            fit = _fit_terms(time[sel], event[sel], trt[sel][:, None])
+            t = _table(fit, ["hr"], z).iloc[0]
+            if fit.converged and not fit.infinite and np.isfinite(t["se"]) and t["se"] > 0:
+                row.update(hr=t["hr"], hr_lower=t["hr_lower"], hr_upper=t["hr_upper"],
+                           p_value=t["p_value"])
+            else:
+                row["note"] = (
+                    "HR not estimable: the likelihood has no finite maximum (events in one arm "
+                    "only while both arms are at risk)."
+                )
+        return row
+
+    rows = [level_row("overall", "all", np.ones(len(frame), dtype=bool))]
+    for sub in subs:
+        if sub == treatment:
+            continue
+        v = _values(frame, sub)
+        levels = _levels(sub, v)
+        if len(levels) > 12:
+            raise CohortError(
+                f"'{sub}' has {len(levels)} distinct values; subgroups need a categorical column "
+                "(e.g. child_pugh_class, bclc_stage)."
+            )
+        arr = v.to_numpy(dtype=object)
+        sub_rows = [level_row(sub, lv, arr == lv) for lv in levels]
+        p_int = _interaction_p(time, event, trt, arr, levels, ok_arm & v.notna().to_numpy())
+        for r in sub_rows:
+            r["p_interaction"] = p_int
+        rows.extend(sub_rows)
+    out = pd.DataFrame(rows)
+    out.attrs["method"] = (
+        f"Cox model per subgroup level (treatment only, Efron ties; HR {arms[1]} vs {arms[0]}, "
+        f"Wald {conf_level:.0%} CI); interaction: likelihood-ratio test of treatment x subgroup"
+    )
+    out.attrs["reference"], out.attrs["comparator"] = arms[0], arms[1]
+    return out
+
+
+def _interaction_p(time, event, trt, arr, levels, sel) -> float:
+    """LR test: treatment + subgroup vs treatment * subgroup, on patients with the subgroup known."""
+    present = [lv for lv in levels if (arr[sel] == lv).any()]
+    if len(present) < 2 or event[sel].sum() == 0:
+        return float("nan")
+    dummies = np.column_stack([(arr[sel] == lv).astype(float) for lv in present[1:]])
+    t = trt[sel][:, None]
+    base = np.hstack((t, dummies))
+    full = np.hstack((base, t * dummies))
+    names = [f"c{j}" for j in range(full.shape[1])]
+    base, names_b, _, _ = _drop_collinear(base, names[: base.shape[1]], names[: base.shape[1]])
+    full, names_f, _, _ = _drop_collinear(full, names, names)
+    dof = len(names_f) - len(names_b)
+    if dof <= 0:
+        return float("nan")
+    ll_b = _fit_terms(time[sel], event[sel], base).loglik
+    ll_f = _fit_terms(time[sel], event[sel], full).loglik
+    return float(stats.chi2.sf(max(2 * (ll_f - ll_b), 0.0), dof))
