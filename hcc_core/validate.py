@@ -533,7 +533,14 @@ def validate_cohort(
     warnings: list[str] = []
     out = pd.DataFrame(index=raw.index)
     ordered = [c.name for c in s.COLUMNS if c.name in raw.columns]
-    ordered += [c for c in raw.columns if c not in s.COLUMN_BY_NAME]
+    extra = [c for c in raw.columns if c not in s.COLUMN_BY_NAME]
+    ordered += [c for c in extra if str(c).startswith(s.AE_PREFIX)]
+    unknown = [c for c in extra if not str(c).startswith(s.AE_PREFIX)]
+    if unknown:
+        warnings.append(
+            f"{len(unknown)} column(s) are not in the data dictionary and were not used: "
+            f"{', '.join(repr(c) for c in unknown)}."
+        )
     for column in ordered:
         out[column] = _normalise_column(raw, column, decimal_comma, errors)
 

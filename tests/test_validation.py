@@ -341,3 +341,12 @@ def test_contract_dtypes():
         "death_date": "datetime64[ns]",
     }
     assert isinstance(data[s.PATIENT_ID].iloc[0], str)
+
+
+def test_validate_cohort_drops_unknown_columns_with_warning():
+    raw = pd.DataFrame(
+        {"patient_id": ["a"], "treatment_group": ["systemic"], "notes": ["x"], "ae_nausea": [2]}
+    )
+    data, warnings, _ = validate_cohort(raw)
+    assert list(data.columns) == [s.PATIENT_ID, s.TREATMENT_GROUP, "ae_nausea"]
+    assert warnings == ["1 column(s) are not in the data dictionary and were not used: 'notes'."]
