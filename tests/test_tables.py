@@ -347,19 +347,22 @@ def _paper_like_cohort(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def test_all_three_tables_are_fast():
-    """Target: table_one + response_rates + ae_table at n=95 well under 15 ms."""
+    """Target: table_one + response_rates + ae_table at n=95 well under 15 ms.
+
+    CPU time (process_time), so other jobs on a shared machine do not make it flaky.
+    """
     df = _paper_like_cohort(95)
     runs = []
     for _ in range(7):
-        start = time.perf_counter()
+        start = time.process_time()
         table_one(df), response_rates(df), ae_table(df)
-        runs.append(time.perf_counter() - start)
+        runs.append(time.process_time() - start)
     assert min(runs) < 0.015
     big = _paper_like_cohort(100_000, seed=1)
-    start = time.perf_counter()
+    start = time.process_time()
     res = table_one(big)
     response_rates(big), ae_table(big)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert len(res.variables) == 13
 
 
