@@ -12,13 +12,54 @@ from .cohort import (
     group_counts,
     ignored_filters,
 )
+from .cox import (
+    BCLC_AB_VS_C,
+    DERIVED_COVARIATES,
+    LOG10_AFP,
+    PAPER_COX_COVARIATES,
+    CoxResult,
+    cox_univariable,
+    fit_cox,
+    subgroup_forest,
+)
 from .errors import CohortError, MissingColumnsError
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
+from .paper_check import load_published_values, paper_check
 from .response import ResponseResult, format_response, response_rates
 from .safety import AEResult, ae_table, format_ae_table
+from .survival import (
+    CONF_TYPES,
+    FollowUpResult,
+    KMResult,
+    LogRankResult,
+    adjust_p_values,
+    fit_km,
+    logrank_test,
+    median_follow_up,
+    pairwise_logrank,
+    rmst,
+)
 from .tables import LABELS, TableOneResult, format_table_one, group_column, label_of, table_one
 
 __all__ = [
+    "KMResult",
+    "LogRankResult",
+    "FollowUpResult",
+    "CONF_TYPES",
+    "fit_km",
+    "logrank_test",
+    "pairwise_logrank",
+    "rmst",
+    "median_follow_up",
+    "adjust_p_values",
+    "CoxResult",
+    "PAPER_COX_COVARIATES",
+    "DERIVED_COVARIATES",
+    "BCLC_AB_VS_C",
+    "LOG10_AFP",
+    "fit_cox",
+    "cox_univariable",
+    "subgroup_forest",
     "CohortError",
     "MissingColumnsError",
     "DEFAULT_MAX_BYTES",
@@ -44,4 +85,6 @@ __all__ = [
     "AEResult",
     "ae_table",
     "format_ae_table",
+    "paper_check",
+    "load_published_values",
 ]

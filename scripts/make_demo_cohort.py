@@ -265,6 +265,16 @@ def make_group(group: str, rng) -> pd.DataFrame:
     df["tumor_number"] = rank_assign(
         s_score, {"single": SINGLE[group], "multiple": n - SINGLE[group]}, ["single", "multiple"]
     )
+    # BCLC A with several nodules means every nodule <= 3 cm: swap in small diameters
+    # (a swap within the group leaves its quartiles unchanged).
+    diam_col = df["max_tumor_diameter_cm"].to_numpy().copy()
+    bad = np.flatnonzero((bclc == "A") & (df["tumor_number"] == "multiple") & (diam_col > 3.0))
+    pool = np.flatnonzero((bclc != "A") & (diam_col <= 3.0))
+    pool = pool[np.argsort(-diam_col[pool], kind="stable")]
+    assert len(pool) >= len(bad), "not enough small tumours for BCLC A"
+    for i, j in zip(bad, pool[: len(bad)], strict=True):
+        diam_col[i], diam_col[j] = diam_col[j], diam_col[i]
+    df["max_tumor_diameter_cm"] = diam_col
     afp = quantile_matched(n, AFP[group], 2, log=True)
     a_rank = np.argsort(np.argsort(burden + (bclc == "C") * 0.5 + rng.normal(0, 1.2, n)))
     df["afp_ng_ml"] = afp[a_rank]
