@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,6 @@ from scipy import stats
 
 from hcc_core import schema as S
 from hcc_core.errors import CohortError, MissingColumnsError
-from hcc_core.response import response_rates
-from hcc_core.safety import ae_table
 from hcc_core.stats_tests import (
     fisher_exact_p,
     is_normal,
@@ -346,24 +343,18 @@ def _paper_like_cohort(n: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def test_all_three_tables_are_fast():
-    """Target: table_one + response_rates + ae_table at n=95 well under 15 ms.
+def test_registry_scale_cohort_gets_all_rows_and_states_subsampled_normality():
+    """At n = 100,000 every variable is summarised and the Shapiro-Wilk subsample is stated.
 
-    CPU time (process_time), so other jobs on a shared machine do not make it flaky.
+    Speed is measured by bench/, not here.
     """
-    df = _paper_like_cohort(95)
-    runs = []
-    for _ in range(7):
-        start = time.process_time()
-        table_one(df), response_rates(df), ae_table(df)
-        runs.append(time.process_time() - start)
-    assert min(runs) < 0.015
     big = _paper_like_cohort(100_000, seed=1)
-    start = time.process_time()
     res = table_one(big)
-    response_rates(big), ae_table(big)
-    assert time.process_time() - start < 2.0
     assert len(res.variables) == 13
+    assert "random subsample of 5,000" in " ".join(res.footnotes)
+    age = res.table[res.table["variable"] == S.AGE].iloc[0]
+    n_total = sum(age[f"n[{g}]"] for g in res.groups)
+    assert n_total == 100_000
 
 
 def test_footnotes_are_method_then_notes(paper_table_one_df):
