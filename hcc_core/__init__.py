@@ -24,6 +24,7 @@ from .cox import (
 )
 from .errors import CohortError, MissingColumnsError
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
+from .overview import OverviewResult, cohort_overview
 from .paper_check import load_published_values, paper_check
 from .response import ResponseResult, format_response, response_rates
 from .safety import AEResult, ae_table, format_ae_table
@@ -86,5 +87,7 @@ __all__ = [
     "ae_table",
     "format_ae_table",
     "paper_check",
+    "OverviewResult",
+    "cohort_overview",
     "load_published_values",
 ]

@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 # Derived covariates (computed from canonical columns when named in ``covariates``)
-BCLC_AB_VS_C = "bclc_ab_vs_c"  # levels "A/B" (reference; BCLC 0 counted here) and "C" (D counted here)
+BCLC_AB_VS_C = (
+    "bclc_ab_vs_c"  # levels "A/B" (reference; BCLC 0 counted here) and "C" (D counted here)
+)
 LOG10_AFP = "log10_afp"  # log10 of AFP in ng/mL, AFP below 1 ng/mL floored at 1
 DERIVED_COVARIATES: dict[str, str] = {
     BCLC_AB_VS_C: "BCLC stage C (or D) vs A/B (or 0), from bclc_stage",
@@ -135,11 +137,17 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> _Design:
     for c, (is_cat, data, cats, _) in encoded.items():
         data = data[keep]
         if is_cat:
-            used = np.bincount(data, minlength=len(cats)) > 0 if data.size else np.zeros(len(cats), bool)
+            used = (
+                np.bincount(data, minlength=len(cats)) > 0
+                if data.size
+                else np.zeros(len(cats), bool)
+            )
             present = [cats[i] for i in np.flatnonzero(used)]
             lv = _order_levels(c, present)
             if len(lv) < 2:
-                notes.append(f"'{c}' takes a single value in these patients and was dropped from the model.")
+                notes.append(
+                    f"'{c}' takes a single value in these patients and was dropped from the model."
+                )
                 continue
             code_of = {cat: i for i, cat in enumerate(cats)}
             for level in lv[1:]:
@@ -214,8 +222,20 @@ def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> _Sorted:
     dstarts = np.concatenate(([0], np.cumsum(dk)[:-1])).astype(np.int64)
     frac = (np.arange(death_k.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
     death_rows = np.flatnonzero(event == 1)
-    return _Sorted(X, time, event, start, inv, dt, death_rows, death_k, dstarts, frac, ut.size,
-                   X[death_rows].sum(axis=0))
+    return _Sorted(
+        X,
+        time,
+        event,
+        start,
+        inv,
+        dt,
+        death_rows,
+        death_k,
+        dstarts,
+        frac,
+        ut.size,
+        X[death_rows].sum(axis=0),
+    )
 
 
 def _efron(beta: np.ndarray, s: _Sorted, g: np.ndarray | None = None):
@@ -489,9 +509,7 @@ def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
     return out[_TABLE_COLUMNS]
 
 
-def fit_cox(
-    df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95
-) -> CoxResult:
+def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
     Parameters
@@ -540,7 +558,9 @@ def fit_cox(
     lp[order_x] = s.X @ fit.beta
     conc = _concordance(time, event, lp)
     ph = _zph(s, fit, des.assign)
-    notes = [f"{sd.n_missing} patient(s) without the endpoint were excluded."] if sd.n_missing else []
+    notes = (
+        [f"{sd.n_missing} patient(s) without the endpoint were excluded."] if sd.n_missing else []
+    )
     notes += list(des.notes)
     p = len(des.terms)
     if events < 10 * p:
@@ -569,13 +589,26 @@ def fit_cox(
         )
     vcov = pd.DataFrame(fit.var, index=des.terms, columns=des.terms)
     return CoxResult(
-        endpoint, tuple(covs), table, n, events, conc, ph, tuple(notes),
-        (fit.loglik0, fit.loglik), fit.iterations, fit.converged,
-        int(len(df) - n), vcov, conf_level,
+        endpoint,
+        tuple(covs),
+        table,
+        n,
+        events,
+        conc,
+        ph,
+        tuple(notes),
+        (fit.loglik0, fit.loglik),
+        fit.iterations,
+        fit.converged,
+        int(len(df) - n),
+        vcov,
+        conf_level,
     )
 
 
-def cox_univariable(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95) -> pd.DataFrame:
+def cox_univariable(
+    df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95
+) -> pd.DataFrame:
     """One Cox model per covariate (each on its own complete cases).
 
     Returns
@@ -598,10 +631,14 @@ def cox_univariable(df: pd.DataFrame, endpoint: str, covariates, conf_level: flo
         t.insert(0, "covariate", c)
         t["n"], t["events"] = res.n, res.events
         frames.append(t)
-    out = pd.concat(frames) if frames else pd.DataFrame(
-        columns=["covariate", *_TABLE_COLUMNS, "n", "events"]
+    out = (
+        pd.concat(frames)
+        if frames
+        else pd.DataFrame(columns=["covariate", *_TABLE_COLUMNS, "n", "events"])
     )
-    out.attrs["method"] = "Univariable Cox models, one per covariate; Efron ties (R coxph default); Wald CIs"
+    out.attrs["method"] = (
+        "Univariable Cox models, one per covariate; Efron ties (R coxph default); Wald CIs"
+    )
     out.attrs["notes"] = tuple(notes)
     return out
 
@@ -660,11 +697,20 @@ def subgroup_forest(
         sel = sel & ok_arm
         ref, cmp_ = sel & (trt == 0), sel & (trt == 1)
         row = {
-            "subgroup": sub, "level": level, "n": int(sel.sum()), "events": int(event[sel].sum()),
-            "n_reference": int(ref.sum()), "events_reference": int(event[ref].sum()),
-            "n_comparator": int(cmp_.sum()), "events_comparator": int(event[cmp_].sum()),
-            "hr": np.nan, "hr_lower": np.nan, "hr_upper": np.nan, "p_value": np.nan,
-            "p_interaction": np.nan, "note": "",
+            "subgroup": sub,
+            "level": level,
+            "n": int(sel.sum()),
+            "events": int(event[sel].sum()),
+            "n_reference": int(ref.sum()),
+            "events_reference": int(event[ref].sum()),
+            "n_comparator": int(cmp_.sum()),
+            "events_comparator": int(event[cmp_].sum()),
+            "hr": np.nan,
+            "hr_lower": np.nan,
+            "hr_upper": np.nan,
+            "p_value": np.nan,
+            "p_interaction": np.nan,
+            "note": "",
         }
         if row["n_reference"] == 0 or row["n_comparator"] == 0:
             empty = arms[0] if row["n_reference"] == 0 else arms[1]
@@ -676,8 +722,9 @@ def subgroup_forest(
             fit = _fit_terms(time[sel], event[sel], trt[sel][:, None])
             t = _table(fit, ["hr"], z).iloc[0]
             if fit.converged and not fit.infinite and np.isfinite(t["se"]) and t["se"] > 0:
-                row.update(hr=t["hr"], hr_lower=t["hr_lower"], hr_upper=t["hr_upper"],
-                           p_value=t["p_value"])
+                row.update(
+                    hr=t["hr"], hr_lower=t["hr_lower"], hr_upper=t["hr_upper"], p_value=t["p_value"]
+                )
             else:
                 row["note"] = (
                     "HR not estimable: the likelihood has no finite maximum (events in one arm "

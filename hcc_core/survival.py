@@ -70,7 +70,9 @@ def _survival_data(df: pd.DataFrame, endpoint: str, analysis: str) -> _SurvData:
     return _SurvData(time[keep], event[keep], keep, int((~keep).sum()))
 
 
-def _group_codes(df: pd.DataFrame, by: str | None, keep: np.ndarray) -> tuple[np.ndarray, list, int]:
+def _group_codes(
+    df: pd.DataFrame, by: str | None, keep: np.ndarray
+) -> tuple[np.ndarray, list, int]:
     """Integer group codes (schema order) for the kept rows, dropping rows with a missing group."""
     if by is None:
         return np.zeros(int(keep.sum()), dtype=np.int64), [ALL_PATIENTS], 0
@@ -85,9 +87,7 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
     notes = []
     if n_missing:
         time_col, event_col = schema.endpoint_columns(endpoint)
-        notes.append(
-            f"{n_missing} patient(s) without '{time_col}' or '{event_col}' were excluded."
-        )
+        notes.append(f"{n_missing} patient(s) without '{time_col}' or '{event_col}' were excluded.")
     if n_no_group:
         notes.append(f"{n_no_group} patient(s) with a missing '{by}' were excluded.")
     return tuple(notes)
@@ -233,27 +233,18 @@ class KMResult:
         """Group labels in display (schema) order."""
         return self.summary["group"].tolist()
 
-    def _lookup(self, times) -> tuple[pd.DataFrame, list[np.ndarray]]:
-        t = np.atleast_1d(np.asarray(times, dtype=float))
-        rows, pos = [], []
-        for g, cur in self.curve.groupby("group", sort=False):
-            ct = cur["time"].to_numpy()
-            rows.append(cur)
-            pos.append(np.searchsorted(ct, t, side="right") - 1)
-        return t, rows, pos
-
     def at(self, times) -> pd.DataFrame:
         """Survival with CI at ``times`` (e.g. ``[12, 24]`` months), per group.
 
         Times after a group's last follow-up give NaN (R's ``summary(fit, times)`` omits them).
         """
-        t, rows, pos = self._lookup(times)
+        t = np.atleast_1d(np.asarray(times, dtype=float))
         out = []
-        for cur, p in zip(rows, pos, strict=True):
-            last = cur["time"].iloc[-1]
+        for _, cur in self.curve.groupby("group", sort=False):
+            p = np.searchsorted(cur["time"].to_numpy(), t, side="right") - 1
             frame = cur.iloc[p][["group", "survival", "lower", "upper"]].reset_index(drop=True)
             frame.insert(1, "time", t)
-            frame.loc[t > last, ["survival", "lower", "upper"]] = np.nan
+            frame.loc[t > cur["time"].iloc[-1], ["survival", "lower", "upper"]] = np.nan
             out.append(frame)
         return pd.concat(out, ignore_index=True)
 
@@ -270,8 +261,13 @@ class KMResult:
             ce = np.concatenate(([0], np.cumsum(cur["censored"].to_numpy())))[upto]
             out.append(
                 pd.DataFrame(
-                    {"group": [g] * t.size, "time": t, "at_risk": at_risk.astype(int),
-                     "cumulative_events": ev.astype(int), "cumulative_censored": ce.astype(int)}
+                    {
+                        "group": [g] * t.size,
+                        "time": t,
+                        "at_risk": at_risk.astype(int),
+                        "cumulative_events": ev.astype(int),
+                        "cumulative_censored": ce.astype(int),
+                    }
                 )
             )
         return pd.concat(out, ignore_index=True)
@@ -382,8 +378,17 @@ def fit_km(
         summary_rows, columns=["group", "n", "events", "median", "median_lower", "median_upper"]
     )
     curve = pd.concat(curves, ignore_index=True)[_CURVE_COLUMNS]
-    return KMResult(endpoint, by, conf_type, conf_level, summary, curve, n_excl, notes,
-                    _km_method(conf_type, conf_level))
+    return KMResult(
+        endpoint,
+        by,
+        conf_type,
+        conf_level,
+        summary,
+        curve,
+        n_excl,
+        notes,
+        _km_method(conf_type, conf_level),
+    )
 
 
 def _logrank_arrays(time, event, codes, k):
@@ -518,8 +523,9 @@ def pairwise_logrank(
 def _rmst_one(km: _KM, tau: float) -> tuple[float, float]:
     """Restricted mean and its SE exactly as R's ``survmean`` (print.survfit, rmean = tau)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        hh = np.where(km.n_risk - km.n_event == 0, 0.0,
-                      km.n_event / (km.n_risk * (km.n_risk - km.n_event)))
+        hh = np.where(
+            km.n_risk - km.n_event == 0, 0.0, km.n_event / (km.n_risk * (km.n_risk - km.n_event))
+        )
     keep = km.time <= tau
     temptime = np.append(km.time[keep], tau)
     tempsurv = np.append(km.surv[keep], km.surv[keep][-1] if keep.any() else 1.0)
@@ -621,5 +627,6 @@ def median_follow_up(
         "Median follow-up by the reverse Kaplan-Meier method (R survfit(Surv(time, 1 - status) "
         f"~ 1)); {conf_level:.0%} CI on the {conf_type} scale"
     )
-    return FollowUpResult(endpoint, med, lo, hi, int(sd.time.size), conf_type, conf_level,
-                          sd.n_missing, method)
+    return FollowUpResult(
+        endpoint, med, lo, hi, int(sd.time.size), conf_type, conf_level, sd.n_missing, method
+    )

@@ -1,0 +1,271 @@
+"""hcc_core.survival against R's survival package (fixtures from tests/reference/make_reference.R).
+
+The R calls are quoted in each test's docstring and, per case, in ``r_reference.json``
+(``call``). Datasets: R's ``lung`` and ``veteran`` (time in days / 30.4375 -> months), three
+hand-made edge-case cohorts and, when present, the demo cohort; each was written to CSV by R and
+R computed its numbers on the re-read CSV, so Python and R see identical data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from reference.rref import RTOL, R, load, vec
+
+from hcc_core import CohortError
+from hcc_core.survival import (
+    adjust_p_values,
+    fit_km,
+    logrank_test,
+    median_follow_up,
+    pairwise_logrank,
+    rmst,
+)
+
+data, arr = load, vec
+
+
+def close(a, b, rtol=RTOL) -> bool:
+    return np.allclose(np.asarray(a, float), arr(b), rtol=rtol, atol=1e-12, equal_nan=True)
+
+
+def _groups(values) -> list[str]:
+    return [str(int(v)) if isinstance(v, float) else str(v) for v in values]
+
+
+KM_CASES = sorted(R["km"])
+
+
+def test_reference_was_made_with_survival_3():
+    """cox.zph and survfit definitions used here are those of survival >= 3.0."""
+    assert int(R["meta"]["survival"].split(".")[0]) >= 3
+
+
+@pytest.mark.parametrize("key", KM_CASES)
+def test_km_summary_matches_r(key):
+    """R: fit <- survfit(Surv(time, status) ~ by, conf.type = ct); quantile(fit, 0.5)."""
+    case = R["km"][key]
+    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    s = case["summary"]
+    assert _groups(res.summary["group"]) == [str(g) for g in np.atleast_1d(s["group"])]
+    assert res.summary["n"].tolist() == arr(s["n"]).astype(int).tolist()
+    assert res.summary["events"].tolist() == arr(s["events"]).astype(int).tolist()
+    for col in ("median", "median_lower", "median_upper"):
+        assert close(res.summary[col], s[col]), (key, col)
+
+
+@pytest.mark.parametrize("key", KM_CASES)
+def test_km_curve_matches_r(key):
+    """R: fit$time, fit$surv, fit$lower, fit$upper, fit$n.risk, fit$n.event, fit$n.censor.
+
+    R gives NA for the log-log interval where S = 1; we return its limit [1, 1].
+    """
+    case = R["km"][key]
+    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    curve = res.curve.drop(res.curve.groupby("group", sort=False).head(1).index)
+    rc = case["curve"]
+    one = curve["survival"].to_numpy() == 1
+    for col in ("time", "survival", "at_risk", "events", "censored"):
+        assert close(curve[col], rc[col], rtol=1e-9), (key, col)
+    for col in ("lower", "upper"):
+        expected = np.where(one, 1.0, arr(rc[col]))
+        assert np.allclose(curve[col], expected, rtol=1e-9, equal_nan=True), (key, col)
+
+
+@pytest.mark.parametrize("key", KM_CASES)
+def test_km_rates_at_times_match_r(key):
+    """R: summary(fit, times = c(...), extend = TRUE)$surv / $lower / $upper / $n.risk."""
+    case = R["km"][key]
+    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    a = case["at"]
+    times = sorted(set(arr(a["time"]).tolist()))
+    mine = res.at(times)
+    within = mine["survival"].notna().to_numpy()  # R extends past the last time; we give NaN
+    for col in ("survival", "lower", "upper"):
+        r_vals = arr(a[col])
+        if case["conf_type"] == "log-log":
+            r_vals = np.where(arr(a["survival"]) == 1, 1.0, r_vals)
+        assert np.allclose(mine[col][within], r_vals[within], rtol=RTOL, equal_nan=True)
+    risk = res.risk_table(times)
+    assert risk["at_risk"].tolist() == arr(a["at_risk"]).astype(int).tolist()
+
+
+def test_lung_known_values():
+    """R: quantile(survfit(Surv(time, status) ~ 1, data = lung, conf.type = 'log-log'), 0.5)
+    gives 310 days (CI 284-361), i.e. 10.1848 months (9.3306-11.8604)."""
+    res = fit_km(data("lung"), "os", conf_type="log-log")
+    row = res.summary.iloc[0]
+    assert row["median"] == pytest.approx(310 / 30.4375, rel=1e-12)
+    assert row["median_lower"] == pytest.approx(284 / 30.4375, rel=1e-12)
+    assert row["median_upper"] == pytest.approx(361 / 30.4375, rel=1e-12)
+    assert "log-log" in res.method and "Greenwood" in res.method
+
+
+@pytest.mark.parametrize("key", sorted(R["logrank"]))
+def test_logrank_matches_r(key):
+    """R: survdiff(Surv(time, status) ~ by) -> chisq, obs, exp; p = pchisq(chisq, k - 1)."""
+    case = R["logrank"][key]
+    res = logrank_test(data(case["dataset"]), case["endpoint"], case["by"])
+    assert res.statistic == pytest.approx(case["statistic"], rel=RTOL)
+    assert res.dof == case["dof"]
+    assert res.p_value == pytest.approx(case["p_value"], rel=RTOL)
+    assert close(res.table["observed"], case["observed"])
+    assert close(res.table["expected"], case["expected"])
+    assert _groups(res.table["group"]) == [str(g) for g in np.atleast_1d(case["group"])]
+    assert res.method.startswith("Log-rank test (R survdiff, rho = 0)")
+
+
+@pytest.mark.parametrize("key", sorted(R["logrank"]))
+@pytest.mark.parametrize(
+    "adjust,col", [("holm", "p_holm"), ("bonferroni", "p_bonferroni"), ("BH", "p_BH")]
+)
+def test_pairwise_logrank_matches_r(key, adjust, col):
+    """R: survdiff on each pair of groups; p.adjust(p, method = adjust)."""
+    case = R["logrank"][key]
+    pw = pairwise_logrank(data(case["dataset"]), case["endpoint"], case["by"], adjust=adjust)
+    ref = case["pairwise"]
+    assert _groups(pw["group_a"]) == [str(g) for g in np.atleast_1d(ref["group_a"])]
+    assert close(pw["statistic"], ref["statistic"])
+    assert close(pw["p_value"], ref["p_value"])
+    assert close(pw["p_adjusted"], ref[col])
+
+
+def test_adjust_p_values_hand_computed():
+    """R: p.adjust(c(0.01, 0.04, 0.03), 'holm') = 0.03 0.06 0.06; 'BH' = 0.03 0.04 0.04."""
+    p = np.array([0.01, 0.04, 0.03])
+    assert np.allclose(adjust_p_values(p, "holm"), [0.03, 0.06, 0.06])
+    assert np.allclose(adjust_p_values(p, "BH"), [0.03, 0.04, 0.04])
+    assert np.allclose(adjust_p_values(p, "bonferroni"), [0.03, 0.12, 0.09])
+
+
+@pytest.mark.parametrize("key", sorted(R["rmst"]))
+def test_rmst_matches_r(key):
+    """R: summary(survfit(Surv(time, status) ~ by), rmean = tau)$table[, c('rmean', 'se(rmean)')]."""
+    case = R["rmst"][key]
+    res = rmst(data(case["dataset"]), case["endpoint"], case["by"], case["tau"])
+    assert close(res["rmst"], case["rmean"])
+    assert close(res["se"], case["se"])
+
+
+def test_rmst_difference_is_wald_on_independent_groups():
+    """Difference vs the first group: d = m1 - m0, SE = sqrt(se0^2 + se1^2), z-test."""
+    res = rmst(data("lung"), "os", "sex", 12)
+    m, se = res["rmst"].to_numpy(), res["se"].to_numpy()
+    d, dse = m[1] - m[0], np.hypot(se[0], se[1])
+    assert res.loc[1, "difference"] == pytest.approx(d)
+    assert res.loc[1, "difference_lower"] == pytest.approx(d - 1.959963984540054 * dse)
+    from scipy.stats import norm
+
+    assert res.loc[1, "p_value"] == pytest.approx(2 * norm.sf(abs(d / dse)))
+    assert np.isnan(res.loc[0, "difference"]) and res.loc[1, "versus"] == "M"
+
+
+def test_rmst_notes_extrapolation():
+    """tau past the last follow-up: the curve is carried flat (as R) and a note says so."""
+    res = rmst(data("edge_flat"), "os", None, 10)
+    assert res.loc[0, "rmst"] == pytest.approx(1 + 5 / 6 + 4 / 6 + 0.5 * 2 + 0.25 * 5)
+    assert any("carried flat" in n for n in res.attrs["notes"])
+
+
+@pytest.mark.parametrize("key", sorted(R["followup"]))
+def test_median_follow_up_matches_r(key):
+    """R: quantile(survfit(Surv(time, 1 - status) ~ 1, conf.type = ct), 0.5)."""
+    case = R["followup"][key]
+    res = median_follow_up(data(case["dataset"]), case["endpoint"], case["conf_type"])
+    assert close([res.median, res.lower, res.upper], [case["median"], case["lower"], case["upper"]])
+    assert "reverse Kaplan-Meier" in res.method
+
+
+# ---- edge cases -----------------------------------------------------------------------------
+def test_flat_at_exactly_half_uses_midpoint():
+    """S = 0.5 exactly on [3, 5): R's quantile.survfit gives (3 + 5) / 2 = 4."""
+    res = fit_km(data("edge_flat"), "os")
+    assert res.summary.loc[0, "median"] == 4.0
+    assert R["km"]["edge_flat/all/log-log"]["summary"]["median"] == 4.0
+
+
+def test_ties_at_the_median():
+    """Tied deaths at the median time: the median is that time (R quantile.survfit)."""
+    res = fit_km(data("edge_ties"), "os", "treatment_group")
+    ref = R["km"]["edge_ties/treatment_group/log-log"]["summary"]
+    assert close(res.summary["median"], ref["median"])
+    assert res.summary["median"].notna().all()
+
+
+def test_group_with_no_events():
+    """A group with no events: flat at 1, median not reached (NaN), log-rank still defined."""
+    df = data("edge_noevents")
+    res = fit_km(df, "os", "treatment_group")
+    row = res.summary.set_index("group").loc["local+systemic"]
+    assert row["events"] == 0 and np.isnan(row["median"])
+    curve = res.curve[res.curve["group"] == "local+systemic"]
+    assert (curve["survival"] == 1).all() and (curve["lower"] == 1).all()
+    lr = logrank_test(df, "os", "treatment_group")
+    assert lr.statistic == pytest.approx(R["logrank"]["edge_noevents/treatment_group"]["statistic"])
+
+
+def test_all_censored():
+    df = pd.DataFrame(
+        {
+            "os_months": [1.0, 2, 3, 4],
+            "os_event": [0, 0, 0, 0],
+            "treatment_group": ["systemic", "local+systemic"] * 2,
+        }
+    )
+    res = fit_km(df, "os", "treatment_group")
+    assert res.summary["events"].tolist() == [0, 0]
+    assert res.summary["median"].isna().all()
+    with pytest.raises(CohortError, match="no events"):
+        logrank_test(df, "os", "treatment_group")
+
+
+def test_one_patient():
+    """One death at 5 months: S drops to 0, median 5; Greenwood variance is infinite so the
+    CI is NaN (R: std.err = Inf, lower/upper NA)."""
+    df = pd.DataFrame({"os_months": [5.0], "os_event": [1]})
+    res = fit_km(df, "os")
+    assert res.summary.loc[0, "median"] == 5.0
+    assert np.isnan(res.summary.loc[0, "median_lower"])
+    assert res.curve["survival"].tolist() == [1.0, 0.0]
+
+
+def test_logrank_needs_two_groups():
+    df = data("edge_flat")  # a single arm
+    with pytest.raises(CohortError, match="at least two groups"):
+        logrank_test(df, "os", "treatment_group")
+
+
+def test_missing_endpoint_rows_are_excluded_and_counted():
+    df = data("lung").copy()
+    df.loc[:4, "os_months"] = np.nan
+    df.loc[5, "sex"] = np.nan
+    res = fit_km(df, "os", "sex")
+    assert res.n_excluded == 6
+    assert res.summary["n"].sum() == len(df) - 6
+    assert any("5 patient(s) without 'os_months'" in n for n in res.notes)
+    assert any("missing 'sex'" in n for n in res.notes)
+
+
+def test_groups_in_schema_order_and_bad_inputs():
+    df = data("veteran")
+    res = fit_km(df, "os", "treatment_group")
+    assert res.groups == ["systemic", "local+systemic"]  # schema order, not alphabetical
+    with pytest.raises(ValueError, match="Unknown conf_type"):
+        fit_km(df, "os", conf_type="logit")
+    with pytest.raises(ValueError, match="Unknown endpoint"):
+        fit_km(df, "dfs")
+    bad = df.assign(os_event=df["os_event"] * 2)
+    with pytest.raises(CohortError, match="must be 1 \\(event\\) or 0"):
+        fit_km(bad, "os")
+    with pytest.raises(CohortError, match="needs the column"):
+        fit_km(df, "pfs")
+
+
+def test_risk_table_counts():
+    """Hand count on edge_flat (times 1..6): at risk at t = number with time >= t."""
+    res = fit_km(data("edge_flat"), "os")
+    rt = res.risk_table([0, 3, 3.5, 6, 7])
+    assert rt["at_risk"].tolist() == [6, 4, 3, 1, 0]
+    assert rt["cumulative_events"].tolist() == [0, 3, 3, 4, 4]
+    assert rt["cumulative_censored"].tolist() == [0, 0, 0, 2, 2]
