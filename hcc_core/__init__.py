@@ -23,6 +23,7 @@ from .cox import (
     subgroup_forest,
 )
 from .errors import CohortError, MissingColumnsError
+from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
 from .overview import OverviewResult, cohort_overview
 from .paper_check import load_published_values, paper_check
@@ -63,6 +64,9 @@ __all__ = [
     "subgroup_forest",
     "CohortError",
     "MissingColumnsError",
+    "to_csv_bytes",
+    "to_excel_bytes",
+    "sheets_to_excel_bytes",
     "DEFAULT_MAX_BYTES",
     "Cohort",
     "load_cohort",
