@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import Filters, apply_filters, group_counts, load_cohort
+from hcc_core import Filters, apply_filters, format_group_counts, ignored_filters, load_cohort
 from hcc_core import schema as S
 from pages import _ui
 
@@ -123,12 +123,8 @@ def sidebar() -> None:
     full = cohort.data
     filters = _filters(full)
     df = apply_filters(full, filters)
-    counts = group_counts(df)
-    st.sidebar.markdown(
-        f"**n = {len(df)} of {len(full)} patients** "
-        f"({counts.get(S.SYSTEMIC, 0)} systemic, {counts.get(S.LOCAL_SYSTEMIC, 0)} local+systemic)"
-    )
-    for note in filters.ignored(full) if hasattr(filters, "ignored") else ():
+    st.sidebar.markdown(f"**{format_group_counts(df, full)}**")
+    for note in ignored_filters(full, filters):
         st.sidebar.caption(note)
     if is_demo:
         st.sidebar.caption("Synthetic demo cohort: simulated patients calibrated to Xia et al., "
@@ -146,4 +142,8 @@ def sidebar() -> None:
 
 
 sidebar()
-st.navigation(PAGES).run()
+current = st.navigation(PAGES)
+wanted = st.session_state.pop("_wanted_page", None)
+if wanted:  # a deep link that arrived before navigation existed (see _ui.view)
+    st.switch_page(wanted, query_params=st.query_params.to_dict())
+current.run()

@@ -127,7 +127,8 @@ def km_chart(
     if show_ci:
         layers.append(
             base.mark_area(interpolate="step-after", opacity=0.18).encode(
-                y=alt.Y("lower:Q"), y2="upper:Q"
+                y=alt.Y("lower:Q"), y2="upper:Q",
+                color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
             )
         )
     layers.append(
@@ -165,7 +166,8 @@ def km_chart(
         .encode(
             x=alt.X("time:Q", scale=x_scale, title="Number at risk", axis=alt.Axis(
                 grid=False, ticks=False, labels=False, domain=False)),
-            y=alt.Y("group:N", sort=groups, title=None),
+            y=alt.Y("group:N", sort=groups, title=None,
+                    axis=alt.Axis(domain=False, ticks=False, labelPadding=12)),
             text=alt.Text("at_risk:Q", format="d"),
             color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
         )
@@ -235,7 +237,7 @@ def subgroup_forest_chart(forest: pd.DataFrame, *, font_size: int = 14) -> alt.H
     """
     d = forest.copy()
     d["label"] = [
-        f"{v}: {lv} (n = {n})" for v, lv, n in zip(d["variable"], d["level"], d["n"], strict=True)
+        f"{v}: {lv} (n = {n})" for v, lv, n in zip(d["subgroup"], d["level"], d["n"], strict=True)
     ]
     return forest_chart(d, title="Treatment hazard ratio (95% CI)", font_size=font_size)
 

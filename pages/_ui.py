@@ -7,6 +7,7 @@ No statistics here: every number comes from an ``hcc_core`` function called thro
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,8 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hcc_core import CohortError, charts, export
-from hcc_core import schema as S
+from hcc_core import CohortError, charts, export, label_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = ROOT / "data" / "demo_cohort.csv"
@@ -51,6 +51,16 @@ def set_view(view: View) -> None:
 
 
 def view() -> View:
+    """The current view, set by app.py on every run.
+
+    On a fresh server, Streamlit's legacy ``pages/`` routing can run a page for a deep link
+    (e.g. a shared ``/survival?...`` URL) before any session has run app.py. The page then
+    hands over to app.py, which reopens it with the same query string.
+    """
+    if "_view" not in st.session_state:
+        caller = Path(inspect.stack()[1].filename).resolve()
+        st.session_state["_wanted_page"] = f"pages/{caller.name}"
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
     return st.session_state["_view"]
 
 
@@ -141,7 +151,8 @@ def caution(text: str) -> None:
 
 
 def group_label(column: str) -> str:
-    return S.LABELS.get(column, column) if hasattr(S, "LABELS") else column
+    """Human label of a canonical column, e.g. 'Child-Pugh class'."""
+    return label_of(column)
 
 
 NON_RANDOMISED = (

@@ -34,8 +34,8 @@ if km is not None:
     _ui.show_chart(charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
                                    font_size=v.font_size), f"km_{endpoint}")
     st.caption(km.method)
-    if km.n_excluded:
-        st.info(km.exclusion_note)
+    for note in km.notes:
+        st.info(note)
 
     summary = km.summary
     rates = km.at([12.0, 24.0])
