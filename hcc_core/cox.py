@@ -353,26 +353,39 @@ def _prefix_less(rank: np.ndarray) -> np.ndarray:
     digit-0 elements before it in its group. Each level is O(n) numpy work (no sorting).
     """
     n = rank.size
-    counts = np.zeros(n, dtype=np.int64)
-    order = np.arange(n)
-    idx = np.arange(n)
-    for b in reversed(range(max(int(rank.max()).bit_length(), 1) if n else 0)):
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    it = np.int32 if n < 2**31 - 1 else np.int64
+    rank = rank.astype(it)
+    idx = np.arange(n, dtype=it)
+    order = idx.copy()
+    counts_o = np.zeros(n, dtype=it)  # counts aligned with the current order
+    for b in reversed(range(max(int(rank.max()).bit_length(), 1))):
         r_o = rank[order]
         key = r_o >> (b + 1)
         zero = ((r_o >> b) & 1) == 0
-        first = np.ones(n, dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        gid = np.cumsum(first) - 1
-        gstart = np.flatnonzero(first)[gid]
-        cz = np.cumsum(zero) - zero
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        gstart = np.maximum.accumulate(np.where(first, idx, 0))
+        cz = np.cumsum(zero, dtype=it)
+        cz -= zero
         zeros_before = cz - cz[gstart]
-        ones = ~zero
-        counts[order[ones]] += zeros_before[ones]
-        nz = np.bincount(gid, weights=zero).astype(np.int64)[gid]
+        counts_o += np.where(zero, 0, zeros_before)
+        # zeros in each group = zeros before the group's end; groups are contiguous
+        last = np.empty(n, dtype=bool)
+        last[-1] = True
+        last[:-1] = first[1:]
+        gend = np.minimum.accumulate(np.where(last, idx, n - 1)[::-1])[::-1]
+        nz = cz[gend] + zero[gend] - cz[gstart]
         newpos = np.where(zero, gstart + zeros_before, gstart + nz + (idx - gstart - zeros_before))
-        new_order = np.empty(n, dtype=np.int64)
+        new_order = np.empty(n, dtype=it)
         new_order[newpos] = order
-        order = new_order
+        new_counts = np.empty(n, dtype=it)
+        new_counts[newpos] = counts_o
+        order, counts_o = new_order, new_counts
+    counts = np.empty(n, dtype=np.int64)
+    counts[order] = counts_o
     return counts
 
 
