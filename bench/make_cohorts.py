@@ -88,41 +88,46 @@ def make_cohort(n: int, seed: int = SEED) -> pd.DataFrame:
     # Best response: better with local therapy and with a lower linear predictor.
     u = rng.random(n) + 0.18 * local - 0.15 * np.tanh(lp)
     cuts = np.array([1.09, 0.80, 0.45, 0.05])  # >=: CR, PR, SD, PD, else NE
-    response = np.select([u >= cuts[0], u >= cuts[1], u >= cuts[2], u >= cuts[3]],
-                         ["CR", "PR", "SD", "PD"], "NE").astype(object)
+    response = np.select(
+        [u >= cuts[0], u >= cuts[1], u >= cuts[2], u >= cuts[3]], ["CR", "PR", "SD", "PD"], "NE"
+    ).astype(object)
 
     start = pd.Timestamp("2019-01-01") + pd.to_timedelta(np.floor(accrual), unit="D")
     os_td = pd.to_timedelta(os_days, unit="D")
-    prog_only = (prog_days < os_days)
-    df = pd.DataFrame({
-        S.PATIENT_ID: [f"B{n}-{i:07d}" for i in range(1, n + 1)],
-        S.LOCAL_MODALITY: modality,
-        S.TREATMENT_GROUP: group,
-        S.AGE: age,
-        S.SEX: sex,
-        S.ALBUMIN: albumin,
-        S.BILIRUBIN: bilirubin,
-        S.ALBI_SCORE: np.round(albi, 3),
-        S.ALBI_GRADE: albi_grade,
-        S.CHILD_PUGH_CLASS: cp_class,
-        S.CHILD_PUGH_SCORE: cp_score,
-        S.BCLC_STAGE: bclc,
-        S.TUMOR_NUMBER: tumor_number,
-        S.MAX_DIAMETER: diameter,
-        S.AFP: afp,
-        S.CHRONIC_HEPATITIS: hepatitis,
-        S.AV_FISTULA: av_fistula,
-        S.EXTRAHEPATIC_SUPPLY: extrahepatic,
-        S.TARGETED_AGENT: _choice(rng, ("lenvatinib", "sorafenib", "donafenib"),
-                                  [0.6, 0.25, 0.15], n),
-        S.IMMUNOTHERAPY_AGENT: _choice(rng, ("camrelizumab", "sintilimab", "tislelizumab"),
-                                       [0.4, 0.35, 0.25], n),
-        S.OS_MONTHS: np.round(os_days / S.DAYS_PER_MONTH, 2),
-        S.OS_EVENT: os_event,
-        S.PFS_MONTHS: np.round(pfs_days / S.DAYS_PER_MONTH, 2),
-        S.PFS_EVENT: pfs_event,
-        S.BEST_RESPONSE: response,
-    })
+    prog_only = prog_days < os_days
+    df = pd.DataFrame(
+        {
+            S.PATIENT_ID: [f"B{n}-{i:07d}" for i in range(1, n + 1)],
+            S.LOCAL_MODALITY: modality,
+            S.TREATMENT_GROUP: group,
+            S.AGE: age,
+            S.SEX: sex,
+            S.ALBUMIN: albumin,
+            S.BILIRUBIN: bilirubin,
+            S.ALBI_SCORE: np.round(albi, 3),
+            S.ALBI_GRADE: albi_grade,
+            S.CHILD_PUGH_CLASS: cp_class,
+            S.CHILD_PUGH_SCORE: cp_score,
+            S.BCLC_STAGE: bclc,
+            S.TUMOR_NUMBER: tumor_number,
+            S.MAX_DIAMETER: diameter,
+            S.AFP: afp,
+            S.CHRONIC_HEPATITIS: hepatitis,
+            S.AV_FISTULA: av_fistula,
+            S.EXTRAHEPATIC_SUPPLY: extrahepatic,
+            S.TARGETED_AGENT: _choice(
+                rng, ("lenvatinib", "sorafenib", "donafenib"), [0.6, 0.25, 0.15], n
+            ),
+            S.IMMUNOTHERAPY_AGENT: _choice(
+                rng, ("camrelizumab", "sintilimab", "tislelizumab"), [0.4, 0.35, 0.25], n
+            ),
+            S.OS_MONTHS: np.round(os_days / S.DAYS_PER_MONTH, 2),
+            S.OS_EVENT: os_event,
+            S.PFS_MONTHS: np.round(pfs_days / S.DAYS_PER_MONTH, 2),
+            S.PFS_EVENT: pfs_event,
+            S.BEST_RESPONSE: response,
+        }
+    )
     # Adverse events: worst grade 0-4, more systemic toxicity than local.
     for term, category in S.AE_CATEGORY.items():
         base = {"local": 0.05, "systemic": 0.12, "laboratory": 0.07}[category]

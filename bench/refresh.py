@@ -16,8 +16,19 @@ from dataclasses import dataclass
 import hcc_core
 from hcc_core import schema as S
 
-__all__ = ["Component", "components", "chart_components", "clear_caches", "PAGE_SUBGROUPS", "subgroups",
-           "TAU_MONTHS", "cox_covariates", "KM_BY", "PAIRWISE_BY", "FILTER_STATE"]
+__all__ = [
+    "Component",
+    "components",
+    "chart_components",
+    "clear_caches",
+    "PAGE_SUBGROUPS",
+    "subgroups",
+    "TAU_MONTHS",
+    "cox_covariates",
+    "KM_BY",
+    "PAIRWISE_BY",
+    "FILTER_STATE",
+]
 
 ENDPOINTS = ("os", "pfs")
 KM_BY = S.TREATMENT_GROUP
@@ -25,8 +36,14 @@ PAIRWISE_BY = S.LOCAL_MODALITY  # four levels, so the pairwise table is non-triv
 TAU_MONTHS = 24.0
 # As pages/cox.py: the subgroup forest's variables. "afp_400" is used by the page but is only
 # kept here if hcc_core can derive it (see subgroups()).
-PAGE_SUBGROUPS = (S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.TUMOR_NUMBER, "afp_400", S.ALBI_GRADE,
-                  S.LOCAL_MODALITY)
+PAGE_SUBGROUPS = (
+    S.CHILD_PUGH_CLASS,
+    S.BCLC_STAGE,
+    S.TUMOR_NUMBER,
+    "afp_400",
+    S.ALBI_GRADE,
+    S.LOCAL_MODALITY,
+)
 # A filter click that keeps every synthetic patient (all BCLC stages the generator makes), so
 # the analyses after it see the whole cohort of size n.
 FILTER_STATE = {"bclc_stages": ("A", "B", "C")}
@@ -82,8 +99,11 @@ def components(df) -> list[Component]:
         fns, missing = _get(*names)
         out.append(Component(name, None if missing else functools.partial(body, *fns), missing))
 
-    add("overview", ("cohort_overview", "median_follow_up"),
-        lambda ov, fu: (ov(df), [fu(df, ep) for ep in ENDPOINTS]))
+    add(
+        "overview",
+        ("cohort_overview", "median_follow_up"),
+        lambda ov, fu: (ov(df), [fu(df, ep) for ep in ENDPOINTS]),
+    )
 
     def km(fit_km):
         res = []
@@ -94,8 +114,11 @@ def components(df) -> list[Component]:
 
     add("km", ("fit_km",), km)
     add("logrank", ("logrank_test",), lambda f: [f(df, ep, KM_BY) for ep in ENDPOINTS])
-    add("pairwise_logrank", ("pairwise_logrank",),
-        lambda f: [f(df, ep, PAIRWISE_BY, adjust="holm") for ep in ENDPOINTS])
+    add(
+        "pairwise_logrank",
+        ("pairwise_logrank",),
+        lambda f: [f(df, ep, PAIRWISE_BY, adjust="holm") for ep in ENDPOINTS],
+    )
     add("rmst", ("rmst",), lambda f: [f(df, ep, KM_BY, TAU_MONTHS) for ep in ENDPOINTS])
     cov = cox_covariates()
     if cov is None:
@@ -103,10 +126,12 @@ def components(df) -> list[Component]:
         out.append(Component("cox_univariable", None, ("PAPER_COX_COVARIATES",)))
     else:
         add("cox_multivariable", ("fit_cox",), lambda f: [f(df, ep, cov) for ep in ENDPOINTS])
-        add("cox_univariable", ("cox_univariable",),
-            lambda f: [f(df, ep, cov) for ep in ENDPOINTS])
-    add("subgroup_forest", ("subgroup_forest",),
-        lambda f: [f(df, ep, subgroups()) for ep in ENDPOINTS])
+        add("cox_univariable", ("cox_univariable",), lambda f: [f(df, ep, cov) for ep in ENDPOINTS])
+    add(
+        "subgroup_forest",
+        ("subgroup_forest",),
+        lambda f: [f(df, ep, subgroups()) for ep in ENDPOINTS],
+    )
     add("table_one", ("table_one",), lambda f: f(df))
     add("response", ("response_rates",), lambda f: f(df))
     add("adverse_events", ("ae_table",), lambda f: f(df))
@@ -125,16 +150,18 @@ def chart_components(results: dict) -> list[Component]:
     def add(name: str, needs: tuple[str, ...], names: tuple[str, ...], body) -> None:
         fns, missing = _get(*names)
         missing = missing + tuple(n for n in needs if results.get(n) is None)
-        out.append(Component(name, None if missing else functools.partial(body, *fns),
-                             missing, in_r=False))
+        out.append(
+            Component(name, None if missing else functools.partial(body, *fns), missing, in_r=False)
+        )
 
     def km_charts():
         for (k, _, _), lr in zip(results["km"], results["logrank"], strict=True):
             charts.km_chart(k, p_value_text=f"Log-rank p = {lr.p_value:.3f}").to_json()
 
     def cox_charts():
-        for fit, forest in zip(results["cox_multivariable"], results["subgroup_forest"],
-                               strict=True):
+        for fit, forest in zip(
+            results["cox_multivariable"], results["subgroup_forest"], strict=True
+        ):
             t = fit.table.reset_index().rename(columns={"index": "term"})
             t["label"] = t["term"]
             charts.forest_chart(t).to_json()
@@ -142,14 +169,19 @@ def chart_components(results: dict) -> list[Component]:
 
     def tables(ft1, fr, fae):
         resp = results["response"]
-        bars = (charts.response_bar_chart(resp.counts).to_json()
-                if hasattr(resp, "counts") else None)  # ResponseResult.counts: not yet in core
+        bars = (
+            charts.response_bar_chart(resp.counts).to_json() if hasattr(resp, "counts") else None
+        )  # ResponseResult.counts: not yet in core
         return ft1(results["table_one"]), fr(resp), fae(results["adverse_events"]), bars
 
     add("km_chart", ("km", "logrank"), (), km_charts)
     add("cox_charts", ("cox_multivariable", "subgroup_forest"), (), cox_charts)
-    add("tables_format", ("table_one", "response", "adverse_events"),
-        ("format_table_one", "format_response", "format_ae_table"), tables)
+    add(
+        "tables_format",
+        ("table_one", "response", "adverse_events"),
+        ("format_table_one", "format_response", "format_ae_table"),
+        tables,
+    )
     return out
 
 

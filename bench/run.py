@@ -113,9 +113,17 @@ def machine_info() -> dict:
         info["numpy_simd_found"] = simd.get("found", [])
     rscript = shutil.which("Rscript")
     if rscript:
-        r = subprocess.run([rscript, "-e", 'cat(R.version.string, "|", '
-                            'as.character(packageVersion("survival")), "|", '
-                            'La_library(), "\\n")'], capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                rscript,
+                "-e",
+                'cat(R.version.string, "|", '
+                'as.character(packageVersion("survival")), "|", '
+                'La_library(), "\\n")',
+            ],
+            capture_output=True,
+            text=True,
+        )
         info["r"] = r.stdout.strip() or r.stderr.strip()[-200:]
     else:
         info["r"] = None
@@ -168,8 +176,13 @@ def python_refresh(full, reps: int, warmup: bool) -> dict:
         for k, v in rec.items():
             times.setdefault(k, []).append(v)
         last = results
-    return {"times": times, "missing": missing, "errors": errors, "results": last,
-            "n_after_filter": int(len(df))}
+    return {
+        "times": times,
+        "missing": missing,
+        "errors": errors,
+        "results": last,
+        "n_after_filter": int(len(df)),
+    }
 
 
 CHART_COMPONENTS = ("km_chart", "cox_charts", "tables_format")
@@ -194,11 +207,15 @@ def _cross_check(py: dict, r_check: dict) -> dict:
         return float(np.max(np.abs(a[both] - b[both]) / np.maximum(np.abs(b[both]), 1e-12)))
 
     if "logrank" in res and "logrank_chisq_os" in r_check:
-        out["logrank_chisq"] = max(rel(res["logrank"][0].statistic, r_check["logrank_chisq_os"]),
-                                   rel(res["logrank"][1].statistic, r_check["logrank_chisq_pfs"]))
+        out["logrank_chisq"] = max(
+            rel(res["logrank"][0].statistic, r_check["logrank_chisq_os"]),
+            rel(res["logrank"][1].statistic, r_check["logrank_chisq_pfs"]),
+        )
     if "km" in res and "median_os" in r_check:
-        out["km_median"] = max(rel(res["km"][0][1]["median"], r_check["median_os"]),
-                               rel(res["km"][1][1]["median"], r_check["median_pfs"]))
+        out["km_median"] = max(
+            rel(res["km"][0][1]["median"], r_check["median_os"]),
+            rel(res["km"][1][1]["median"], r_check["median_pfs"]),
+        )
     if "rmst" in res and "rmst_os" in r_check:
         out["rmst"] = rel(res["rmst"][0]["rmst"], r_check["rmst_os"])
     if "cox_multivariable" in res and "cox_coef_os" in r_check:
@@ -207,8 +224,9 @@ def _cross_check(py: dict, r_check: dict) -> dict:
                 t = res["cox_multivariable"][i].table
                 col = next((c for c in ("coef", "log_hr", "beta") if c in t.columns), None)
                 py_coef = t[col].to_numpy(float) if col else np.log(t["hr"].to_numpy(float))
-                r_coef = np.array([v for v in r_check[f"cox_coef_{ep}"].values()
-                                   if v not in ("NA", None)], float)
+                r_coef = np.array(
+                    [v for v in r_check[f"cox_coef_{ep}"].values() if v not in ("NA", None)], float
+                )
                 out[f"cox_coef_{ep}"] = rel(py_coef, r_coef)
         except Exception as exc:
             out["cox_coef"] = f"not compared ({type(exc).__name__}: {exc})"[:200]
@@ -241,8 +259,11 @@ def run_r(csv: Path, reps: int, components: list[str], tag: str) -> dict | None:
     cfg_path = OUT / "r_config.json"
     cfg_path.write_text(json.dumps(r_config(components), indent=1))
     out_path = OUT / f"r_times_{tag}.json"
-    proc = subprocess.run([rscript, str(BENCH / "bench.R"), str(cfg_path), str(csv), str(reps),
-                           str(out_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [rscript, str(BENCH / "bench.R"), str(cfg_path), str(csv), str(reps), str(out_path)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:]}
     return json.loads(out_path.read_text())
@@ -259,7 +280,11 @@ def km_payload(df) -> dict:
         return {"error": "fit_km not available"}
     out = {}
     for by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
-        spec = charts.km_chart(fit_km(df, "os", by=by)).to_json()
+        try:
+            spec = charts.km_chart(fit_km(df, "os", by=by)).to_json()
+        except Exception as exc:  # a chart that cannot be built is a finding, not a crash
+            out[by] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"[:200]}
+            continue
         rows = sum(len(v) for v in json.loads(spec).get("datasets", {}).values())
         out[by] = {"bytes": len(spec.encode()), "data_rows": rows}
     return out
@@ -290,8 +315,12 @@ def memory_probe(csv: str) -> None:
 
 
 def run_memory(csv: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.run", "--memory-probe", str(csv)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--memory-probe", str(csv)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if proc.returncode != 0:
         return {"error": proc.stderr[-1500:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -334,19 +363,23 @@ def report(res: dict) -> str:
     lines = []
     m = res["machine"]
     lines.append(f"Run {m['date_utc']} · `{res['command']}`\n")
-    lines.append(f"Machine: {m['nproc']} cores, {m['cpu_model']}, {m['memory_gib']} GiB RAM, "
-                 f"Linux {m['kernel']}; load average at start {m['load_average_at_start']}. "
-                 f"Python {m['python']} (numpy {m['numpy']}, scipy {m['scipy']}, pandas "
-                 f"{m['pandas']}, altair {m['altair']}, streamlit {m['streamlit']}); "
-                 f"{m.get('r') or 'R not installed'}. BLAS: "
-                 f"{m.get('numpy_blas', m.get('threadpoolctl'))}; threadpoolctl: "
-                 f"{'installed' if m.get('threadpoolctl') != 'not installed' else 'not installed'}"
-                 f"; OpenBLAS variables unset for this run: {m['blas_env_unset'] or 'none were set'}.\n")
+    lines.append(
+        f"Machine: {m['nproc']} cores, {m['cpu_model']}, {m['memory_gib']} GiB RAM, "
+        f"Linux {m['kernel']}; load average at start {m['load_average_at_start']}. "
+        f"Python {m['python']} (numpy {m['numpy']}, scipy {m['scipy']}, pandas "
+        f"{m['pandas']}, altair {m['altair']}, streamlit {m['streamlit']}); "
+        f"{m.get('r') or 'R not installed'}. BLAS: "
+        f"{m.get('numpy_blas', m.get('threadpoolctl'))}; threadpoolctl: "
+        f"{'installed' if m.get('threadpoolctl') != 'not installed' else 'not installed'}"
+        f"; OpenBLAS variables unset for this run: {m['blas_env_unset'] or 'none were set'}.\n"
+    )
     sizes = res["sizes"]
     # Totals table
     lines.append("### 1-2. Full refresh, hcc_core vs R (median seconds)\n")
-    lines.append("| n | reps (py / R) | hcc_core analyses | + charts & formatting | R survival "
-                 "(same analyses) | ours / R | load_cohort | R read.csv |")
+    lines.append(
+        "| n | reps (py / R) | hcc_core analyses | + charts & formatting | R survival "
+        "(same analyses) | ours / R | load_cohort | R read.csv |"
+    )
     lines.append("|---:|---|---:|---:|---:|---:|---:|---:|")
     for s in sizes:
         py, r = s["python_median"], s.get("r_median") or {}
@@ -357,12 +390,16 @@ def report(res: dict) -> str:
         r_tot = sum(r[k] for k in common) if common else None
         ours_common = sum(py[k] for k in common) if common else None
         ratio = f"{ours_common / r_tot:.2f}" if r_tot else "-"
-        lines.append(f"| {s['n']:,} | {s['reps']} / {s.get('r_reps', '-')} | {_sec(ours)} | "
-                     f"{_sec(ours_all)} | {_sec(r_tot)} | {ratio} | {_sec(s['load_s'])} | "
-                     f"{_sec(s.get('r_read_s'))} |")
+        lines.append(
+            f"| {s['n']:,} | {s['reps']} / {s.get('r_reps', '-')} | {_sec(ours)} | "
+            f"{_sec(ours_all)} | {_sec(r_tot)} | {ratio} | {_sec(s['load_s'])} | "
+            f"{_sec(s.get('r_read_s'))} |"
+        )
     lines.append("")
-    lines.append("Ratio = hcc_core time / R time over the components both sides ran (charts and "
-                 "formatting have no R counterpart and are excluded from the ratio).\n")
+    lines.append(
+        "Ratio = hcc_core time / R time over the components both sides ran (charts and "
+        "formatting have no R counterpart and are excluded from the ratio).\n"
+    )
     # Per component table
     names = []
     for s in sizes:
@@ -384,8 +421,10 @@ def report(res: dict) -> str:
     for s in sizes:
         na.update(s.get("missing", {}))
     for k, v in na.items():
-        lines.append(f"- **{k}: not available** (needs {', '.join(v)}, not in hcc_core yet); "
-                     "skipped on both sides.")
+        lines.append(
+            f"- **{k}: not available** (needs {', '.join(v)}, not in hcc_core yet); "
+            "skipped on both sides."
+        )
     for s in sizes:
         for k, v in s.get("errors", {}).items():
             lines.append(f"- n = {s['n']:,}: **{k} failed**: `{v}`")
@@ -393,26 +432,35 @@ def report(res: dict) -> str:
             lines.append(f"- n = {s['n']:,}: R failed: `{s['r_error'][-300:]}`")
     lines.append("")
     lines.append("### Agreement with R on the same data (largest relative difference)\n")
-    lines.append("| n | " + " | ".join(sorted({k for s in sizes for k in s.get("check", {})}))
-                 + " |")
+    lines.append(
+        "| n | " + " | ".join(sorted({k for s in sizes for k in s.get("check", {})})) + " |"
+    )
     keys = sorted({k for s in sizes for k in s.get("check", {})})
     lines.append("|---:|" + "---:|" * len(keys))
     for s in sizes:
         c = s.get("check", {})
-        lines.append(f"| {s['n']:,} | " + " | ".join(
-            (f"{c[k]:.1e}" if isinstance(c.get(k), float) else str(c.get(k, "-"))) for k in keys)
-            + " |")
+        lines.append(
+            f"| {s['n']:,} | "
+            + " | ".join(
+                (f"{c[k]:.1e}" if isinstance(c.get(k), float) else str(c.get(k, "-"))) for k in keys
+            )
+            + " |"
+        )
     lines.append("")
     lines.append("### 6. KM chart payload (Vega-Lite JSON sent to the browser, OS)\n")
-    lines.append("| n | by treatment_group: bytes (data rows) | by local_modality: bytes "
-                 "(data rows) |")
+    lines.append(
+        "| n | by treatment_group: bytes (data rows) | by local_modality: bytes (data rows) |"
+    )
     lines.append("|---:|---:|---:|")
     for s in sizes:
         p = s.get("payload", {})
         if "error" in p:
             lines.append(f"| {s['n']:,} | {p['error']} | |")
             continue
-        cells = [f"{p[b]['bytes']:,} ({p[b]['data_rows']:,})" for b in p]
+        cells = [
+            f"{p[b]['bytes']:,} ({p[b]['data_rows']:,})" if "bytes" in p[b] else p[b]["error"]
+            for b in p
+        ]
         lines.append(f"| {s['n']:,} | " + " | ".join(cells) + " |")
     lines.append("")
     if res.get("apptest"):
@@ -421,10 +469,12 @@ def report(res: dict) -> str:
         if "error" in a:
             lines.append(f"Not available: {a['error']}\n")
         else:
-            lines.append(f"{a['reps']} filter changes per page, median ms. *Uncached*: the "
-                         "session's result cache is emptied before each change (a filter "
-                         "state never seen before); *cached*: flipping back to a state this "
-                         "session has already computed.\n")
+            lines.append(
+                f"{a['reps']} filter changes per page, median ms. *Uncached*: the "
+                "session's result cache is emptied before each change (a filter "
+                "state never seen before); *cached*: flipping back to a state this "
+                "session has already computed.\n"
+            )
             lines.append("| page | uncached | cached |")
             lines.append("|---|---:|---:|")
             for page, v in a["pages"].items():
@@ -435,8 +485,10 @@ def report(res: dict) -> str:
             lines.append("")
     if res.get("browser"):
         b = res["browser"]
-        lines.append("### 4. Browser latency, filter click to re-rendered charts "
-                     "(headless chromium, demo cohort)\n")
+        lines.append(
+            "### 4. Browser latency, filter click to re-rendered charts "
+            "(headless chromium, demo cohort)\n"
+        )
         if "error" in b:
             lines.append(f"Not available: {b['error']}\n")
         else:
@@ -447,8 +499,10 @@ def report(res: dict) -> str:
                 if "error" in v:
                     lines.append(f"| {page} | not available: {v['error'][:150]} | | | |")
                 else:
-                    lines.append(f"| {page} | {_ms(v['median'])} | {_ms(v['min'])} | "
-                                 f"{_ms(v['max'])} | {v['n']} |")
+                    lines.append(
+                        f"| {page} | {_ms(v['median'])} | {_ms(v['min'])} | "
+                        f"{_ms(v['max'])} | {v['n']} |"
+                    )
             lines.append("")
     if res.get("memory"):
         mem = res["memory"]
@@ -456,18 +510,24 @@ def report(res: dict) -> str:
         if "error" in mem:
             lines.append(f"Not available: `{mem['error'][-300:]}`\n")
         else:
-            lines.append(f"A Python process that imports hcc_core, loads the {mem['n']:,}-row CSV "
-                         "with `load_cohort` and runs one full refresh (VmHWM from "
-                         "/proc/self/status): after imports "
-                         f"{mem['after_imports_mib']:.0f} MiB, after loading "
-                         f"{mem['after_load_hwm_mib']:.0f} MiB (canonical frame "
-                         f"{mem['frame_mib']:.0f} MiB deep), after the refresh "
-                         f"**{mem['after_refresh_hwm_mib']:.0f} MiB** peak.\n")
+            lines.append(
+                f"A Python process that imports hcc_core, loads the {mem['n']:,}-row CSV "
+                "with `load_cohort` and runs one full refresh (VmHWM from "
+                "/proc/self/status): after imports "
+                f"{mem['after_imports_mib']:.0f} MiB, after loading "
+                f"{mem['after_load_hwm_mib']:.0f} MiB (canonical frame "
+                f"{mem['frame_mib']:.0f} MiB deep), after the refresh "
+                f"**{mem['after_refresh_hwm_mib']:.0f} MiB** peak.\n"
+            )
     return "\n".join(lines)
 
 
 def update_results_md(text: str) -> None:
-    body = RESULTS_MD.read_text() if RESULTS_MD.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    body = (
+        RESULTS_MD.read_text()
+        if RESULTS_MD.exists()
+        else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    )
     if BEGIN not in body:
         body += f"\n{BEGIN}\n{END}\n"
     head, rest = body.split(BEGIN, 1)
@@ -486,18 +546,31 @@ def _load(path: Path):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=None)
-    ap.add_argument("--reps", type=int, default=None,
-                    help="repetitions (default 15, 5 with --quick; capped at 5/3/1 for "
-                         "n >= 10k/100k/1M)")
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="repetitions (default 15, 5 with --quick; capped at 5/3/1 for n >= 10k/100k/1M)",
+    )
     ap.add_argument("--quick", action="store_true", help="n <= 10,000, 5 repetitions")
     ap.add_argument("--no-r", action="store_true")
     ap.add_argument("--no-app", action="store_true", help="skip the AppTest rerun timing")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
-    ap.add_argument("--app-reps", type=int, default=7)
-    ap.add_argument("--update-results", action=argparse.BooleanOptionalAction, default=None,
-                    help="rewrite the generated part of bench/RESULTS.md (default: on for a "
-                         "run over all sizes)")
+    ap.add_argument("--app-reps", type=int, default=7, help="AppTest filter changes per page")
+    ap.add_argument(
+        "--browser-sessions",
+        type=int,
+        default=2,
+        help="fresh browser sessions per page (5 filter clicks each)",
+    )
+    ap.add_argument(
+        "--update-results",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rewrite the generated part of bench/RESULTS.md (default: on for a "
+        "run over all sizes)",
+    )
     ap.add_argument("--profile", type=int, metavar="N", help="only profile one refresh at N")
     ap.add_argument("--memory-probe", metavar="CSV", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -522,10 +595,17 @@ def main(argv: list[str] | None = None) -> int:
         csv = write_cohort(n)
         load_s, full = _load(csv)
         py = python_refresh(full, reps_for(n, reps), warmup=(i == 0))
-        entry = {"n": n, "csv": str(csv.relative_to(ROOT)), "load_s": load_s,
-                 "reps": reps_for(n, reps), "n_after_filter": py["n_after_filter"],
-                 "python_times": py["times"], "python_median": summarise(py["times"]),
-                 "missing": py["missing"], "errors": py["errors"]}
+        entry = {
+            "n": n,
+            "csv": str(csv.relative_to(ROOT)),
+            "load_s": load_s,
+            "reps": reps_for(n, reps),
+            "n_after_filter": py["n_after_filter"],
+            "python_times": py["times"],
+            "python_median": summarise(py["times"]),
+            "missing": py["missing"],
+            "errors": py["errors"],
+        }
         if not args.no_r:
             comps = [k for k in entry["python_median"] if k not in CHART_COMPONENTS]
             r = run_r(csv, r_reps_for(n, reps), comps, str(n))
@@ -534,16 +614,25 @@ def main(argv: list[str] | None = None) -> int:
             elif "error" in r:
                 entry["r_error"] = r["error"]
             else:
-                entry.update(r_reps=r["reps"], r_read_s=r["read_s"], r_times=r["times"],
-                             r_median=summarise({k: v if isinstance(v, list) else [v]
-                                                 for k, v in r["times"].items()}),
-                             check=_cross_check(py, r.get("check", {})))
+                entry.update(
+                    r_reps=r["reps"],
+                    r_read_s=r["read_s"],
+                    r_times=r["times"],
+                    r_median=summarise(
+                        {k: v if isinstance(v, list) else [v] for k, v in r["times"].items()}
+                    ),
+                    check=_cross_check(py, r.get("check", {})),
+                )
         entry["payload"] = km_payload(full)
         res["sizes"].append(entry)
+        (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))  # partial
         tot = sum(v for k, v in entry["python_median"].items() if k not in CHART_COMPONENTS)
         rtot = sum((entry.get("r_median") or {}).values())
-        print(f"n={n:>9,}: hcc_core {tot:8.3f} s, R {rtot:8.3f} s "
-              f"({time.perf_counter() - t0:.0f} s wall)", flush=True)
+        print(
+            f"n={n:>9,}: hcc_core {tot:8.3f} s, R {rtot:8.3f} s "
+            f"({time.perf_counter() - t0:.0f} s wall)",
+            flush=True,
+        )
         del full
 
     if not args.no_app:
@@ -554,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_browser:
         from bench import app_timing
 
-        res["browser"] = app_timing.browser_latency(args.app_reps)
+        res["browser"] = app_timing.browser_latency(args.browser_sessions)
         print("browser:", json.dumps(res["browser"])[:400], flush=True)
     if not args.no_memory:
         res["memory"] = run_memory(write_cohort(100_000))
