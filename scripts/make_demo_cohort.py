@@ -106,6 +106,8 @@ TARGETS = {
     "pfs_hr": (0.51, 0.02),
     "pfs_lo": (0.31, 0.03),
     "pfs_hi": (0.85, 0.03),
+    "os_p": (0.042, 0.01),
+    "pfs_p": (0.009, 0.005),
 }
 
 # mRECIST first assessment 6-12 weeks after the start of systemic therapy (assumption).
@@ -467,32 +469,24 @@ class SurvivalState:
                     self.prog[i] = False
                     lo = int(self.lo_death(i))
                 self.t_day[i] = min(max(self.t_day[i], lo), self.cens[i])
-        # Untie event days (ties would make Efron and Breslow differ) by nudging a day later.
+        # Untie event days (ties would make Efron and Breslow differ): move the tied
+        # patient's death (OS tie) or progression (PFS tie) by one day, within its bounds.
         for _ in range(1000):
-            os_t, os_e = self.os()
-            pfs_t, pfs_e = self.pfs()
-            dup = None
-            for t, e in ((os_t, os_e), (pfs_t, pfs_e)):
+            tie = None
+            for ep, (t, e) in (("os", self.os()), ("pfs", self.pfs())):
                 ev = np.flatnonzero(e == 1)
-                vals, first, counts = np.unique(t[ev], return_index=True, return_counts=True)
+                vals, counts = np.unique(t[ev], return_counts=True)
                 if np.any(counts > 1):
-                    tied = vals[counts > 1][0]
-                    dup = ev[t[ev] == tied][-1]
+                    tie = (ep, int(ev[t[ev] == vals[counts > 1][0]][-1]))
                     break
-            if dup is None:
+            if tie is None:
                 return
-            i = int(dup)
-            if (
-                self.prog[i]
-                and (not self.dead[i] or self.p_day[i] < self.t_day[i] - MIN_GAP_PROG_DEATH)
-                and i != self.anchor
-                and self.p_day[i] < self.cens[i]
-            ):
-                self.p_day[i] += 1
-            elif self.dead[i] and self.t_day[i] < self.cens[i]:
-                self.t_day[i] += 1
+            ep, i = tie
+            if ep == "pfs" and self.prog[i]:
+                hi = FIRST_SCAN[1] if self.pd[i] else self.cens[i]
+                self.p_day[i] += 1 if self.p_day[i] < hi else -1
             else:
-                self.t_day[i] -= 1
+                self.t_day[i] += 1 if self.t_day[i] < self.cens[i] else -1
 
     def feasible(self) -> bool:
         if np.any(self.dead & (self.t_day > self.cens)):
@@ -531,6 +525,7 @@ class SurvivalState:
             out[f"{ep}_hr"] = np.exp(b)
             out[f"{ep}_lo"] = np.exp(b - 1.959963984540054 * s)
             out[f"{ep}_hi"] = np.exp(b + 1.959963984540054 * s)
+            out[f"{ep}_p"] = 2 * stats.norm.sf(abs(b / s))
         return out
 
     def order_penalty(self) -> float:
@@ -612,7 +607,7 @@ def loss(stats_: dict) -> float:
 
 
 def search_survival(
-    df: pd.DataFrame, rng, max_iter: int = 30000, verbose: bool = False
+    df: pd.DataFrame, rng, max_iter: int = 40000, verbose: bool = False
 ) -> SurvivalState:
     st = SurvivalState(df, rng)
     assert st.feasible(), "initial survival state is infeasible"
