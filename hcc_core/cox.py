@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from . import schema
 from .errors import CohortError
@@ -115,8 +115,8 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> _Design:
     for c in covariates:
         v = _values(frame, c)
         if _is_categorical(c, v):
-            cat = pd.Categorical(v)
-            encoded[c] = (True, cat.codes.astype(np.int64), list(cat.categories), cat.codes < 0)
+            codes, uniques = pd.factorize(v)
+            encoded[c] = (True, codes.astype(np.int64), list(uniques), codes < 0)
         else:
             x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             encoded[c] = (False, x, None, np.isnan(x))
@@ -452,7 +452,7 @@ def _zph(s: _Sorted, fit: _Fit, assign: dict[str, list[int]]) -> pd.DataFrame:
         kk = list(range(p)) + [p + j for j in cols]
         uu = np.concatenate((np.zeros(p), u2[cols]))
         chisq = float(uu @ _solve(imat[np.ix_(kk, kk)], uu))
-        rows.append((term, chisq, len(cols), float(stats.chi2.sf(chisq, len(cols)))))
+        rows.append((term, chisq, len(cols), float(special.chdtrc(len(cols), chisq))))
     return pd.DataFrame(rows, columns=["term", "chisq", "df", "p_value"]).set_index("term")
 
 
@@ -515,7 +515,7 @@ def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
                 "hr": np.exp(fit.beta),
                 "hr_lower": np.exp(fit.beta - z * se),
                 "hr_upper": np.exp(fit.beta + z * se),
-                "p_value": 2 * stats.norm.sf(np.abs(fit.beta / se)),
+                "p_value": 2 * special.ndtr(-np.abs(fit.beta / se)),
             },
             index=pd.Index(terms, name="term"),
         )
@@ -549,7 +549,7 @@ def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.9
     missing covariate are excluded (complete cases) and counted in ``notes``.
     """
     covs = _as_list(covariates)
-    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    z = float(special.ndtri(1 - (1 - conf_level) / 2))
     sd, des, time, event = _model_data(df, endpoint, covs)
     n, events = int(time.size), int(event.sum())
     if n == 0 or events == 0:
@@ -690,7 +690,7 @@ def subgroup_forest(
     findings are exploratory: with many subgroups some interaction p < 0.05 arise by chance.
     """
     subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
-    z = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    z = float(special.ndtri(1 - (1 - conf_level) / 2))
     sd = _survival_data(df, endpoint, "subgroup analysis")
     schema.require_columns(df, [treatment], "subgroup analysis")
     frame = df.loc[sd.keep].reset_index(drop=True)
