@@ -592,23 +592,20 @@ def paper_check(df: pd.DataFrame, published: dict | None = None) -> pd.DataFrame
     """
     pv = published if published is not None else load_published_values()
     out = _Rows()
-    for name, section in (("Table 1", _table1), ("Table 2", _table2), ("Table 3", _table3)):
+
+    def guarded(name: str, run, default=None):
+        # A section this cohort cannot feed becomes one row that says why, not an error.
         try:
-            section(out, df, pv)
+            return run()
         except (CohortError, KeyError) as exc:
             out.skipped(name, exc)
-    try:
-        fits = _survival(out, df, pv)
-    except (CohortError, KeyError) as exc:
-        out.skipped("Survival", exc)
-        fits = {}
-    for name, check in (
-        ("Abstract", lambda: _abstract_and_text(out, df, pv, fits)),
-        ("PD vs median PFS", lambda: _pd_versus_median(out, df, pv)),
-        ("Cox precision", lambda: _cox_precision(out, pv, fits)),
-    ):
-        try:
-            check()
-        except (CohortError, KeyError) as exc:
-            out.skipped(name, exc)
+            return default
+
+    guarded("Table 1", lambda: _table1(out, df, pv))
+    guarded("Table 2", lambda: _table2(out, df, pv))
+    guarded("Table 3", lambda: _table3(out, df, pv))
+    fits = guarded("Survival", lambda: _survival(out, df, pv), default={})
+    guarded("Abstract", lambda: _abstract_and_text(out, df, pv, fits))
+    guarded("PD vs median PFS", lambda: _pd_versus_median(out, df, pv))
+    guarded("Cox precision", lambda: _cox_precision(out, pv, fits))
     return out.frame()
