@@ -8,7 +8,9 @@ charts have been redrawn.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -25,10 +27,41 @@ APP = ROOT / "app.py"
 PAGES = ("overview", "survival", "cox", "baseline", "response", "safety")
 BROWSER_PAGES = ("survival", "cox")
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "bench" / "out"
 CACHE_KEY = "_results_cache"  # pages/_ui.py's per-session result cache
 
 
+@contextlib.contextmanager
+def _as_served():
+    """Run AppTest as the server runs the app after its first script run.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before every run, so with a
+    ``pages/`` folder beside app.py each run takes Streamlit's v1 multipage path and a switched
+    page runs alone, without app.py's sidebar. A server keeps the flag False once
+    ``st.navigation`` has run; this keeps it False here too (benchmark process only).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    try:
+        yield
+    finally:
+        PagesManager.__init__ = original
+        PagesManager.uses_pages_directory = None
+
+
 def _page_rerun(page: str, reps: int) -> dict:
+    with _as_served():
+        return _page_rerun_served(page, reps)
+
+
+def _page_rerun_served(page: str, reps: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=120)
@@ -37,6 +70,9 @@ def _page_rerun(page: str, reps: int) -> dict:
     at.run()
     if at.exception:
         return {"error": "; ".join(str(e.value) for e in at.exception)[:300]}
+    if not at.sidebar.multiselect or not at.title:
+        return {"error": "the page did not render with app.py's sidebar"}
+    title = at.title[0].value
     states = (["A"], [])  # Child-Pugh A only <-> all
     uncached, cached = [], []
     for i in range(reps):
@@ -51,6 +87,7 @@ def _page_rerun(page: str, reps: int) -> dict:
         at.sidebar.multiselect(key="f_child_pugh").set_value(states[i % 2]).run()
         cached.append(time.perf_counter() - t0)
     return {
+        "title": title,
         "uncached": statistics.median(uncached),
         "cached": statistics.median(cached),
         "uncached_all": uncached,
@@ -149,6 +186,12 @@ def _start_server() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not answer /_stcore/health within 90 s")
 
 
+def _sidebar_n(page) -> str:
+    text = page.locator('[data-testid="stSidebar"]').inner_text()
+    m = re.search(r"n = [\d,]+ of [\d,]+", text)
+    return m.group(0) if m else ""
+
+
 def _wait_quiet(page, quiet_ms: int = 800, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(_QUIET, arg=quiet_ms, timeout=timeout_ms, polling=100)
 
@@ -166,6 +209,7 @@ def _session(browser, url: str, page_name: str) -> list[float]:
             raise RuntimeError(f"exception on {page_name}: {exc.first.inner_text()[:200]}")
         out = []
         for idx, option in _CLICKS:
+            n_before = _sidebar_n(page)
             page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').nth(idx).click()
             opt = page.get_by_role("option", name=option, exact=True)
             opt.wait_for(timeout=10_000)
@@ -176,9 +220,12 @@ def _session(browser, url: str, page_name: str) -> list[float]:
             painted = max(b["lastDraw"], b["lastMut"])
             if b["draws"] == 0 and painted <= b["click"]:
                 raise RuntimeError(f"no chart redraw after selecting {option}")
+            if _sidebar_n(page) == n_before:
+                raise RuntimeError(f"selecting {option} did not change the sidebar n")
             out.append((painted - b["click"]) / 1000.0)
             page.keyboard.press("Escape")
             _wait_quiet(page, 300)
+        page.screenshot(path=str(SHOTS / f"browser_{page_name}.png"), full_page=True)
         return out
     finally:
         ctx.close()
