@@ -282,6 +282,11 @@ def browser_latency(sessions: int = 2) -> dict:
         out["error"] = f"{type(exc).__name__}: {exc}"[:300]
     finally:
         if proc is not None:
+            status = Path(f"/proc/{proc.pid}/status")
+            if status.exists():
+                m = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.M)
+                if m:
+                    out["server_peak_rss_mib"] = int(m.group(1)) / 1024
             proc.terminate()
             try:
                 proc.wait(timeout=15)

@@ -23,6 +23,7 @@ __all__ = [
     "clear_caches",
     "PAGE_SUBGROUPS",
     "subgroups",
+    "check_subgroups",
     "TAU_MONTHS",
     "cox_covariates",
     "KM_BY",
@@ -80,10 +81,38 @@ def _get(*names: str):
     return found, missing
 
 
+_FAILING_SUBGROUPS: dict[str, str] = {}
+
+
 def subgroups() -> tuple[str, ...]:
     """The page's subgroup variables that hcc_core can split by (derived ones must be known)."""
     derived = _lookup("DERIVED_COVARIATES") or {}
-    return tuple(v for v in PAGE_SUBGROUPS if v in S.COLUMN_BY_NAME or v in derived)
+    return tuple(
+        v
+        for v in PAGE_SUBGROUPS
+        if (v in S.COLUMN_BY_NAME or v in derived) and v not in _FAILING_SUBGROUPS
+    )
+
+
+def check_subgroups(df) -> dict[str, str]:
+    """Drop (and return) subgroup variables on which ``subgroup_forest`` raises for ``df``.
+
+    Tried one variable at a time on the first 2,000 patients (enough to contain missing
+    values), so one failing variable does not hide the timing of the others.
+    """
+    fn = _lookup("subgroup_forest")
+    if fn is None:
+        return {}
+    derived = _lookup("DERIVED_COVARIATES") or {}
+    for v in PAGE_SUBGROUPS:
+        if v not in S.COLUMN_BY_NAME and v not in derived:
+            _FAILING_SUBGROUPS[v] = "not a column hcc_core can derive"
+            continue
+        try:
+            fn(df.head(2000), "os", (v,))
+        except Exception as exc:
+            _FAILING_SUBGROUPS[v] = f"{type(exc).__name__}: {exc}"[:200]
+    return dict(_FAILING_SUBGROUPS)
 
 
 def cox_covariates() -> tuple[str, ...] | None:

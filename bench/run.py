@@ -142,6 +142,7 @@ def python_refresh(full, reps: int, warmup: bool) -> dict:
     from hcc_core import Filters, apply_filters
 
     filters = Filters(**refresh.FILTER_STATE)
+    failing_subgroups = refresh.check_subgroups(full)
     times: dict[str, list[float]] = {}
     missing: dict[str, tuple] = {}
     errors: dict[str, str] = {}
@@ -182,6 +183,8 @@ def python_refresh(full, reps: int, warmup: bool) -> dict:
         "errors": errors,
         "results": last,
         "n_after_filter": int(len(df)),
+        "subgroups": list(refresh.subgroups()),
+        "failing_subgroups": failing_subgroups,
     }
 
 
@@ -425,6 +428,15 @@ def report(res: dict) -> str:
             f"- **{k}: not available** (needs {', '.join(v)}, not in hcc_core yet); "
             "skipped on both sides."
         )
+    failing = {}
+    for s in sizes:
+        for k, v in s.get("failing_subgroups", {}).items():
+            failing.setdefault(k, (v, []))[1].append(f"{s['n']:,}")
+    for k, (v, ns) in failing.items():
+        lines.append(
+            f"- Subgroup forest: **'{k}' left out** on both sides at n = {', '.join(ns)} "
+            f"(the page uses it, but hcc_core's subgroup_forest raised `{v}`)."
+        )
     for s in sizes:
         for k, v in s.get("errors", {}).items():
             lines.append(f"- n = {s['n']:,}: **{k} failed**: `{v}`")
@@ -493,6 +505,11 @@ def report(res: dict) -> str:
             lines.append(f"Not available: {b['error']}\n")
         else:
             lines.append(b["how"] + "\n")
+            if b.get("server_peak_rss_mib"):
+                lines.append(
+                    f"Peak RSS of the `streamlit run` server process after these sessions "
+                    f"(demo cohort): {b['server_peak_rss_mib']:.0f} MiB.\n"
+                )
             lines.append("| page | median ms | min | max | clicks |")
             lines.append("|---|---:|---:|---:|---:|")
             for page, v in b["pages"].items():
@@ -605,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             "python_median": summarise(py["times"]),
             "missing": py["missing"],
             "errors": py["errors"],
+            "subgroups": py["subgroups"],
+            "failing_subgroups": py["failing_subgroups"],
         }
         if not args.no_r:
             comps = [k for k in entry["python_median"] if k not in CHART_COMPONENTS]
