@@ -1,0 +1,62 @@
+# HCC Cohort Explorer: a small image that runs as non-root, sends nothing anywhere, writes nothing
+# to disk (it works with a read-only root filesystem) and reports its health. See docs/deploy.md.
+#
+# Works on the official python:3.12-slim and on any Debian-like base that has python3 with the
+# venv module (CI bootstraps one with debootstrap because it cannot pull from registries).
+ARG BASE_IMAGE=python:3.12-slim
+
+# ---- build stage: the pinned requirements, resolved into a virtual environment --------------
+FROM ${BASE_IMAGE} AS build
+# CA bundle for pip behind a TLS-intercepting proxy (CI mounts the host's bundle there). Empty by
+# default, and then unset below so pip keeps its own certificate store.
+ARG PIP_CERT=""
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements.txt /tmp/requirements.txt
+# The pinned packages ship wheels for CPython 3.11-3.12 (the base has no compiler, so a package
+# that needed one would fail here, loudly). Then the installer and the libraries' own test suites
+# go: the running image installs nothing and runs no library tests.
+RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
+    && python3 -m venv /opt/venv \
+    && /opt/venv/bin/python -m pip install --no-cache-dir --prefer-binary -r /tmp/requirements.txt \
+    && /opt/venv/bin/python -m pip uninstall --yes pip setuptools wheel \
+    && find /opt/venv/lib -type d -name tests -prune -exec rm -rf {} +
+
+# ---- runtime stage: the venv, the app and the few data files it ships with ---------------------
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="HCC Cohort Explorer" \
+      org.opencontainers.image.description="Self-hosted dashboard for HCC treatment cohorts (survival, Cox, Table 1, response, safety)."
+
+# A fixed numeric UID lets orchestrators enforce runAsNonRoot without looking up names. The base's
+# own pip (python:3.12-slim has one) goes too: nothing is ever installed at run time.
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin app \
+    && if python3 -m pip --version >/dev/null 2>&1; then \
+        python3 -m pip uninstall --yes pip setuptools wheel; \
+    fi
+
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    STREAMLIT_SERVER_HEADLESS=true
+
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+# .dockerignore is a whitelist: only the app, its package, its config and its bundled data.
+# Root owns the files, so the app user can read but never change them.
+COPY . /app
+# Fail the build, not the first user, when a file the app needs was not copied; byte-compile the
+# app now because the root filesystem is read-only at run time.
+RUN for f in app.py .streamlit/config.toml data/demo_cohort.csv data/data_dictionary.csv \
+        data/template.csv data/published_values.json; do \
+        if [ ! -f "/app/$f" ]; then echo "The image is missing /app/$f." >&2; exit 1; fi; \
+    done \
+    && python3 -m compileall -q /app
+
+USER 10001:10001
+EXPOSE 8501
+# No curl in the image: ask the health endpoint with Python, bypassing any proxy variables.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+    CMD ["python3", "-c", "import sys, urllib.request as u; r = u.build_opener(u.ProxyHandler({})).open('http://localhost:8501/_stcore/health', timeout=4); sys.exit(0 if r.read().strip() == b'ok' else 1)"]
+ENTRYPOINT ["streamlit", "run", "app.py"]
+CMD ["--server.port=8501", "--server.address=0.0.0.0"]
