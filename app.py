@@ -144,6 +144,6 @@ def sidebar() -> None:
 sidebar()
 current = st.navigation(PAGES)
 wanted = st.session_state.pop("_wanted_page", None)
-if wanted:  # a deep link that arrived before navigation existed (see _ui.view)
+if wanted:  # a deep link that legacy routing sent to a page before navigation existed
     st.switch_page(wanted, query_params=st.query_params.to_dict())
 current.run()

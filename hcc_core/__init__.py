@@ -13,6 +13,7 @@ from .cohort import (
     ignored_filters,
 )
 from .cox import (
+    AFP_400,
     BCLC_AB_VS_C,
     DERIVED_COVARIATES,
     LOG10_AFP,
@@ -21,6 +22,7 @@ from .cox import (
     cox_univariable,
     fit_cox,
     subgroup_forest,
+    term_label,
 )
 from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
@@ -59,9 +61,11 @@ __all__ = [
     "DERIVED_COVARIATES",
     "BCLC_AB_VS_C",
     "LOG10_AFP",
+    "AFP_400",
     "fit_cox",
     "cox_univariable",
     "subgroup_forest",
+    "term_label",
     "CohortError",
     "MissingColumnsError",
     "to_csv_bytes",

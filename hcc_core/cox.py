@@ -18,16 +18,19 @@ from scipy import special, stats
 from . import schema
 from .errors import CohortError
 from .survival import _survival_data
+from .tables import LEVEL_LABELS, label_of
 
 __all__ = [
     "CoxResult",
     "BCLC_AB_VS_C",
     "LOG10_AFP",
+    "AFP_400",
     "DERIVED_COVARIATES",
     "PAPER_COX_COVARIATES",
     "fit_cox",
     "cox_univariable",
     "subgroup_forest",
+    "term_label",
 ]
 
 # Derived covariates (computed from canonical columns when named in ``covariates``)
@@ -35,11 +38,13 @@ BCLC_AB_VS_C = (
     "bclc_ab_vs_c"  # levels "A/B" (reference; BCLC 0 counted here) and "C" (D counted here)
 )
 LOG10_AFP = "log10_afp"  # log10 of AFP in ng/mL, AFP below 1 ng/mL floored at 1
+AFP_400 = "afp_400"  # levels "< 400" (reference) and ">= 400" ng/mL, the usual HCC cut-off
 DERIVED_COVARIATES: dict[str, str] = {
     BCLC_AB_VS_C: "BCLC stage C (or D) vs A/B (or 0), from bclc_stage",
     LOG10_AFP: "log10 AFP (ng/mL; values below 1 set to 1), from afp_ng_ml",
+    AFP_400: "AFP >= 400 vs < 400 ng/mL, from afp_ng_ml",
 }
-_DERIVED_LEVELS = {BCLC_AB_VS_C: ("A/B", "C")}
+_DERIVED_LEVELS = {BCLC_AB_VS_C: ("A/B", "C"), AFP_400: ("< 400", ">= 400")}
 
 # The paper's multivariable model (Methods): treatment + age, sex, Child-Pugh (A vs B),
 # BCLC (A/B vs C), maximum diameter, tumour number, log AFP, ALBI score.
@@ -73,12 +78,32 @@ def _values(df: pd.DataFrame, name: str) -> pd.Series:
         stage = df[schema.BCLC_STAGE].astype("object")
         out = stage.map({"0": "A/B", "A": "A/B", "B": "A/B", "C": "C", "D": "C"})
         return out.where(stage.notna())
+    if name == AFP_400:
+        schema.require_columns(df, [schema.AFP], "Cox model")
+        afp = pd.to_numeric(df[schema.AFP], errors="coerce")
+        return pd.Series(np.where(afp >= 400, ">= 400", "< 400"), index=df.index,
+                         dtype=object).where(afp.notna())
     if name == LOG10_AFP:
         schema.require_columns(df, [schema.AFP], "Cox model")
         afp = pd.to_numeric(df[schema.AFP], errors="coerce")
         return np.log10(afp.clip(lower=1.0))
     schema.require_columns(df, [name], "Cox model")
     return df[name]
+
+
+def term_label(term: str) -> str:
+    """Human label of a model term: 'sex[F]' -> 'Sex: Female vs Male', 'age' -> 'Age (years)'.
+
+    A categorical term ``column[level]`` is named against the column's reference level (its
+    first level in schema order, or the derived covariate's first level).
+    """
+    if not term.endswith("]") or "[" not in term:
+        return label_of(term)
+    column, level = term[:-1].split("[", 1)
+    names = LEVEL_LABELS.get(column, {})
+    levels = _DERIVED_LEVELS.get(column) or schema.LEVELS.get(column, ())
+    ref = f" vs {names.get(levels[0], levels[0])}" if levels and str(levels[0]) != level else ""
+    return f"{label_of(column)}: {names.get(level, level)}{ref}"
 
 
 def _is_categorical(name: str, s: pd.Series) -> bool:
@@ -757,8 +782,19 @@ def subgroup_forest(
                 "(e.g. child_pugh_class, bclc_stage)."
             )
         arr = v.to_numpy(dtype=object)
-        sub_rows = [level_row(sub, lv, arr == lv) for lv in levels]
-        p_int = _interaction_p(time, event, trt, arr, levels, ok_arm & v.notna().to_numpy())
+        known = ok_arm & v.notna().to_numpy()
+        if sub == schema.LOCAL_MODALITY and treatment == schema.TREATMENT_GROUP:
+            # Treatment is nested in modality, so "within a level" has no comparator: each
+            # local modality is compared with all systemic-only patients instead, and the
+            # p-value tests whether the modalities' effects differ (heterogeneity).
+            local = [lv for lv in levels if lv != schema.MODALITY_NONE]
+            sub_rows = [level_row(sub, lv, (arr == lv) | (trt == 0)) for lv in local]
+            for r in sub_rows:
+                r["note"] = (r["note"] + " " if r["note"] else "") + "vs all systemic-only patients"
+            p_int = _heterogeneity_p(time, event, trt, arr, local, known)
+        else:
+            sub_rows = [level_row(sub, lv, arr == lv) for lv in levels]
+            p_int = _interaction_p(time, event, trt, arr, levels, known)
         for r in sub_rows:
             r["p_interaction"] = p_int
         rows.extend(sub_rows)
@@ -769,6 +805,19 @@ def subgroup_forest(
     )
     out.attrs["reference"], out.attrs["comparator"] = arms[0], arms[1]
     return out
+
+
+def _heterogeneity_p(time, event, trt, arr, local_levels, sel) -> float:
+    """LR test: one treatment effect vs one effect per local modality (R: anova(coxph(~ trt),
+    coxph(~ modality)))."""
+    present = [lv for lv in local_levels if (arr[sel] == lv).any()]
+    if len(present) < 2 or event[sel].sum() == 0:
+        return float("nan")
+    t = trt[sel][:, None]
+    full = np.column_stack([(arr[sel] == lv).astype(float) for lv in present])
+    ll_b = _fit_terms(time[sel], event[sel], t).loglik
+    ll_f = _fit_terms(time[sel], event[sel], full).loglik
+    return float(stats.chi2.sf(max(2 * (ll_f - ll_b), 0.0), len(present) - 1))
 
 
 def _interaction_p(time, event, trt, arr, levels, sel) -> float:

@@ -67,6 +67,10 @@ LABELS: dict[str, str] = {
     S.BEST_RESPONSE: "Best response (mRECIST)",
     S.OS_MONTHS: "Overall survival (months)",
     S.PFS_MONTHS: "Progression-free survival (months)",
+    # Derived Cox covariates (hcc_core.cox)
+    "bclc_ab_vs_c": "BCLC stage (grouped)",
+    "log10_afp": "log10 AFP (per 10-fold increase)",
+    "afp_400": "AFP (ng/mL)",
     ANY_AE: "Any adverse event",
     "ae_pain": "Pain",
     "ae_fever": "Fever",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from hcc_core import CohortError, charts, export, label_of
 
@@ -53,11 +54,12 @@ def set_view(view: View) -> None:
 def view() -> View:
     """The current view, set by app.py on every run.
 
-    On a fresh server, Streamlit's legacy ``pages/`` routing can run a page for a deep link
-    (e.g. a shared ``/survival?...`` URL) before any session has run app.py. The page then
-    hands over to app.py, which reopens it with the same query string.
+    Streamlit's legacy ``pages/`` routing (active until app.py has called ``st.navigation``:
+    on a fresh server for a deep link such as a shared ``/survival?...`` URL, and on every
+    AppTest run) can run a page file without app.py, so without this run's sidebar and
+    filters. The page then hands over to app.py, which reopens it with the same query string.
     """
-    if "_view" not in st.session_state:
+    if PagesManager.uses_pages_directory or "_view" not in st.session_state:
         caller = Path(inspect.stack()[1].filename).resolve()
         st.session_state["_wanted_page"] = f"pages/{caller.name}"
         st.switch_page("app.py", query_params=st.query_params.to_dict())

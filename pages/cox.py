@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import (
+    AFP_400,
     PAPER_COX_COVARIATES,
     charts,
     cox_univariable,
     fit_cox,
     subgroup_forest,
+    term_label,
 )
 from hcc_core import schema as S
 from pages import _ui
@@ -23,46 +25,66 @@ ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survi
 endpoint = st.radio("Endpoint", list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
                     horizontal=True, key="cox_endpoint")
 candidates = list(dict.fromkeys([*PAPER_COX_COVARIATES, S.LOCAL_MODALITY, S.CHILD_PUGH_SCORE,
-                                 S.ALBI_GRADE, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY,
+                                 S.ALBI_GRADE, AFP_400, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY,
                                  S.CHRONIC_HEPATITIS]))
 covariates = st.multiselect(
     "Covariates (preset: the paper's multivariable model)", candidates,
-    default=list(PAPER_COX_COVARIATES), key="cox_covariates",
-    format_func=_ui.group_label)
+    default=list(PAPER_COX_COVARIATES), key="cox_covariates", format_func=term_label)
+
+
+def _hr_table(table):
+    """Model table with readable term labels first, numbers unchanged."""
+    out = table.reset_index(names="term")
+    out.insert(0, "label", [term_label(t) for t in out["term"]])
+    return out
+
 
 tab_multi, tab_uni, tab_sub = st.tabs(["Multivariable model", "Univariable screen",
                                        "Subgroup forest"])
 with tab_multi:
     fit = _ui.compute(fit_cox, endpoint, tuple(covariates)) if covariates else None
     if fit is not None:
-        st.markdown(f"**{fit.n} patients, {fit.events} events** · concordance "
-                    f"{fit.concordance:.3f}")
+        st.markdown(f"**{fit.n} patients, {fit.events} events** · concordance (Harrell's C) "
+                    f"**{fit.concordance:.3f}**")
         for note in fit.notes:
             _ui.caution(note)
-        table = fit.table.reset_index().rename(columns={"index": "term"})
-        table["label"] = table["term"]
+        table = _hr_table(fit.table)
         _ui.show_chart(charts.forest_chart(table, font_size=v.font_size),
                        f"cox_forest_{endpoint}")
-        _ui.show_table(table.drop(columns="label"), f"cox_{endpoint}")
+        _ui.show_table(table, f"cox_{endpoint}")
         st.caption(fit.method)
         st.subheader("Proportional-hazards check")
-        _ui.show_table(fit.ph_test.reset_index(), f"cox_zph_{endpoint}")
-        st.caption("Test of proportional hazards as R cox.zph(fit, transform = 'km'); "
+        _ui.show_table(fit.ph_test.reset_index(names="term"), f"cox_zph_{endpoint}")
+        st.caption("Score test of proportional hazards as R cox.zph(fit, transform = 'km'); "
                    "p < 0.05 suggests the hazard ratio changes over time.")
 with tab_uni:
     uni = _ui.compute(cox_univariable, endpoint, tuple(covariates)) if covariates else None
     if uni is not None:
-        _ui.show_table(uni.reset_index(), f"cox_univariable_{endpoint}")
-        st.caption("One Cox model per covariate (Efron ties), each on the patients with that "
-                   "covariate recorded.")
+        table = _hr_table(uni)
+        _ui.show_chart(charts.forest_chart(table, font_size=v.font_size),
+                       f"cox_univariable_forest_{endpoint}")
+        _ui.show_table(table, f"cox_univariable_{endpoint}")
+        st.caption("One Cox model per covariate (Efron ties, Wald CI), each on the patients "
+                   "with that covariate recorded.")
 with tab_sub:
-    subgroups = [c for c in (S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.TUMOR_NUMBER, "afp_400",
-                             S.ALBI_GRADE, S.LOCAL_MODALITY) if c in v.df.columns or c == "afp_400"]
-    forest = _ui.compute(subgroup_forest, endpoint, tuple(subgroups))
+    subgroups = tuple(c for c in (S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.TUMOR_NUMBER, AFP_400,
+                                  S.ALBI_GRADE, S.LOCAL_MODALITY)
+                      if c in v.df.columns or (c == AFP_400 and S.AFP in v.df.columns))
+    forest = _ui.compute(subgroup_forest, endpoint, subgroups)
     if forest is not None:
+        forest = forest.assign(subgroup=[term_label(s) if s != "overall" else "All patients"
+                                         for s in forest["subgroup"]])
+        small = forest[(forest["n_reference"] < 10) | (forest["n_comparator"] < 10)
+                       | (forest["events_reference"] < 5) | (forest["events_comparator"] < 5)]
         _ui.show_chart(charts.subgroup_forest_chart(forest, font_size=v.font_size),
                        f"subgroup_forest_{endpoint}")
+        if len(small):
+            _ui.caution(f"{len(small)} subgroup level(s) have fewer than 10 patients or 5 events "
+                        "in an arm: " + ", ".join(f"{s}: {lv}" for s, lv in
+                                                  zip(small["subgroup"], small["level"],
+                                                      strict=True))
+                        + ". Their hazard ratios are unreliable.")
         _ui.show_table(forest, f"subgroup_forest_{endpoint}")
-        st.caption("Treatment hazard ratio (local+systemic vs systemic) within each subgroup "
-                   "level; interaction p from a likelihood-ratio test of treatment x subgroup. "
-                   "Subgroup results are exploratory.")
+        st.caption(forest.attrs.get("method", "") + ". Local modality rows compare each "
+                   "modality with all systemic-only patients; their p tests whether the "
+                   "modalities' effects differ. Subgroup results are exploratory.")

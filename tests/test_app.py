@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from hcc_core import load_cohort, logrank_test
@@ -40,6 +41,23 @@ def _all_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [w.value for w in at.warning] + [i.value for i in at.info]
     return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _served_routing(monkeypatch):
+    """Route pages as a running server does once app.py has called st.navigation.
+
+    AppTest switches Streamlit's legacy ``pages/`` routing back on before every run (a real
+    server keeps it off after the first st.navigation call), which would run page files
+    without app.py. The first-request-on-a-fresh-server case is covered by test_browser.py.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from tests.conftest import DATA, ROOT, need_tool
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "browser"
-PAGES = {"overview": "Overview", "survival": "Survival", "cox": "Cox regression",
+PAGES = {"": "Overview", "survival": "Survival", "cox": "Cox regression",
          "baseline": "Baseline (Table 1)", "response": "Response", "safety": "Safety",
          "paper_check": "Paper check", "upload": "Upload data"}
 

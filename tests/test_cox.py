@@ -234,3 +234,61 @@ def test_subgroup_needs_two_arms():
     df = load("veteran")
     with pytest.raises(CohortError, match="compares two arms"):
         subgroup_forest(df, "os", ["prior"], treatment="celltype")
+
+
+# ---- derived AFP >= 400 subgroup and the local-modality rows of the forest ----------------------
+def _demo():
+    from hcc_core import load_cohort
+    from tests.conftest import DATA
+
+    return load_cohort(DATA / "demo_cohort.csv").data
+
+
+def test_forest_afp_400_levels_and_interaction_match_r():
+    """R: d$afp400 <- factor(ifelse(d$afp_ng_ml >= 400, "hi", "lo"), levels = c("lo", "hi"))
+    anova(coxph(Surv(os_months, os_event) ~ trt + afp400, d),
+          coxph(Surv(os_months, os_event) ~ trt * afp400, d))  # p = 0.740966868425544
+    table(d$afp400)  # lo 56, hi 39
+    """
+    f = subgroup_forest(_demo(), "os", ["afp_400"]).set_index(["subgroup", "level"])
+    assert f.loc["afp_400", "n"].tolist() == [56, 39]
+    assert list(f.loc["afp_400"].index) == ["< 400", ">= 400"]
+    assert f.loc[("afp_400", ">= 400"), "p_interaction"] == pytest.approx(0.740966868425544,
+                                                                          rel=1e-6)
+
+
+def test_forest_modality_rows_compare_each_modality_with_systemic_like_r():
+    """R: s <- subset(d, local_modality %in% c("none", "HAIC"))
+    exp(c(coef(f), confint(f))) for f <- coxph(Surv(os_months, os_event) ~ trt, s)
+      # 0.394286660311648 0.175421790727843 0.886218125209446
+    anova(coxph(Surv(os_months, os_event) ~ trt, d),
+          coxph(Surv(os_months, os_event) ~ local_modality, d))  # p = 0.224004346194544
+    """
+    df = _demo()
+    f = subgroup_forest(df, "os", ["local_modality"]).set_index(["subgroup", "level"])
+    assert list(f.loc["local_modality"].index) == ["mTACE", "HAIC", "IMRT"]
+    haic = f.loc[("local_modality", "HAIC")]
+    assert [haic["hr"], haic["hr_lower"], haic["hr_upper"]] == pytest.approx(
+        [0.394286660311648, 0.175421790727843, 0.886218125209446], rel=1e-6)
+    assert haic["n_reference"] == int((df["treatment_group"] == "systemic").sum())
+    assert haic["n_comparator"] == int((df["local_modality"] == "HAIC").sum())
+    assert "vs all systemic-only patients" in haic["note"]
+    assert haic["p_interaction"] == pytest.approx(0.224004346194544, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("term", "label"),
+    [
+        ("treatment_group[local+systemic]", "Treatment group: Local + systemic vs Systemic"),
+        ("sex[F]", "Sex: Female vs Male"),
+        ("child_pugh_class[B]", "Child-Pugh class: B vs A"),
+        ("bclc_ab_vs_c[C]", "BCLC stage (grouped): C vs A/B"),
+        ("albi_grade[2]", "ALBI grade: 2 vs 1"),
+        ("age", "Age (years)"),
+        ("log10_afp", "log10 AFP (per 10-fold increase)"),
+    ],
+)
+def test_term_labels_name_level_against_reference(term, label):
+    from hcc_core import term_label
+
+    assert term_label(term) == label
