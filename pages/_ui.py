@@ -123,9 +123,20 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True, **kwargs: Any) -> None:
-    """Show a table with CSV and Excel downloads (formula-injection safe)."""
-    st.dataframe(df, hide_index=hide_index, width="stretch", **kwargs)
+def show_table(df: pd.DataFrame, name: str, *, highlight: pd.Series | None = None,
+               hide_index: bool = True) -> None:
+    """Show a whole table (no inner scrolling, for screen-sharing) with CSV/Excel downloads.
+
+    ``highlight`` marks rows to emphasise (bold on a light orange background). Downloads
+    neutralise spreadsheet formula injection (hcc_core.export).
+    """
+    shown = df
+    if highlight is not None and highlight.any():
+        marks = pd.Series(highlight.to_numpy(), index=df.index)
+        shown = df.style.apply(
+            lambda row: [HIGHLIGHT_CSS if marks[row.name] else ""] * len(row), axis=1)
+    height = min(36 * (len(df) + 1) + 4, 1400)
+    st.dataframe(shown, hide_index=hide_index, width="stretch", height=height)
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
                        file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
@@ -133,6 +144,9 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True, **kwargs
     c2.download_button("Download Excel", data=lambda: export.to_excel_bytes(df, sheet_name=name[:31]),
                        file_name=f"{name}.xlsx", key=f"xlsx_{name}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+HIGHLIGHT_CSS = "background-color: #FBE3C8; font-weight: bold"  # light orange (Okabe-Ito E69F00)
 
 
 def show_chart(chart: Any, name: str) -> None:

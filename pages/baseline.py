@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from hcc_core import format_table_one, table_one
@@ -15,8 +16,9 @@ if res is not None:
     _ui.show_table(format_table_one(res), "table1")
     for note in res.footnotes:
         st.caption(note)
-    if res.table["fisher_flag"].any() if "fisher_flag" in res.table else False:
-        _ui.caution("Some categorical comparisons have expected counts below 5: read the "
-                    "Fisher exact p-value beside the chi-square.")
+    low = res.table.loc[res.table["low_expected"].fillna(False).astype(bool), "label"]
+    if len(low):
+        _ui.caution("Expected counts below 5 for " + ", ".join(pd.unique(low)) + ": the "
+                    "chi-square p (marked *) is unreliable there; read Fisher's exact p.")
     with st.expander("Numeric table (for statisticians)"):
         _ui.show_table(res.table, "table1_numeric")

@@ -16,7 +16,7 @@ IGNORE = "(ignore this column)"
 st.title("Upload your cohort")
 st.markdown(
     "Upload one row per patient as **.csv** or **.xlsx** (up to "
-    f"{DEFAULT_MAX_BYTES // 1_000_000} MB). Only `patient_id` and a group column "
+    f"{DEFAULT_MAX_BYTES // 2**20} MB). Only `patient_id` and a group column "
     "(`local_modality` or `treatment_group`) are required; each analysis says which columns "
     "it needs. The file is read in memory and never written to disk; it is forgotten when "
     "you close this browser tab."
