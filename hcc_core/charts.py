@@ -205,8 +205,10 @@ def forest_chart(
     labels = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
         y=y, text="label:N", x=alt.value(0)
     ).properties(width=260, height=height, title="")
-    x_scale = alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1])
-    x = alt.X("hr:Q", scale=x_scale, title=title)
+    x_scale = alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1], nice=False)
+    ticks = [t for t in (0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 4, 10, 30, 100)
+             if lo * 0.9 <= t <= hi * 1.1]
+    x = alt.X("hr:Q", scale=x_scale, title=title, axis=alt.Axis(values=ticks, format="~g"))
     plot = alt.layer(
         alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
         .encode(x="one:Q"),
@@ -225,8 +227,13 @@ def forest_chart(
     ).properties(width=170, height=height)
     pvals = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
         y=y, text="p_text:N", x=alt.value(0)
-    ).properties(width=80, height=height)
-    return _configure(alt.hconcat(labels, plot, values, pvals, spacing=4), font_size)
+    ).properties(width=90, height=height)
+    panels = [labels, plot, values, pvals]
+    if "p_int_text" in d:
+        panels.append(alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
+            y=y, text="p_int_text:N", x=alt.value(0)
+        ).properties(width=150, height=height))
+    return _configure(alt.hconcat(*panels, spacing=4), font_size)
 
 
 def subgroup_forest_chart(forest: pd.DataFrame, *, font_size: int = 14) -> alt.HConcatChart:
@@ -235,9 +242,16 @@ def subgroup_forest_chart(forest: pd.DataFrame, *, font_size: int = 14) -> alt.H
     ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame; rows are labelled
     "variable: level (n = ...)" in the order given.
     """
-    d = forest.copy()
+    d = forest.reset_index(drop=True).copy()
     d["label"] = [
-        f"{v}: {lv} (n = {n})" for v, lv, n in zip(d["subgroup"], d["level"], d["n"], strict=True)
+        f"{v} (n = {n})" if lv == "all" else f"{v}: {lv} (n = {n})"
+        for v, lv, n in zip(d["subgroup"], d["level"], d["n"], strict=True)
+    ]
+    # The interaction p belongs to the subgroup variable: show it once, on its first level.
+    first = ~d["subgroup"].duplicated()
+    d["p_int_text"] = [
+        f"p-interaction {_p_text(p).removeprefix('p ')}" if f and np.isfinite(p) else ""
+        for f, p in zip(first, d["p_interaction"], strict=True)
     ]
     return forest_chart(d, title="Treatment hazard ratio (95% CI)", font_size=font_size)
 

@@ -19,6 +19,7 @@ import urllib.request
 import pandas as pd
 import pytest
 
+from hcc_core import load_cohort, logrank_test
 from tests.conftest import DATA, ROOT, need_tool
 
 pytestmark = pytest.mark.browser
@@ -196,3 +197,7 @@ def test_upload_map_and_analyse(server, page, tmp_path):
     page.locator('[data-testid="stSidebarNav"] a', has_text="Survival").first.click()
     _wait_idle(page)
     page.wait_for_selector(".vega-embed")
+    # The numbers shown are hcc_core's on the uploaded rows, not the demo cohort's.
+    lr = logrank_test(load_cohort(DATA / "demo_cohort.csv").data.head(60), "os",
+                      "treatment_group")
+    assert f"Chi-square = {lr.statistic:.3f}" in page.inner_text("body")
