@@ -1,5 +1,5 @@
 # HCC Cohort Explorer: a small image that runs as non-root, sends nothing anywhere, writes nothing
-# to disk (it works with a read-only root filesystem) and reports its health. See docs/deploy.md.
+# to disk (it works with a read-only root filesystem) and reports its health. See the README, section Deploy.
 #
 # Works on the official python:3.12-slim and on any Debian-like base that has python3 with the
 # venv module (CI bootstraps one with debootstrap because it cannot pull from registries).

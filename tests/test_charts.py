@@ -64,3 +64,15 @@ def test_font_size_is_at_least_14_px():
     assert cfg["axis"]["labelFontSize"] >= 14 and cfg["legend"]["labelFontSize"] >= 14
     big = charts.response_bar_chart(counts, font_size=22).to_dict()["config"]
     assert big["axis"]["labelFontSize"] == 22
+
+
+def test_subgroup_forest_shows_interaction_p_once_per_subgroup():
+    forest = pd.DataFrame({
+        "subgroup": ["All patients", "Child-Pugh class", "Child-Pugh class"],
+        "level": ["all", "A", "B"], "n": [95, 77, 18],
+        "hr": [0.57, 0.59, 0.52], "hr_lower": [0.33, 0.31, 0.18], "hr_upper": [0.99, 1.13, 1.51],
+        "p_value": [0.048, 0.112, 0.23], "p_interaction": [np.nan, 0.8396, 0.8396],
+    })
+    text = json.dumps(charts.subgroup_forest_chart(forest).to_dict())
+    assert text.count("p-interaction = 0.840") == 1
+    assert "All patients (n = 95)" in text and "Child-Pugh class: B (n = 18)" in text
