@@ -280,7 +280,9 @@ def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Char
         )
         .properties(width=WIDTH, height=max(60 * d["group"].nunique(), 120))
     )
-    return _configure(chart, font_size)
+    # A one-panel concat keeps its declared size in every renderer (Streamlit resizes a
+    # single view to its container, which collapses a short bar chart).
+    return _configure(alt.vconcat(chart), font_size)
 
 
 def _p_text(p: float) -> str:

@@ -135,8 +135,9 @@ def show_table(df: pd.DataFrame, name: str, *, highlight: pd.Series | None = Non
         marks = pd.Series(highlight.to_numpy(), index=df.index)
         shown = df.style.apply(
             lambda row: [HIGHLIGHT_CSS if marks[row.name] else ""] * len(row), axis=1)
-    height = min(36 * (len(df) + 1) + 4, 1400)
-    st.dataframe(shown, hide_index=hide_index, width="stretch", height=height)
+    # Whole tables for screen-sharing; only very long ones scroll inside the page.
+    st.dataframe(shown, hide_index=hide_index, width="stretch",
+                 height="content" if len(df) <= 60 else 900)
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
                        file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",

@@ -53,9 +53,10 @@ def test_response_bars_use_okabe_ito_and_normalised_stack():
     counts = pd.DataFrame({"group": ["systemic"] * 2, "response": ["PR", "PD"], "n": [7, 20],
                            "percent": [25.9, 74.1]})
     spec = charts.response_bar_chart(counts).to_dict()
-    enc = spec["encoding"]
+    enc = spec["vconcat"][0]["encoding"]
     assert enc["x"]["stack"] == "normalize"
     assert set(enc["color"]["scale"]["range"]) <= set(charts.OKABE_ITO) | {"#999999"}
+    assert spec["vconcat"][0]["height"] == 120
 
 
 def test_font_size_is_at_least_14_px():
