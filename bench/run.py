@@ -362,6 +362,12 @@ def _sec(s: float | None) -> str:
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
+def _one_line(text: str, limit: int = 200) -> str:
+    """An error message fit for a table cell: first line, no pipes, bounded length."""
+    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return first.replace("|", "/")[:limit]
+
+
 def report(res: dict) -> str:
     lines = []
     m = res["machine"]
@@ -470,7 +476,9 @@ def report(res: dict) -> str:
             lines.append(f"| {s['n']:,} | {p['error']} | |")
             continue
         cells = [
-            f"{p[b]['bytes']:,} ({p[b]['data_rows']:,})" if "bytes" in p[b] else p[b]["error"]
+            f"{p[b]['bytes']:,} ({p[b]['data_rows']:,})"
+            if "bytes" in p[b]
+            else _one_line(p[b]["error"])
             for b in p
         ]
         lines.append(f"| {s['n']:,} | " + " | ".join(cells) + " |")
@@ -491,7 +499,7 @@ def report(res: dict) -> str:
             lines.append("|---|---:|---:|")
             for page, v in a["pages"].items():
                 if "error" in v:
-                    lines.append(f"| {page} | not available: {v['error'][:150]} | |")
+                    lines.append(f"| {page} | not available: {_one_line(v['error'])} | |")
                 else:
                     lines.append(f"| {page} | {_ms(v['uncached'])} | {_ms(v['cached'])} |")
             lines.append("")
@@ -514,7 +522,7 @@ def report(res: dict) -> str:
             lines.append("|---|---:|---:|---:|---:|")
             for page, v in b["pages"].items():
                 if "error" in v:
-                    lines.append(f"| {page} | not available: {v['error'][:150]} | | | |")
+                    lines.append(f"| {page} | not available: {_one_line(v['error'])} | | | |")
                 else:
                     lines.append(
                         f"| {page} | {_ms(v['median'])} | {_ms(v['min'])} | "
