@@ -40,11 +40,13 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "server.log", "wb")  # a file, not a pipe: a full pipe would stall it
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -57,14 +59,16 @@ def server():
             time.sleep(0.5)
     else:
         proc.kill()
+        log.close()
         pytest.fail("streamlit did not answer /_stcore/health within 90 s:\n"
-                    + proc.stdout.read().decode(errors="replace")[-3000:])
+                    + (SHOTS / "server.log").read_text(errors="replace")[-3000:])
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="module")
