@@ -15,4 +15,5 @@ if res is not None:
     _ui.show_table(format_response(res), "response")
     _ui.show_chart(charts.response_bar_chart(res.counts, font_size=v.font_size),
                    "response_bars")
-    st.caption(res.method)
+    for line in res.footnotes:  # method, then exclusions and other notes
+        st.caption(line)

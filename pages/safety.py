@@ -16,4 +16,5 @@ if res is not None:
     severe = table["Adverse event"].str.strip().isin(["Grade >= 3", "Grade 5"])
     _ui.show_table(table, "adverse_events", highlight=severe)
     st.caption("Rows for grade >= 3 (and grade 5, fatal) events are highlighted.")
-    st.caption(res.method)
+    for line in res.footnotes:  # method, then exclusions and other notes
+        st.caption(line)

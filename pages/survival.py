@@ -78,6 +78,7 @@ if km is not None:
             pw = _ui.compute(pairwise_logrank, endpoint, by, adjust="holm")
             if pw is not None:
                 _ui.show_table(pw, f"pairwise_logrank_{endpoint}")
+                st.caption(pw.attrs.get("method", ""))
 
     st.subheader("Restricted mean survival time")
     max_t = float(km.curve["time"].max())
@@ -89,6 +90,7 @@ if km is not None:
         rm = _ui.compute(rmst, endpoint, by, tau)
         if rm is not None:
             _ui.show_table(rm, f"rmst_{endpoint}")
+            st.caption(rm.attrs.get("method", ""))
             st.caption("RMST = area under the Kaplan-Meier curve up to tau, i.e. the mean "
                        "survival time restricted to tau months (R: print(survfit, rmean = tau)). "
                        "The paper's 'mean OS' is reported as a median; RMST is the honest mean.")
