@@ -115,3 +115,31 @@ def test_every_page_renders_without_exception(page):
     at = _app(page)
     assert not at.exception
     assert at.title, f"{page} shows no title"
+
+
+def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.switch_page("pages/upload.py")
+    at.run()
+    at.file_uploader(key="upload_file").set_value((name, content, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_unreadable_upload_shows_a_clear_message_and_keeps_the_demo():
+    at = _upload(_app(), "scan.csv", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "scan.csv" in message and "PNG" in message
+    assert _n_line(at) == "n = 95 of 95 patients (39 systemic, 56 local+systemic)"
+
+
+def test_partial_cohort_loads_and_each_analysis_names_what_it_needs():
+    content = b"patient_id,local_modality,age\nA1,none,60\nA2,HAIC,55\nA3,mTACE,70\n"
+    at = _upload(_app(), "partial.csv", content)
+    assert _n_line(at) == "n = 3 of 3 patients (1 systemic, 2 local+systemic)"
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'os_months'" in warnings and "'os_event'" in warnings
