@@ -66,36 +66,42 @@ def view() -> View:
     return st.session_state["_view"]
 
 
+def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
+    """Session-scoped LRU: ``thunk()`` once per key in this user's session."""
+    cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = thunk()
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
 def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: Any) -> Any:
     """Run ``fn(view().df, *args, **kwargs)`` once per (data, filters, arguments) per session.
 
-    With ``full=True`` the function gets the whole cohort instead of the filtered one.
-
-    The cache lives in this user's session state, so one user never sees another's results,
-    and is keyed on the SHA-256 of the data, never on a sampled hash. Returns ``None`` after
+    With ``full=True`` the function gets the whole cohort instead of the filtered one. The
+    cache lives in this user's session state, so one user never sees another's results, and
+    is keyed on the SHA-256 of the data, never on a sampled hash. Returns ``None`` after
     showing the message when the analysis cannot run on this cohort.
     """
     v = view()
     key = (v.data_key, "full" if full else v.filters_key, fn.__module__, fn.__qualname__, args,
            tuple(sorted(kwargs.items())))
-    cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
-    if key in cache:
-        cache.move_to_end(key)
-        outcome = cache[key]
-    else:
+
+    def run() -> tuple[str, Any]:
         try:
-            outcome = ("ok", fn(v.full if full else v.df, *args, **kwargs))
+            return ("ok", fn(v.full if full else v.df, *args, **kwargs))
         except CohortError as exc:
-            outcome = ("error", str(exc))
+            return ("error", str(exc))
         except Exception:  # never show a traceback to a user; log it for the admin
             log.exception("Unexpected error in %s", fn.__qualname__)
-            outcome = ("error", f"The analysis '{fn.__name__}' failed unexpectedly on this "
-                                "cohort. The details were logged on the server; please "
-                                "report this to your administrator.")
-        cache[key] = outcome
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    status, value = outcome
+            return ("error", f"The analysis '{fn.__name__}' failed unexpectedly on this "
+                             "cohort. The details were logged on the server; please report "
+                             "this to your administrator.")
+
+    status, value = _memo(key, run)
     if status == "error":
         st.warning(value)
         return None
@@ -150,14 +156,22 @@ def show_table(df: pd.DataFrame, name: str, *, highlight: pd.Series | None = Non
 HIGHLIGHT_CSS = "background-color: #FBE3C8; font-weight: bold"  # light orange (Okabe-Ito E69F00)
 
 
-def show_chart(chart: Any, name: str) -> None:
-    """Show an Altair chart with PNG and SVG downloads rendered on click."""
-    st.altair_chart(chart, theme=None, width="content")
+def show_chart(build: Callable[[], Any], name: str, options: tuple = ()) -> None:
+    """Show the chart ``build()`` makes, with PNG and SVG downloads rendered on click.
+
+    The Vega-Lite spec is cached per (data, filters, ``name``, ``options``) in the session, so
+    a rerun that changes nothing the chart shows does not rebuild it; ``options`` must hold
+    every setting the chart depends on besides the data and filters.
+    """
+    v = view()
+    spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
+                 lambda: build().to_dict())
+    st.vega_lite_chart(spec, theme=None, width="content")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download PNG", data=lambda: charts.chart_png(chart),
+    c1.download_button("Download PNG", data=lambda: charts.chart_png(spec),
                        file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
                        on_click="ignore")
-    c2.download_button("Download SVG", data=lambda: charts.chart_svg(chart),
+    c2.download_button("Download SVG", data=lambda: charts.chart_svg(spec),
                        file_name=f"{name}.svg", mime="image/svg+xml", key=f"svg_{name}",
                        on_click="ignore")
 

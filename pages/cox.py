@@ -49,8 +49,8 @@ with tab_multi:
         for note in fit.notes:
             _ui.caution(note)
         table = _hr_table(fit.table)
-        _ui.show_chart(charts.forest_chart(table, font_size=v.font_size),
-                       f"cox_forest_{endpoint}")
+        _ui.show_chart(lambda: charts.forest_chart(table, font_size=v.font_size),
+                       f"cox_forest_{endpoint}", options=tuple(covariates))
         _ui.show_table(table, f"cox_{endpoint}")
         st.caption(fit.method)
         st.subheader("Proportional-hazards check")
@@ -61,8 +61,8 @@ with tab_uni:
     uni = _ui.compute(cox_univariable, endpoint, tuple(covariates)) if covariates else None
     if uni is not None:
         table = _hr_table(uni)
-        _ui.show_chart(charts.forest_chart(table, font_size=v.font_size),
-                       f"cox_univariable_forest_{endpoint}")
+        _ui.show_chart(lambda: charts.forest_chart(table, font_size=v.font_size),
+                       f"cox_univariable_forest_{endpoint}", options=tuple(covariates))
         _ui.show_table(table, f"cox_univariable_{endpoint}")
         st.caption("One Cox model per covariate (Efron ties, Wald CI), each on the patients "
                    "with that covariate recorded.")
@@ -73,11 +73,12 @@ with tab_sub:
     forest = _ui.compute(subgroup_forest, endpoint, subgroups)
     if forest is not None:
         forest = forest.assign(subgroup=[term_label(s) if s != "overall" else "All patients"
-                                         for s in forest["subgroup"]])
+                                         for s in forest["subgroup"]],
+                               level=forest["level"].astype(str))  # ALBI grades are ints
         small = forest[(forest["n_reference"] < 10) | (forest["n_comparator"] < 10)
                        | (forest["events_reference"] < 5) | (forest["events_comparator"] < 5)]
-        _ui.show_chart(charts.subgroup_forest_chart(forest, font_size=v.font_size),
-                       f"subgroup_forest_{endpoint}")
+        _ui.show_chart(lambda: charts.subgroup_forest_chart(forest, font_size=v.font_size),
+                       f"subgroup_forest_{endpoint}", options=subgroups)
         if len(small):
             _ui.caution(f"{len(small)} subgroup level(s) have fewer than 10 patients or 5 events "
                         "in an arm: " + ", ".join(f"{s}: {lv}" for s, lv in

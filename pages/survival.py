@@ -31,8 +31,9 @@ if km is not None:
     lr = _ui.compute(logrank_test, endpoint, by) if by is not None else None
     p_text = f"Log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else None
     st.subheader(ENDPOINT_LABELS[endpoint])
-    _ui.show_chart(charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
-                                   font_size=v.font_size), f"km_{endpoint}")
+    _ui.show_chart(lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
+                                           font_size=v.font_size),
+                   f"km_{endpoint}", options=(by, conf_type, show_ci))
     st.caption(km.method)
     for note in km.notes:
         st.info(note)

@@ -77,3 +77,27 @@ def test_subgroup_forest_shows_interaction_p_once_per_subgroup():
     text = json.dumps(charts.subgroup_forest_chart(forest).to_dict())
     assert text.count("p-interaction = 0.840") == 1
     assert "All patients (n = 95)" in text and "Child-Pugh class: B (n = 18)" in text
+
+
+class _FakeKM:
+    """The two things km_chart reads from a KMResult."""
+
+    def __init__(self, curve: pd.DataFrame):
+        self.curve = curve
+
+    def risk_table(self, times):
+        rows = []
+        for g, c in self.curve.groupby("group", sort=False):
+            idx = np.searchsorted(c["time"].to_numpy(), times, side="left")
+            at = [int(c["at_risk"].iloc[i]) if i < len(c) else 0 for i in idx]
+            rows += [{"group": g, "time": t, "at_risk": a} for t, a in zip(times, at, strict=True)]
+        return pd.DataFrame(rows)
+
+
+def test_km_chart_payload_is_bounded_for_many_groups_and_long_curves():
+    curve = pd.concat([_curve(9_000, g) for g in ("none", "mTACE", "HAIC", "IMRT")],
+                      ignore_index=True)
+    spec = charts.km_chart(_FakeKM(curve)).to_dict()  # must not raise MaxRowsError
+    sizes = [len(v) for v in spec["datasets"].values()]
+    assert max(sizes) <= charts.MAX_POINTS_TOTAL
+    assert len(json.dumps(spec)) < 800_000
