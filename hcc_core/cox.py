@@ -81,8 +81,9 @@ def _values(df: pd.DataFrame, name: str) -> pd.Series:
     if name == AFP_400:
         schema.require_columns(df, [schema.AFP], "Cox model")
         afp = pd.to_numeric(df[schema.AFP], errors="coerce")
-        return pd.Series(np.where(afp >= 400, ">= 400", "< 400"), index=df.index,
-                         dtype=object).where(afp.notna())
+        return pd.Series(
+            np.where(afp >= 400, ">= 400", "< 400"), index=df.index, dtype=object
+        ).where(afp.notna())
     if name == LOG10_AFP:
         schema.require_columns(df, [schema.AFP], "Cox model")
         afp = pd.to_numeric(df[schema.AFP], errors="coerce")
@@ -705,8 +706,9 @@ def subgroup_forest(
     events, n_reference, events_reference, n_comparator, events_comparator, hr, hr_lower,
     hr_upper, p_value, p_interaction, note``. Levels where the HR cannot be estimated (an arm
     empty or without events) get NaN and a ``note``. ``p_interaction`` (same on every row of a
-    subgroup) is the likelihood-ratio test of treatment x subgroup. ``attrs`` hold ``method``,
-    ``reference`` and ``comparator``.
+    subgroup) is the likelihood-ratio test of treatment x subgroup. Patients with a missing
+    subgroup value are left out of that subgroup's rows and its interaction test, and counted in
+    those rows' ``note``. ``attrs`` hold ``method``, ``reference``, ``comparator`` and ``notes``.
 
     Notes
     -----
@@ -771,6 +773,7 @@ def subgroup_forest(
         return row
 
     rows = [level_row("overall", "all", np.ones(len(frame), dtype=bool))]
+    notes = []
     for sub in subs:
         if sub == treatment:
             continue
@@ -781,20 +784,33 @@ def subgroup_forest(
                 f"'{sub}' has {len(levels)} distinct values; subgroups need a categorical column "
                 "(e.g. child_pugh_class, bclc_stage)."
             )
-        arr = v.to_numpy(dtype=object)
-        known = ok_arm & v.notna().to_numpy()
+        # integer codes (index into levels, -1 if missing): comparing an object array that
+        # holds pd.NA with a level would raise "boolean value of NA is ambiguous"
+        code = _level_codes(v, levels)
+        known = ok_arm & (code >= 0)
         if sub == schema.LOCAL_MODALITY and treatment == schema.TREATMENT_GROUP:
             # Treatment is nested in modality, so "within a level" has no comparator: each
             # local modality is compared with all systemic-only patients instead, and the
             # p-value tests whether the modalities' effects differ (heterogeneity).
-            local = [lv for lv in levels if lv != schema.MODALITY_NONE]
-            sub_rows = [level_row(sub, lv, (arr == lv) | (trt == 0)) for lv in local]
+            local = [i for i, lv in enumerate(levels) if lv != schema.MODALITY_NONE]
+            sub_rows = [
+                level_row(sub, levels[i], known & ((code == i) | (trt == 0))) for i in local
+            ]
             for r in sub_rows:
                 r["note"] = (r["note"] + " " if r["note"] else "") + "vs all systemic-only patients"
-            p_int = _heterogeneity_p(time, event, trt, arr, local, known)
+            p_int = _heterogeneity_p(time, event, trt, code, local, known)
         else:
-            sub_rows = [level_row(sub, lv, arr == lv) for lv in levels]
-            p_int = _interaction_p(time, event, trt, arr, levels, known)
+            sub_rows = [level_row(sub, lv, code == i) for i, lv in enumerate(levels)]
+            p_int = _interaction_p(time, event, trt, code, range(len(levels)), known)
+        n_unknown = int((ok_arm & (code < 0)).sum())
+        if n_unknown:
+            msg = (
+                f"{n_unknown} patient(s) with a missing '{sub}' were excluded from this "
+                "subgroup and its interaction test."
+            )
+            notes.append(msg)
+            for r in sub_rows:
+                r["note"] = (r["note"] + " " if r["note"] else "") + msg
         for r in sub_rows:
             r["p_interaction"] = p_int
         rows.extend(sub_rows)
@@ -804,28 +820,39 @@ def subgroup_forest(
         f"Wald {conf_level:.0%} CI); interaction: likelihood-ratio test of treatment x subgroup"
     )
     out.attrs["reference"], out.attrs["comparator"] = arms[0], arms[1]
+    out.attrs["notes"] = tuple(notes)
     return out
 
 
-def _heterogeneity_p(time, event, trt, arr, local_levels, sel) -> float:
+def _level_codes(v: pd.Series, levels: list) -> np.ndarray:
+    """Index of each value in ``levels`` (-1 where missing), NA-safe for nullable dtypes."""
+    raw, uniques = pd.factorize(v)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    lut = np.array([pos[u] for u in uniques] + [-1], dtype=np.int64)
+    return lut[raw]
+
+
+def _heterogeneity_p(time, event, trt, code, local_levels, sel) -> float:
     """LR test: one treatment effect vs one effect per local modality (R: anova(coxph(~ trt),
-    coxph(~ modality)))."""
-    present = [lv for lv in local_levels if (arr[sel] == lv).any()]
+    coxph(~ modality))). ``code`` holds level indices, ``local_levels`` the local ones."""
+    present = [lv for lv in local_levels if (code[sel] == lv).any()]
     if len(present) < 2 or event[sel].sum() == 0:
         return float("nan")
     t = trt[sel][:, None]
-    full = np.column_stack([(arr[sel] == lv).astype(float) for lv in present])
+    full = np.column_stack([(code[sel] == lv).astype(float) for lv in present])
     ll_b = _fit_terms(time[sel], event[sel], t).loglik
     ll_f = _fit_terms(time[sel], event[sel], full).loglik
     return float(stats.chi2.sf(max(2 * (ll_f - ll_b), 0.0), len(present) - 1))
 
 
-def _interaction_p(time, event, trt, arr, levels, sel) -> float:
-    """LR test: treatment + subgroup vs treatment * subgroup, on patients with the subgroup known."""
-    present = [lv for lv in levels if (arr[sel] == lv).any()]
+def _interaction_p(time, event, trt, code, levels, sel) -> float:
+    """LR test: treatment + subgroup vs treatment * subgroup, on patients with the subgroup known.
+
+    ``code`` holds level indices; ``levels`` the indices to test, first = reference."""
+    present = [lv for lv in levels if (code[sel] == lv).any()]
     if len(present) < 2 or event[sel].sum() == 0:
         return float("nan")
-    dummies = np.column_stack([(arr[sel] == lv).astype(float) for lv in present[1:]])
+    dummies = np.column_stack([(code[sel] == lv).astype(float) for lv in present[1:]])
     t = trt[sel][:, None]
     base = np.hstack((t, dummies))
     full = np.hstack((base, t * dummies))

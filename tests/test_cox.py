@@ -253,8 +253,9 @@ def test_forest_afp_400_levels_and_interaction_match_r():
     f = subgroup_forest(_demo(), "os", ["afp_400"]).set_index(["subgroup", "level"])
     assert f.loc["afp_400", "n"].tolist() == [56, 39]
     assert list(f.loc["afp_400"].index) == ["< 400", ">= 400"]
-    assert f.loc[("afp_400", ">= 400"), "p_interaction"] == pytest.approx(0.740966868425544,
-                                                                          rel=1e-6)
+    assert f.loc[("afp_400", ">= 400"), "p_interaction"] == pytest.approx(
+        0.740966868425544, rel=1e-6
+    )
 
 
 def test_forest_modality_rows_compare_each_modality_with_systemic_like_r():
@@ -269,7 +270,8 @@ def test_forest_modality_rows_compare_each_modality_with_systemic_like_r():
     assert list(f.loc["local_modality"].index) == ["mTACE", "HAIC", "IMRT"]
     haic = f.loc[("local_modality", "HAIC")]
     assert [haic["hr"], haic["hr_lower"], haic["hr_upper"]] == pytest.approx(
-        [0.394286660311648, 0.175421790727843, 0.886218125209446], rel=1e-6)
+        [0.394286660311648, 0.175421790727843, 0.886218125209446], rel=1e-6
+    )
     assert haic["n_reference"] == int((df["treatment_group"] == "systemic").sum())
     assert haic["n_comparator"] == int((df["local_modality"] == "HAIC").sum())
     assert "vs all systemic-only patients" in haic["note"]
@@ -292,3 +294,42 @@ def test_term_labels_name_level_against_reference(term, label):
     from hcc_core import term_label
 
     assert term_label(term) == label
+
+
+def test_subgroup_with_missing_nullable_int_level_matches_r():
+    """albi_grade as pandas nullable Int64 with pd.NA (used to raise 'boolean value of NA is
+    ambiguous'). Missing values are left out of the subgroup's rows and its interaction test.
+
+    R: d$albi <- factor(albi, levels = c(1, 2))   # two NA
+    f <- coxph(Surv(t, e) ~ trt, subset(d, albi == 1)); exp(c(coef(f), confint(f)))
+      # 3.17944947176912 0.330036379326286 30.6296504772248, p 0.316916362934272
+    albi == 2: 0.71638039145348 0.158665858462467 3.23447571035226, p 0.664520706335601
+    anova(coxph(Surv(t, e) ~ trt + albi, d), coxph(Surv(t, e) ~ trt * albi, d))
+      # p = 0.274669667412505
+    """
+    df = pd.DataFrame(
+        {
+            "os_months": [2.1, 3.5, 4.0, 5.2, 6.8, 7.1, 8.3, 9.9, 10.4, 11.0]
+            + [12.5, 13.1, 14.7, 15.2, 16.9, 18.0, 19.4, 20.6, 22.3, 24.0],
+            "os_event": [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0],
+            "treatment_group": ["systemic", "local+systemic"] * 10,
+            "albi_grade": pd.array(
+                [1, 2, 1, 2, pd.NA, 1, 2, 1, 1, 2, 2, 1, pd.NA, 2, 1, 1, 2, 2, 1, 2], dtype="Int64"
+            ),
+        }
+    )
+    out = subgroup_forest(df, "os", ["albi_grade"])
+    albi = out[out["subgroup"] == "albi_grade"].set_index("level")
+    assert list(albi.index) == [1, 2]
+    assert albi["n"].tolist() == [9, 9] and out.loc[0, "n"] == 20
+    assert albi.loc[1, ["hr", "hr_lower", "hr_upper", "p_value"]].tolist() == pytest.approx(
+        [3.17944947176912, 0.330036379326286, 30.6296504772248, 0.316916362934272], rel=1e-6
+    )
+    assert albi.loc[2, ["hr", "hr_lower", "hr_upper", "p_value"]].tolist() == pytest.approx(
+        [0.71638039145348, 0.158665858462467, 3.23447571035226, 0.664520706335601], rel=1e-6
+    )
+    assert albi["p_interaction"].tolist() == pytest.approx([0.274669667412505] * 2, rel=1e-6)
+    msg = "2 patient(s) with a missing 'albi_grade' were excluded"
+    assert all(msg in note for note in albi["note"])
+    assert any(msg in note for note in out.attrs["notes"])
+    assert out.loc[0, "note"] == ""
