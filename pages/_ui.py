@@ -129,20 +129,14 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def show_table(df: pd.DataFrame, name: str, *, highlight: pd.Series | None = None,
-               hide_index: bool = True) -> None:
+def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True) -> None:
     """Show a whole table (no inner scrolling, for screen-sharing) with CSV/Excel downloads.
 
-    ``highlight`` marks rows to emphasise (bold on a light orange background). Downloads
-    neutralise spreadsheet formula injection (hcc_core.export).
+    Downloads neutralise spreadsheet formula injection (hcc_core.export). No pandas Styler:
+    it imports matplotlib, which writes a font cache to disk.
     """
-    shown = df
-    if highlight is not None and highlight.any():
-        marks = pd.Series(highlight.to_numpy(), index=df.index)
-        shown = df.style.apply(
-            lambda row: [HIGHLIGHT_CSS if marks[row.name] else ""] * len(row), axis=1)
     # Whole tables for screen-sharing; only very long ones scroll inside the page.
-    st.dataframe(shown, hide_index=hide_index, width="stretch",
+    st.dataframe(df, hide_index=hide_index, width="stretch",
                  height="content" if len(df) <= 60 else 900)
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
@@ -151,9 +145,6 @@ def show_table(df: pd.DataFrame, name: str, *, highlight: pd.Series | None = Non
     c2.download_button("Download Excel", data=lambda: export.to_excel_bytes(df, sheet_name=name[:31]),
                        file_name=f"{name}.xlsx", key=f"xlsx_{name}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-HIGHLIGHT_CSS = "background-color: #FBE3C8; font-weight: bold"  # light orange (Okabe-Ito E69F00)
 
 
 def show_chart(build: Callable[[], Any], name: str, options: tuple = ()) -> None:

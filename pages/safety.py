@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import ae_table, format_ae_table
+from hcc_core import ae_table, format_ae_table, group_column
+from hcc_core.tables import ANY_AE
 from pages import _ui
 
 v = _ui.view()
@@ -13,8 +14,17 @@ st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
 res = _ui.compute(ae_table)
 if res is not None:
     table = format_ae_table(res)
-    severe = table["Adverse event"].str.strip().isin(["Grade >= 3", "Grade 5"])
-    _ui.show_table(table, "adverse_events", highlight=severe)
-    st.caption("Rows for grade >= 3 (and grade 5, fatal) events are highlighted.")
+    label = table["Adverse event"]
+    severe = label.str.strip().isin(["Grade >= 3", "Grade 5"])
+    # Grade >= 3 rows are marked in the table and summarised in a coloured box above it.
+    table["Adverse event"] = label.where(~severe, "    ▲ " + label.str.strip())
+    any_row = res.table[(res.table["term"] == ANY_AE) & (res.table["band"] == ">=3")]
+    n_severe = {g: int(any_row[group_column("n", g)].iloc[0]) for g in res.groups}
+    if sum(n_severe.values()):
+        st.error("Grade >= 3 adverse events: " + ", ".join(
+            f"{n} patient(s) in {g}" for g, n in n_severe.items()) + ". Rows marked ▲.")
+    else:
+        st.success("No grade >= 3 adverse event was recorded in this cohort.")
+    _ui.show_table(table, "adverse_events")
     for line in res.footnotes:  # method, then exclusions and other notes
         st.caption(line)

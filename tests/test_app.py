@@ -143,3 +143,24 @@ def test_partial_cohort_loads_and_each_analysis_names_what_it_needs():
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "'os_months'" in warnings and "'os_event'" in warnings
+
+
+def test_safety_page_flags_grade_3_events():
+    at = _app("pages/safety.py")
+    assert [s.value for s in at.success] == [
+        "No grade >= 3 adverse event was recorded in this cohort."]
+    demo = (DATA / "demo_cohort.csv").read_text(encoding="utf-8").splitlines()
+    header = demo[0].split(",")
+    first = demo[1].split(",")
+    first[header.index("ae_rash")] = "3"
+    group = first[header.index("treatment_group")]
+    content = "\n".join([demo[0], ",".join(first), *demo[2:]]).encode()
+    at = _upload(_app(), "severe.csv", content)
+    at.switch_page("pages/safety.py")
+    at.run()
+    assert [e.value for e in at.error] == [
+        "Grade >= 3 adverse events: "
+        + ", ".join(f"{1 if g == group else 0} patient(s) in {g}"
+                    for g in ("systemic", "local+systemic")) + ". Rows marked ▲."]
+    labels = at.dataframe[0].value["Adverse event"].tolist()
+    assert "    ▲ Grade >= 3" in labels

@@ -92,11 +92,22 @@ def _snapshot(dirs: list[Path]) -> set[str]:
     return seen
 
 
-def test_upload_and_analyse_session_writes_nothing_to_disk():
-    """Working directory, home and temp directory are unchanged by a whole upload session."""
+def test_upload_and_analyse_session_writes_nothing_to_disk(tmp_path, monkeypatch):
+    """Working directory, home and temp directory are unchanged by a whole upload session.
+
+    Home and temp are fresh, empty directories for this test (HOME, TMPDIR, tempfile.tempdir),
+    so files that other programs on the machine write to /tmp are not mistaken for ours.
+    """
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     content = (DATA / "demo_cohort.csv").read_bytes()
     at = AppTest.from_file(APP, default_timeout=60).run()  # warm imports before the snapshot
     watched = [ROOT, Path.home(), Path(tempfile.gettempdir())]
+    assert watched[1:] == [home, tmp]
     before = _snapshot(watched)
     at = AppTest.from_file(APP, default_timeout=60).run()
     _upload(at, "mine.csv", content)
