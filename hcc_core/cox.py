@@ -548,6 +548,25 @@ def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
     return out[_TABLE_COLUMNS]
 
 
+def _fit_model(df: pd.DataFrame, endpoint: str, covs: list[str]):
+    """Complete-case design and Newton-Raphson fit, without diagnostics (concordance, zph)."""
+    sd, des, time, event = _model_data(df, endpoint, covs)
+    n, events = int(time.size), int(event.sum())
+    if n == 0 or events == 0:
+        raise CohortError(
+            f"The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
+            "values; it needs events to estimate hazard ratios. Relax the filters or choose "
+            "covariates with fewer missing values."
+        )
+    if not des.terms:
+        raise CohortError(
+            "None of the chosen covariates varies among these patients, so there is nothing to "
+            "estimate. Choose other covariates or relax the filters."
+        )
+    s = _sort(time, event, des.X)
+    return sd, des, time, event, s, _newton(s, len(des.terms))
+
+
 def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
@@ -576,21 +595,8 @@ def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.9
     """
     covs = _as_list(covariates)
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
-    sd, des, time, event = _model_data(df, endpoint, covs)
+    sd, des, time, event, s, fit = _fit_model(df, endpoint, covs)
     n, events = int(time.size), int(event.sum())
-    if n == 0 or events == 0:
-        raise CohortError(
-            f"The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
-            "values; it needs events to estimate hazard ratios. Relax the filters or choose "
-            "covariates with fewer missing values."
-        )
-    if not des.terms:
-        raise CohortError(
-            "None of the chosen covariates varies among these patients, so there is nothing to "
-            "estimate. Choose other covariates or relax the filters."
-        )
-    s = _sort(time, event, des.X)
-    fit = _newton(s, len(des.terms))
     table = _table(fit, des.terms, z)
     order_x = np.argsort(time, kind="stable")
     lp = np.empty(n)
@@ -659,16 +665,17 @@ def cox_univariable(
     -----
     R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs.
     """
+    z = float(special.ndtri(1 - (1 - conf_level) / 2))
     frames, notes = [], []
     for c in _as_list(covariates):
         try:
-            res = fit_cox(df, endpoint, [c], conf_level)
+            _, des, time, event, _, fit = _fit_model(df, endpoint, [c])
         except CohortError as err:
             notes.append(f"'{c}' was not fitted: {err}")
             continue
-        t = res.table.copy()
+        t = _table(fit, des.terms, z)
         t.insert(0, "covariate", c)
-        t["n"], t["events"] = res.n, res.events
+        t["n"], t["events"] = int(time.size), int(event.sum())
         frames.append(t)
     out = (
         pd.concat(frames)
