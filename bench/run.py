@@ -597,6 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         "run over all sizes)",
     )
     ap.add_argument("--profile", type=int, metavar="N", help="only profile one refresh at N")
+    ap.add_argument(
+        "--app-only",
+        action="store_true",
+        help="re-measure only items 3-5 (AppTest, browser, memory) and merge them into the "
+        "last bench/out/results.json",
+    )
     ap.add_argument("--memory-probe", metavar="CSV", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -614,6 +620,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     res: dict = {"command": command.strip(), "machine": machine_info(), "sizes": []}
     print(json.dumps({k: v for k, v in res["machine"].items() if k != "threadpoolctl"}))
+    if args.app_only:
+        previous = json.loads((OUT / "results.json").read_text())
+        res["sizes"] = previous["sizes"]
+        res["command"] = f"{previous['command']}; then {res['command']}"
+        sizes = []
 
     for i, n in enumerate(sizes):
         t0 = time.perf_counter()
@@ -682,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     update = args.update_results
     if update is None:
-        update = set(ALL_SIZES) <= set(sizes)
+        update = set(ALL_SIZES) <= {s["n"] for s in res["sizes"]}
     if update:
         update_results_md(text)
         print(f"updated {RESULTS_MD.relative_to(ROOT)}")
