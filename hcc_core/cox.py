@@ -135,18 +135,28 @@ class _Design:
     notes: tuple[str, ...]
 
 
-def _design(frame: pd.DataFrame, covariates: list[str]) -> _Design:
-    """Model matrix (treatment-coded factors against their first level), complete cases."""
-    encoded = {}
-    for c in covariates:
-        v = _values(frame, c)
-        if _is_categorical(c, v):
-            codes, uniques = pd.factorize(v)
-            encoded[c] = (True, codes.astype(np.int64), list(uniques), codes < 0)
-        else:
-            x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            encoded[c] = (False, x, None, np.isnan(x))
-    keep = np.ones(len(frame), dtype=bool)
+def _encode(frame: pd.DataFrame, c: str) -> tuple:
+    """One covariate as arrays: (is_categorical, codes or values, categories, missing mask)."""
+    v = _values(frame, c)
+    if _is_categorical(c, v):
+        codes, uniques = pd.factorize(v)
+        return True, codes.astype(np.int64), list(uniques), codes < 0
+    x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return False, x, None, np.isnan(x)
+
+
+def _take(enc: tuple, rows: np.ndarray) -> tuple:
+    """An encoded covariate restricted to ``rows`` (a boolean mask or an index array)."""
+    is_cat, data, cats, miss = enc
+    return is_cat, data[rows], cats, miss[rows]
+
+
+def _design(encoded: dict[str, tuple], n_rows: int) -> _Design:
+    """Model matrix (treatment-coded factors against their first level), complete cases.
+
+    ``encoded`` maps each covariate to its ``_encode`` arrays over the same ``n_rows`` rows.
+    """
+    keep = np.ones(n_rows, dtype=bool)
     missing = {}
     for c, (_, _, _, miss) in encoded.items():
         if miss.any():
@@ -236,12 +246,23 @@ class _Sorted:
     xd_sum: np.ndarray  # sum of X over deaths (constant in beta)
 
 
-def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> _Sorted:
-    o = np.argsort(time, kind="stable")
-    time, event, X = time[o], event[o], X[o]
+def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray, presorted: bool = False) -> _Sorted:
+    """Risk-set bookkeeping over time-ascending rows (``presorted``: the rows already are,
+    e.g. a boolean subset of time-sorted arrays, which keeps their order)."""
+    if not presorted:
+        o = np.argsort(time, kind="stable")
+        time, event, X = time[o], event[o], X[o]
+    else:  # X[o] is C-ordered; keep that layout so the column means sum in the same order
+        X = np.ascontiguousarray(X)
     X = X - X.mean(axis=0)
-    ut, start, inv = np.unique(time, return_index=True, return_inverse=True)
-    d = np.bincount(inv, weights=event, minlength=ut.size)
+    # distinct times of sorted data in O(n), the same start/inverse as np.unique's
+    new = np.empty(time.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(time[1:], time[:-1], out=new[1:])
+    start = np.flatnonzero(new)
+    inv = np.cumsum(new) - 1
+    n_times = start.size
+    d = np.bincount(inv, weights=event, minlength=n_times)
     dt = np.flatnonzero(d > 0)
     dk = d[dt].astype(np.int64)
     death_k = np.repeat(np.arange(dt.size), dk)
@@ -259,7 +280,7 @@ def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray) -> _Sorted:
         death_k,
         dstarts,
         frac,
-        ut.size,
+        n_times,
         X[death_rows].sum(axis=0),
     )
 
@@ -525,32 +546,42 @@ def _as_list(covariates) -> list[str]:
 
 def _model_data(df: pd.DataFrame, endpoint: str, covariates: list[str]):
     sd = _survival_data(df, endpoint, "Cox model")
-    frame = df.loc[sd.keep].reset_index(drop=True)
-    des = _design(frame, covariates)
+    # encode on the whole frame and subset the arrays: no copy of the frame's other columns
+    des = _design({c: _take(_encode(df, c), sd.keep) for c in covariates}, sd.time.size)
     return sd, des, sd.time[des.keep], sd.event[des.keep]
 
 
-def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
+def _wald(fit: _Fit, z: float) -> tuple[np.ndarray, ...]:
+    """coef, se, hr, hr_lower, hr_upper, p_value (Wald) as arrays, in ``_TABLE_COLUMNS`` order."""
     d = np.diag(fit.var)
     se = np.sqrt(np.where(d > 0, d, np.nan))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = pd.DataFrame(
-            {
-                "coef": fit.beta,
-                "se": se,
-                "hr": np.exp(fit.beta),
-                "hr_lower": np.exp(fit.beta - z * se),
-                "hr_upper": np.exp(fit.beta + z * se),
-                "p_value": 2 * special.ndtr(-np.abs(fit.beta / se)),
-            },
-            index=pd.Index(terms, name="term"),
+        return (
+            fit.beta,
+            se,
+            np.exp(fit.beta),
+            np.exp(fit.beta - z * se),
+            np.exp(fit.beta + z * se),
+            2 * special.ndtr(-np.abs(fit.beta / se)),
         )
-    return out[_TABLE_COLUMNS]
+
+
+def _table(fit: _Fit, terms: list[str], z: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        dict(zip(_TABLE_COLUMNS, _wald(fit, z), strict=True)),
+        index=pd.Index(terms, name="term"),
+    )
 
 
 def _fit_model(df: pd.DataFrame, endpoint: str, covs: list[str]):
     """Complete-case design and Newton-Raphson fit, without diagnostics (concordance, zph)."""
     sd, des, time, event = _model_data(df, endpoint, covs)
+    _check_estimable(time, event, des)
+    s = _sort(time, event, des.X)
+    return sd, des, time, event, s, _newton(s, len(des.terms))
+
+
+def _check_estimable(time: np.ndarray, event: np.ndarray, des: _Design) -> None:
     n, events = int(time.size), int(event.sum())
     if n == 0 or events == 0:
         raise CohortError(
@@ -563,8 +594,6 @@ def _fit_model(df: pd.DataFrame, endpoint: str, covs: list[str]):
             "None of the chosen covariates varies among these patients, so there is nothing to "
             "estimate. Choose other covariates or relax the filters."
         )
-    s = _sort(time, event, des.X)
-    return sd, des, time, event, s, _newton(s, len(des.terms))
 
 
 def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95) -> CoxResult:
@@ -666,13 +695,27 @@ def cox_univariable(
     R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs.
     """
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
+    covs = _as_list(covariates)
     frames, notes = [], []
-    for c in _as_list(covariates):
+    try:
+        sd = _survival_data(df, endpoint, "Cox model")
+    except CohortError as err:
+        sd, notes = None, [f"'{c}' was not fitted: {err}" for c in covs]
+    if sd is not None:
+        # Sort by time once; each covariate's complete cases are a boolean subset of the sorted
+        # rows, which keeps the order (the same rows in the same order as fit_cox's own sort).
+        order = np.argsort(sd.time, kind="stable")
+        rows = np.flatnonzero(sd.keep)[order]  # positions in df, time-ascending
+        time_all, event_all = sd.time[order], sd.event[order]
+    for c in covs if sd is not None else ():
         try:
-            _, des, time, event, _, fit = _fit_model(df, endpoint, [c])
+            des = _design({c: _take(_encode(df, c), rows)}, rows.size)
+            time, event = time_all[des.keep], event_all[des.keep]
+            _check_estimable(time, event, des)
         except CohortError as err:
             notes.append(f"'{c}' was not fitted: {err}")
             continue
+        fit = _newton(_sort(time, event, des.X, presorted=True), len(des.terms))
         t = _table(fit, des.terms, z)
         t.insert(0, "covariate", c)
         t["n"], t["events"] = int(time.size), int(event.sum())
@@ -690,7 +733,8 @@ def cox_univariable(
 
 
 def _fit_terms(time, event, X) -> _Fit:
-    return _newton(_sort(time, event, X), X.shape[1])
+    """Fit on rows already sorted by time (boolean subsets of the sorted endpoint arrays)."""
+    return _newton(_sort(time, event, X, presorted=True), X.shape[1])
 
 
 def subgroup_forest(
@@ -727,18 +771,21 @@ def subgroup_forest(
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
     sd = _survival_data(df, endpoint, "subgroup analysis")
     schema.require_columns(df, [treatment], "subgroup analysis")
-    frame = df.loc[sd.keep].reset_index(drop=True)
-    arm_values = frame[treatment]
-    arms = schema.levels_of(frame, treatment)
+    arm_values = df[treatment][sd.keep]
+    arms = schema.levels_of(arm_values.to_frame(), treatment)
     if len(arms) != 2:
         raise CohortError(
             f"The subgroup forest compares two arms, but '{treatment}' has {len(arms)} level(s) "
             "among patients with the endpoint. Choose a two-level treatment column or filter the "
             "cohort to two arms."
         )
-    ok_arm = arm_values.notna().to_numpy()
-    trt = (arm_values == arms[1]).to_numpy(dtype=float)
-    time, event = sd.time, sd.event
+    # Sort by time once: every fit below is on a boolean subset of these arrays, which keeps
+    # the order, so no fit sorts again (and each sees its rows in the same order as before).
+    order = np.argsort(sd.time, kind="stable")
+    time, event = sd.time[order], sd.event[order]
+    arm_code = _level_codes(arm_values, arms)[order]
+    ok_arm = arm_code >= 0
+    trt = (arm_code == 1).astype(float)
 
     def level_row(sub: str, level, sel: np.ndarray) -> dict:
         sel = sel & ok_arm
@@ -767,11 +814,9 @@ def subgroup_forest(
             row["note"] = f"No events in arm '{none}'; HR not estimable."
         else:
             fit = _fit_terms(time[sel], event[sel], trt[sel][:, None])
-            t = _table(fit, ["hr"], z).iloc[0]
-            if fit.converged and not fit.infinite and np.isfinite(t["se"]) and t["se"] > 0:
-                row.update(
-                    hr=t["hr"], hr_lower=t["hr_lower"], hr_upper=t["hr_upper"], p_value=t["p_value"]
-                )
+            _, se, hr, lower, upper, p = (float(a[0]) for a in _wald(fit, z))
+            if fit.converged and not fit.infinite and np.isfinite(se) and se > 0:
+                row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=p)
             else:
                 row["note"] = (
                     "HR not estimable: the likelihood has no finite maximum (events in one arm "
@@ -779,12 +824,12 @@ def subgroup_forest(
                 )
         return row
 
-    rows = [level_row("overall", "all", np.ones(len(frame), dtype=bool))]
+    rows = [level_row("overall", "all", np.ones(time.size, dtype=bool))]
     notes = []
     for sub in subs:
         if sub == treatment:
             continue
-        v = _values(frame, sub)
+        v = _values(df, sub)[sd.keep]
         levels = _levels(sub, v)
         if len(levels) > 12:
             raise CohortError(
@@ -793,7 +838,7 @@ def subgroup_forest(
             )
         # integer codes (index into levels, -1 if missing): comparing an object array that
         # holds pd.NA with a level would raise "boolean value of NA is ambiguous"
-        code = _level_codes(v, levels)
+        code = _level_codes(v, levels)[order]
         known = ok_arm & (code >= 0)
         if sub == schema.LOCAL_MODALITY and treatment == schema.TREATMENT_GROUP:
             # Treatment is nested in modality, so "within a level" has no comparator: each

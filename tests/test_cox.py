@@ -333,3 +333,18 @@ def test_subgroup_with_missing_nullable_int_level_matches_r():
     assert all(msg in note for note in albi["note"])
     assert any(msg in note for note in out.attrs["notes"])
     assert out.loc[0, "note"] == ""
+
+
+def test_univariable_rows_equal_fit_cox_on_each_covariate():
+    """cox_univariable sorts once and skips the diagnostics; each row must still be exactly the
+    single-covariate fit_cox (own complete cases: lung wt_loss has 14 NA, ph_ecog 1 NA)."""
+    df = load("lung")
+    covs = ["age", "sex", "ph_ecog", "wt_loss"]
+    uni = cox_univariable(df, "os", covs)
+    for c in covs:
+        single = fit_cox(df, "os", [c])
+        rows = uni[uni["covariate"] == c]
+        assert list(rows.index) == list(single.table.index)
+        assert np.array_equal(rows[single.table.columns].to_numpy(), single.table.to_numpy())
+        assert (rows["n"] == single.n).all() and (rows["events"] == single.events).all()
+    assert uni.loc["wt_loss", "n"] == 214 and uni.loc["age", "n"] == 228
