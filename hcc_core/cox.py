@@ -135,8 +135,25 @@ class _Design:
     notes: tuple[str, ...]
 
 
+def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 with NaN for missing (plain float columns without pandas coercion)."""
+    s = df[column]
+    if s.dtype == np.float64:
+        return s.to_numpy()
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _encode(frame: pd.DataFrame, c: str) -> tuple:
     """One covariate as arrays: (is_categorical, codes or values, categories, missing mask)."""
+    if c == LOG10_AFP:  # as _values, without building a Series
+        schema.require_columns(frame, [schema.AFP], "Cox model")
+        x = np.log10(np.clip(_numeric(frame, schema.AFP), 1.0, None))
+        return False, x, None, np.isnan(x)
+    if c not in _DERIVED_LEVELS:
+        schema.require_columns(frame, [c], "Cox model")
+        if not _is_categorical(c, frame[c]):
+            x = _numeric(frame, c)
+            return False, x, None, np.isnan(x)
     v = _values(frame, c)
     if _is_categorical(c, v):
         codes, uniques = pd.factorize(v)
@@ -244,11 +261,14 @@ class _Sorted:
     frac: np.ndarray  # Efron fraction m/d for each term
     n_times: int
     xd_sum: np.ndarray  # sum of X over deaths (constant in beta)
+    first: np.ndarray  # first row of each death time's risk set
+    order: np.ndarray | None  # the sort applied to the input rows (None if presorted)
 
 
 def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray, presorted: bool = False) -> _Sorted:
     """Risk-set bookkeeping over time-ascending rows (``presorted``: the rows already are,
     e.g. a boolean subset of time-sorted arrays, which keeps their order)."""
+    o = None
     if not presorted:
         o = np.argsort(time, kind="stable")
         time, event, X = time[o], event[o], X[o]
@@ -282,6 +302,8 @@ def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray, presorted: bool = 
         frac,
         n_times,
         X[death_rows].sum(axis=0),
+        start[dt],
+        o,
     )
 
 
@@ -296,7 +318,7 @@ def _efron(beta: np.ndarray, s: _Sorted, g: np.ndarray | None = None):
     r = np.exp(eta - c)  # the shift cancels exactly (one log-term per death)
     rX = r[:, None] * s.X
     # sums over the risk set {time >= t}: total minus everything before t's first row
-    first = s.start[s.dt]
+    first = s.first
     cr = np.concatenate(([0.0], np.cumsum(r)))
     R_all = cr[-1] - cr[first]
     cA = np.cumsum(rX, axis=0)
@@ -336,6 +358,10 @@ def _pinv_pd(a: np.ndarray) -> np.ndarray:
     Like R's cholesky2/chinv2 (which zero a non-positive pivot), directions where the
     information is not numerically positive get zero, so Newton steps never go uphill there.
     """
+    if a.shape == (1, 1) and 0.0 < a[0, 0] < np.inf:
+        # the 1 x 1 case of the lines below without LAPACK calls (same floating-point result)
+        ci = 1.0 / np.sqrt(a[0, 0])
+        return np.array([[ci * ci]])
     try:
         c = np.linalg.cholesky(a)
         ci = np.linalg.inv(c)
@@ -500,7 +526,10 @@ def _zph(s: _Sorted, fit: _Fit, assign: dict[str, list[int]]) -> pd.DataFrame:
         uu = np.concatenate((np.zeros(p), u2[cols]))
         chisq = float(uu @ _solve(imat[np.ix_(kk, kk)], uu))
         rows.append((term, chisq, len(cols), float(special.chdtrc(len(cols), chisq))))
-    return pd.DataFrame(rows, columns=["term", "chisq", "df", "p_value"]).set_index("term")
+    terms, chisq, dof, p_value = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {"chisq": chisq, "df": dof, "p_value": p_value}, index=pd.Index(terms, name="term")
+    )
 
 
 # ---- public API ---------------------------------------------------------------------------------
@@ -627,9 +656,8 @@ def fit_cox(df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.9
     sd, des, time, event, s, fit = _fit_model(df, endpoint, covs)
     n, events = int(time.size), int(event.sum())
     table = _table(fit, des.terms, z)
-    order_x = np.argsort(time, kind="stable")
     lp = np.empty(n)
-    lp[order_x] = s.X @ fit.beta
+    lp[s.order] = s.X @ fit.beta
     conc = _concordance(time, event, lp)
     ph = _zph(s, fit, des.assign)
     notes = (
@@ -696,7 +724,7 @@ def cox_univariable(
     """
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
     covs = _as_list(covariates)
-    frames, notes = [], []
+    parts, notes = [], []
     try:
         sd = _survival_data(df, endpoint, "Cox model")
     except CohortError as err:
@@ -716,15 +744,18 @@ def cox_univariable(
             notes.append(f"'{c}' was not fitted: {err}")
             continue
         fit = _newton(_sort(time, event, des.X, presorted=True), len(des.terms))
-        t = _table(fit, des.terms, z)
-        t.insert(0, "covariate", c)
-        t["n"], t["events"] = int(time.size), int(event.sum())
-        frames.append(t)
-    out = (
-        pd.concat(frames)
-        if frames
-        else pd.DataFrame(columns=["covariate", *_TABLE_COLUMNS, "n", "events"])
-    )
+        parts.append((c, des.terms, _wald(fit, z), int(time.size), int(event.sum())))
+    if parts:  # one DataFrame at the end rather than one per covariate and a concat
+        k = [len(terms) for _, terms, _, _, _ in parts]
+        cols = {"covariate": np.repeat(np.array([c for c, *_ in parts], dtype=object), k)}
+        for j, name in enumerate(_TABLE_COLUMNS):
+            cols[name] = np.concatenate([w[j] for _, _, w, _, _ in parts])
+        cols["n"] = np.repeat(np.array([n for *_, n, _ in parts], dtype=np.int64), k)
+        cols["events"] = np.repeat(np.array([e for *_, e in parts], dtype=np.int64), k)
+        terms = [t for _, ts, _, _, _ in parts for t in ts]
+        out = pd.DataFrame(cols, index=pd.Index(terms, name="term"))
+    else:
+        out = pd.DataFrame(columns=["covariate", *_TABLE_COLUMNS, "n", "events"])
     out.attrs["method"] = (
         "Univariable Cox models, one per covariate; Efron ties (R coxph default); Wald CIs"
     )
@@ -894,7 +925,7 @@ def _heterogeneity_p(time, event, trt, code, local_levels, sel) -> float:
     full = np.column_stack([(code[sel] == lv).astype(float) for lv in present])
     ll_b = _fit_terms(time[sel], event[sel], t).loglik
     ll_f = _fit_terms(time[sel], event[sel], full).loglik
-    return float(stats.chi2.sf(max(2 * (ll_f - ll_b), 0.0), len(present) - 1))
+    return float(special.chdtrc(len(present) - 1, max(2 * (ll_f - ll_b), 0.0)))
 
 
 def _interaction_p(time, event, trt, code, levels, sel) -> float:
@@ -916,4 +947,4 @@ def _interaction_p(time, event, trt, code, levels, sel) -> float:
         return float("nan")
     ll_b = _fit_terms(time[sel], event[sel], base).loglik
     ll_f = _fit_terms(time[sel], event[sel], full).loglik
-    return float(stats.chi2.sf(max(2 * (ll_f - ll_b), 0.0), dof))
+    return float(special.chdtrc(dof, max(2 * (ll_f - ll_b), 0.0)))
