@@ -122,10 +122,6 @@ def _order_levels(name: str, present: list) -> list:
     return first + sorted((v for v in present if v not in set(first)), key=str)
 
 
-def _levels(name: str, s: pd.Series) -> list:
-    return _order_levels(name, list(pd.unique(s.dropna())))
-
-
 @dataclass(frozen=True)
 class _Design:
     X: np.ndarray  # (n, p) float, complete cases only
@@ -262,6 +258,8 @@ class _Sorted:
     n_times: int
     xd_sum: np.ndarray  # sum of X over deaths (constant in beta)
     first: np.ndarray  # first row of each death time's risk set
+    before: np.ndarray  # the row before it (0 where first == 0, see first0)
+    first0: np.ndarray  # bool: the risk set starts at row 0
     order: np.ndarray | None  # the sort applied to the input rows (None if presorted)
 
 
@@ -303,6 +301,8 @@ def _sort(time: np.ndarray, event: np.ndarray, X: np.ndarray, presorted: bool = 
         n_times,
         X[death_rows].sum(axis=0),
         start[dt],
+        np.maximum(start[dt] - 1, 0),
+        start[dt] == 0,
         o,
     )
 
@@ -322,8 +322,8 @@ def _efron(beta: np.ndarray, s: _Sorted, g: np.ndarray | None = None):
     cr = np.concatenate(([0.0], np.cumsum(r)))
     R_all = cr[-1] - cr[first]
     cA = np.cumsum(rX, axis=0)
-    before = cA[np.maximum(first - 1, 0)]
-    before[first == 0] = 0.0
+    before = cA[s.before]
+    before[s.first0] = 0.0
     A_all = cA[-1] - before
     D = np.add.reduceat(r[s.death_rows], s.dstarts)
     A2 = np.add.reduceat(rX[s.death_rows], s.dstarts, axis=0)
@@ -802,19 +802,18 @@ def subgroup_forest(
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
     sd = _survival_data(df, endpoint, "subgroup analysis")
     schema.require_columns(df, [treatment], "subgroup analysis")
-    arm_values = df[treatment][sd.keep]
-    arms = schema.levels_of(arm_values.to_frame(), treatment)
+    # Sort by time once: every fit below is on a boolean subset of these arrays, which keeps
+    # the order, so no fit sorts again (and each sees its rows in the same order as before).
+    order = np.argsort(sd.time, kind="stable")
+    rows_sorted = np.flatnonzero(sd.keep)[order]  # positions in df, time-ascending
+    arm_code, arms = _coded(df[treatment], rows_sorted, treatment)
     if len(arms) != 2:
         raise CohortError(
             f"The subgroup forest compares two arms, but '{treatment}' has {len(arms)} level(s) "
             "among patients with the endpoint. Choose a two-level treatment column or filter the "
             "cohort to two arms."
         )
-    # Sort by time once: every fit below is on a boolean subset of these arrays, which keeps
-    # the order, so no fit sorts again (and each sees its rows in the same order as before).
-    order = np.argsort(sd.time, kind="stable")
     time, event = sd.time[order], sd.event[order]
-    arm_code = _level_codes(arm_values, arms)[order]
     ok_arm = arm_code >= 0
     trt = (arm_code == 1).astype(float)
 
@@ -860,16 +859,12 @@ def subgroup_forest(
     for sub in subs:
         if sub == treatment:
             continue
-        v = _values(df, sub)[sd.keep]
-        levels = _levels(sub, v)
+        code, levels = _coded(_values(df, sub), rows_sorted, sub)
         if len(levels) > 12:
             raise CohortError(
                 f"'{sub}' has {len(levels)} distinct values; subgroups need a categorical column "
                 "(e.g. child_pugh_class, bclc_stage)."
             )
-        # integer codes (index into levels, -1 if missing): comparing an object array that
-        # holds pd.NA with a level would raise "boolean value of NA is ambiguous"
-        code = _level_codes(v, levels)[order]
         known = ok_arm & (code >= 0)
         if sub == schema.LOCAL_MODALITY and treatment == schema.TREATMENT_GROUP:
             # Treatment is nested in modality, so "within a level" has no comparator: each
@@ -897,7 +892,7 @@ def subgroup_forest(
         for r in sub_rows:
             r["p_interaction"] = p_int
         rows.extend(sub_rows)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame({k: [r[k] for r in rows] for k in rows[0]})
     out.attrs["method"] = (
         f"Cox model per subgroup level (treatment only, Efron ties; HR {arms[1]} vs {arms[0]}, "
         f"Wald {conf_level:.0%} CI); interaction: likelihood-ratio test of treatment x subgroup"
@@ -907,12 +902,17 @@ def subgroup_forest(
     return out
 
 
-def _level_codes(v: pd.Series, levels: list) -> np.ndarray:
-    """Index of each value in ``levels`` (-1 where missing), NA-safe for nullable dtypes."""
+def _coded(v: pd.Series, rows: np.ndarray, name: str) -> tuple[np.ndarray, list]:
+    """Levels of ``v`` among ``rows`` in schema order (as ``_levels``), and each row's index
+    into them (-1 if missing). Integer codes are NA-safe: comparing an object array holding
+    pd.NA with a level raises "boolean value of NA is ambiguous"."""
     raw, uniques = pd.factorize(v)
+    raw = raw[rows]
+    used = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
+    levels = _order_levels(name, [uniques[i] for i in np.flatnonzero(used)])
     pos = {lv: i for i, lv in enumerate(levels)}
-    lut = np.array([pos[u] for u in uniques] + [-1], dtype=np.int64)
-    return lut[raw]
+    lut = np.array([pos.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return lut[raw], levels
 
 
 def _heterogeneity_p(time, event, trt, code, local_levels, sel) -> float:
