@@ -225,8 +225,9 @@ def _design(encoded: dict[str, tuple], n_rows: int) -> _Design:
     return _Design(X, terms, assign, keep, tuple(notes))
 
 
-def _gram(at: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """``at @ diag(w) @ at.T`` for a C-ordered (p, n) array, by numpy's own (pairwise) sums.
+def _gram(at: np.ndarray, w: np.ndarray | None = None, bt: np.ndarray | None = None):
+    """``at @ diag(w) @ bt.T`` (``bt`` defaults to ``at``) for C-ordered (p, n) arrays, by
+    numpy's own (pairwise) sums.
 
     For tall, thin products OpenBLAS's threaded gemm/gemv stall for milliseconds per call when
     the other cores are busy (shared 2-core bench machine: 8 ms for a 100,000 x 1 product that
@@ -234,6 +235,8 @@ def _gram(at: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     numpy's reductions never start threads and are as fast as gemm for p <= 9 at n = 100,000.
     """
     p, n = at.shape
+    sym = bt is None
+    bt = at if sym else bt
     out = np.empty((p, p))
     # two reused n-vectors: fresh n-sized temporaries per product cost more in page faults
     # (0.7 ms per 800 kB here) than the arithmetic
@@ -243,8 +246,10 @@ def _gram(at: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
             aw[:] = at[i]
         else:
             np.multiply(at[i], w, out=aw)
-        for j in range(i, p):
-            out[i, j] = out[j, i] = np.multiply(aw, at[j], out=prod).sum()
+        for j in range(i if sym else 0, p):
+            out[i, j] = np.multiply(aw, bt[j], out=prod).sum()
+            if sym:
+                out[j, i] = out[i, j]
     return out
 
 
@@ -360,33 +365,67 @@ def _efron(beta: np.ndarray, s: _Sorted, g: np.ndarray | None = None):
     A2 = np.add.reduceat(rX[s.death_rows], s.dstarts, axis=0)
     k, f = s.death_k, s.frac
     den = R_all[k] - f * D[k]
-    B = (A_all[k] - f[:, None] * A2[k]) / den[:, None]
     loglik = float(s.xd_sum @ beta - c * k.size - np.log(den).sum())
-    u = s.xd_sum - B.sum(axis=0)
     s1 = np.bincount(k, weights=1.0 / den, minlength=s.dt.size)
     s2 = np.bincount(k, weights=f / den, minlength=s.dt.size)
+    if s.XT is not None:
+        return _efron_by_time(s, r, A_all, A2, den, s1, s2, loglik, g)
+    B = (A_all[k] - f[:, None] * A2[k]) / den[:, None]
+    u = s.xd_sum - B.sum(axis=0)
 
     def info(weight_t: np.ndarray | None):
         w1 = s1 if weight_t is None else s1 * weight_t
         w2 = s2 if weight_t is None else s2 * weight_t
-        full = np.zeros(s.n_times)
-        full[s.dt] = w1
-        w = r * np.cumsum(full)[s.inv]
-        w[s.death_rows] -= r[s.death_rows] * w2[k]
-        if s.XT is not None:
-            return _gram(s.XT, w) - _gram(BT, None if weight_t is None else weight_t[k])
+        w = _row_weights(s, r, w1, w2)
         bw = B if weight_t is None else B * weight_t[k][:, None]
         return (s.X * w[:, None]).T @ s.X - bw.T @ B
 
-    BT = None if s.XT is None else np.ascontiguousarray(B.T)
     imat = info(None)
     if g is None:
         return loglik, u, imat
-    gk = g[k]
-    if s.XT is None:
-        u2 = gk @ s.X[s.death_rows] - gk @ B
-    else:
-        u2 = (s.XT[:, s.death_rows] * gk).sum(axis=1) - (BT * gk).sum(axis=1)
+    u2 = g[k] @ s.X[s.death_rows] - g[k] @ B
+    return loglik, u, imat, u2, info(g), info(g * g)
+
+
+def _row_weights(s: _Sorted, r: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """Per-row weight of the X'WX part of the information (see ``_efron``'s ``info``)."""
+    full = np.zeros(s.n_times)
+    full[s.dt] = w1
+    w = r * np.cumsum(full)[s.inv]
+    w[s.death_rows] -= r[s.death_rows] * w2[s.death_k]
+    return w
+
+
+def _efron_by_time(s, r, A_all, A2, den, s1, s2, loglik, g):
+    """``_efron``'s score and information for many rows, summed per death time in closed form.
+
+    Each Efron term m of a death time contributes B_m = (A - f_m A2) / den_m, so the sums over
+    terms are A * sum(1/den) - A2 * sum(f/den) for the score and, for B'B, A A' sum(1/den^2)
+    - (A A2' + A2 A') sum(f/den^2) + A2 A2' sum(f^2/den^2): no (deaths x p) array of B rows.
+    Same quantities as the per-term code up to rounding; used from _NUMPY_ROWS rows on.
+    """
+    k, f, nt = s.death_k, s.frac, s.dt.size
+    At, A2t = np.ascontiguousarray(A_all.T), np.ascontiguousarray(A2.T)
+    c11 = np.bincount(k, weights=1.0 / den**2, minlength=nt)
+    c12 = np.bincount(k, weights=f / den**2, minlength=nt)
+    c22 = np.bincount(k, weights=f * f / den**2, minlength=nt)
+
+    def b_sum(wt):  # sum over terms of wt[k] * B (numpy sums, not BLAS gemv: see _gram)
+        v1, v2 = (s1, s2) if wt is None else (s1 * wt, s2 * wt)
+        return (At * v1).sum(axis=1) - (A2t * v2).sum(axis=1)
+
+    def info(wt):
+        w1, w2 = (s1, s2) if wt is None else (s1 * wt, s2 * wt)
+        d11, d12, d22 = (c11, c12, c22) if wt is None else (c11 * wt, c12 * wt, c22 * wt)
+        cross = _gram(At, d12, A2t)
+        btb = _gram(At, d11) - cross - cross.T + _gram(A2t, d22)
+        return _gram(s.XT, _row_weights(s, r, w1, w2)) - btb
+
+    u = s.xd_sum - b_sum(None)
+    imat = info(None)
+    if g is None:
+        return loglik, u, imat
+    u2 = (s.XT[:, s.death_rows] * g[k]).sum(axis=1) - b_sum(g)
     return loglik, u, imat, u2, info(g), info(g * g)
 
 
