@@ -34,8 +34,7 @@ AFP_CHOICES = {"any": None, ">= 400 ng/mL": True, "< 400 ng/mL": False}
 @st.cache_data(show_spinner=False)
 def _demo_cohort(path: str, mtime: float):
     # The demo file is the same for everyone, so a global cache is safe here.
-    cohort = load_cohort(path)
-    return cohort, _ui.sha256_of(open(path, "rb").read())
+    return load_cohort(path)
 
 
 def _source():
@@ -49,11 +48,11 @@ def _source():
     choice = st.sidebar.radio("Data source", options, key="source")
     if choice == UPLOAD_LABEL and upload:
         return upload["cohort"], upload["key"], f"Uploaded: {upload['name']}", False
-    cohort, key = _demo_cohort(str(_ui.DEMO_PATH), _ui.DEMO_PATH.stat().st_mtime)
-    return cohort, key, "Synthetic demo cohort", True
+    cohort = _demo_cohort(str(_ui.DEMO_PATH), _ui.DEMO_PATH.stat().st_mtime)
+    return cohort, cohort.sha256, "Synthetic demo cohort", True
 
 
-def _init_from_url(data) -> None:
+def _init_from_url() -> None:
     """On a session's first run, seed the filter widgets from the URL query string."""
     if st.session_state.get("_url_loaded"):
         return
@@ -69,7 +68,8 @@ def _init_from_url(data) -> None:
         st.session_state["f_age_url"] = (f.age_min, f.age_max)
 
 
-def _multiselect(label: str, column: str, key: str, data, fmt=str):
+def _multiselect(where, label: str, column: str, key: str, data, fmt=str) -> tuple:
+    """A level filter on ``column``; () when the cohort lacks the column (no filter)."""
     if column not in data.columns:
         return ()
     options = S.levels_of(data, column)
@@ -77,41 +77,38 @@ def _multiselect(label: str, column: str, key: str, data, fmt=str):
     kept = [v for v in st.session_state.get(key, []) if v in options]
     if kept != st.session_state.get(key, []):
         st.session_state[key] = kept
-    return tuple(st.sidebar.multiselect(label, options, key=key, format_func=fmt,
-                                        placeholder="All"))
+    return tuple(where.multiselect(label, options, key=key, format_func=fmt, placeholder="All"))
+
+
+def _age_range(where, data) -> tuple[float | None, float | None]:
+    if S.AGE not in data.columns or not data[S.AGE].notna().any():
+        return None, None
+    lo, hi = int(data[S.AGE].min()), int(data[S.AGE].max()) + 1
+    seeded = st.session_state.pop("f_age_url", None)
+    if seeded is not None:
+        st.session_state["f_age"] = (max(lo, int(seeded[0] or lo)), min(hi, int(seeded[1] or hi)))
+    cur = st.session_state.get("f_age")
+    if cur is None or not (lo <= cur[0] <= cur[1] <= hi):
+        st.session_state["f_age"] = (lo, hi)
+    a, b = where.slider("Age (years)", lo, hi, key="f_age")
+    return (None, None) if (a, b) == (lo, hi) else (float(a), float(b))
 
 
 def _filters(data) -> Filters:
-    _init_from_url(data)
-    st.sidebar.subheader("Filters")
-    modal = _multiselect("Local modality", S.LOCAL_MODALITY, "f_modality", data,
+    _init_from_url()
+    side = st.sidebar
+    side.subheader("Filters")
+    modal = _multiselect(side, "Local modality", S.LOCAL_MODALITY, "f_modality", data,
                          lambda v: MODALITY_LABELS.get(v, v))
-    cp = _multiselect("Child-Pugh class", S.CHILD_PUGH_CLASS, "f_child_pugh", data)
-    bclc = _multiselect("BCLC stage", S.BCLC_STAGE, "f_bclc", data)
-    age_min = age_max = None
-    with st.sidebar.expander("More filters"):
-        tumor = albi = ()
-        afp = None
-        if S.TUMOR_NUMBER in data.columns:
-            tumor = tuple(st.multiselect("Tumour number", S.levels_of(data, S.TUMOR_NUMBER),
-                                         key="f_tumor", placeholder="All"))
-        if S.AFP in data.columns:
-            afp = AFP_CHOICES[st.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True)]
-        if S.ALBI_GRADE in data.columns:
-            albi = tuple(st.multiselect("ALBI grade", S.levels_of(data, S.ALBI_GRADE),
-                                        key="f_albi", placeholder="All"))
-        if S.AGE in data.columns and data[S.AGE].notna().any():
-            lo, hi = int(data[S.AGE].min()), int(data[S.AGE].max()) + 1
-            seeded = st.session_state.pop("f_age_url", None)
-            if seeded is not None:
-                st.session_state["f_age"] = (max(lo, int(seeded[0] or lo)),
-                                             min(hi, int(seeded[1] or hi)))
-            cur = st.session_state.get("f_age")
-            if cur is not None and not (lo <= cur[0] <= cur[1] <= hi):
-                st.session_state["f_age"] = (lo, hi)
-            a, b = st.slider("Age (years)", lo, hi, value=(lo, hi), key="f_age")
-            if (a, b) != (lo, hi):
-                age_min, age_max = float(a), float(b)
+    cp = _multiselect(side, "Child-Pugh class", S.CHILD_PUGH_CLASS, "f_child_pugh", data)
+    bclc = _multiselect(side, "BCLC stage", S.BCLC_STAGE, "f_bclc", data)
+    more = side.expander("More filters")
+    tumor = _multiselect(more, "Tumour number", S.TUMOR_NUMBER, "f_tumor", data)
+    afp = None
+    if S.AFP in data.columns:
+        afp = AFP_CHOICES[more.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True)]
+    albi = _multiselect(more, "ALBI grade", S.ALBI_GRADE, "f_albi", data)
+    age_min, age_max = _age_range(more, data)
     return Filters(local_modalities=modal, child_pugh_classes=cp, bclc_stages=bclc,
                    tumor_numbers=tumor, afp_high=afp, albi_grades=albi,
                    age_min=age_min, age_max=age_max)

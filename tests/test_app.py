@@ -164,3 +164,16 @@ def test_safety_page_flags_grade_3_events():
                     for g in ("systemic", "local+systemic")) + ". Rows marked ▲."]
     labels = at.dataframe[0].value["Adverse event"].tolist()
     assert "    ▲ Grade >= 3" in labels
+
+
+def test_url_age_range_and_expander_filters_apply(demo):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"age_min": "50", "age_max": "70", "tumor_number": "multiple"})
+    at.run()
+    assert not at.exception and not at.warning
+    expected = demo[(demo["age"] >= 50) & (demo["age"] <= 70)
+                    & (demo["tumor_number"] == "multiple")]
+    n_sys = int((expected["treatment_group"] == "systemic").sum())
+    assert _n_line(at) == (f"n = {len(expected)} of 95 patients ({n_sys} systemic, "
+                           f"{len(expected) - n_sys} local+systemic)")
+    assert at.slider(key="f_age").value == (50, 70)
