@@ -473,7 +473,10 @@ def _newton(s: _Sorted, p: int) -> _Fit:
     newbeta = beta + _solve(imat, u)
     halving, it, converged = 0, 0, False
     for it in range(1, _MAX_ITER + 1):  # noqa: B007
-        newlk, u, imat = _efron(newbeta, s)
+        # A trial step can overflow exp(X beta); it is then non-finite and halved below, as
+        # in coxfit6, so numpy's warnings about it carry no information for the log.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newlk, u, imat = _efron(newbeta, s)
         finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
         rel = abs(1 - best / newlk) if newlk != 0 else abs(best - newlk)
         if finite and rel <= _EPS:
