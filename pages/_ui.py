@@ -40,11 +40,7 @@ class View:
     filters_key: str
     source_label: str
     is_demo: bool
-    font_size: int
-
-    @property
-    def presentation(self) -> bool:
-        return self.font_size > 14
+    font_size: int  # chart text in px: 14, or 20 in presentation mode
 
 
 def set_view(view: View) -> None:
