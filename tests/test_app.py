@@ -177,3 +177,14 @@ def test_url_age_range_and_expander_filters_apply(demo):
     assert _n_line(at) == (f"n = {len(expected)} of 95 patients ({n_sys} systemic, "
                            f"{len(expected) - n_sys} local+systemic)")
     assert at.slider(key="f_age").value == (50, 70)
+
+
+def test_new_upload_drops_filters_that_no_longer_apply():
+    at = _app()
+    at.sidebar.multiselect(key="f_modality").set_value(["HAIC"]).run()
+    at.sidebar.multiselect(key="f_bclc").set_value(["C"]).run()
+    content = b"patient_id,local_modality,bclc_stage\nA1,none,C\nA2,mTACE,B\nA3,mTACE,C\n"
+    at = _upload(at, "no_haic.csv", content)
+    assert at.sidebar.multiselect(key="f_modality").value == []  # HAIC is not in this file
+    assert at.sidebar.multiselect(key="f_bclc").value == ["C"]  # still applies
+    assert _n_line(at) == "n = 2 of 3 patients (1 systemic, 1 local+systemic)"
