@@ -13,7 +13,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from . import schema
 from .errors import CohortError
@@ -48,26 +48,34 @@ class _SurvData:
     n_missing: int  # rows dropped because time or event is missing
 
 
+def _as_float(col: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(col, errors="coerce")`` as float64 with NaN; numeric columns skip the parse."""
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        col = pd.to_numeric(col, errors="coerce")
+    return col.to_numpy(dtype=float, na_value=np.nan)
+
+
 def _survival_data(df: pd.DataFrame, endpoint: str, analysis: str) -> _SurvData:
     """Time/event arrays for ``endpoint``; rows with a missing time or event are dropped."""
     time_col, event_col = schema.endpoint_columns(endpoint)
     schema.require_columns(df, [time_col, event_col], analysis)
-    time = pd.to_numeric(df[time_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    event = pd.to_numeric(df[event_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    time = _as_float(df[time_col])
+    event = _as_float(df[event_col])
     keep = ~(np.isnan(time) | np.isnan(event))
-    bad = keep & ~np.isin(event, (0.0, 1.0))
+    bad = keep & (event != 0.0) & (event != 1.0)
     if bad.any():
         found = ", ".join(str(v) for v in sorted(set(event[bad].tolist()))[:5])
         raise CohortError(
             f"The column '{event_col}' must be 1 (event) or 0 (censored); found {found}. "
             "Recode it before running the analysis."
         )
-    if (time[keep] < 0).any():
+    time, event = time[keep], event[keep]  # copies: never views of the caller's frame
+    if (time < 0).any():
         raise CohortError(
             f"The column '{time_col}' has negative times. Survival times count from the start "
             "of therapy and cannot be negative; correct those rows."
         )
-    return _SurvData(time[keep], event[keep], keep, int((~keep).sum()))
+    return _SurvData(time, event, keep, int(keep.size - time.size))
 
 
 def _group_codes(
@@ -77,8 +85,11 @@ def _group_codes(
     if by is None:
         return np.zeros(int(keep.sum()), dtype=np.int64), [ALL_PATIENTS], 0
     schema.require_columns(df, [by], "survival comparison")
-    values = df.loc[keep, by]
-    levels = schema.levels_of(df.loc[keep], by)
+    values = df[by]
+    if not keep.all():
+        values = values[keep]
+    # schema.levels_of on the kept rows, without copying the frame's other columns
+    levels = schema.levels_of(values.to_frame(), by)
     codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)
     return codes, levels, int((codes < 0).sum())
 
@@ -96,9 +107,13 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
 def _prepare(df: pd.DataFrame, endpoint: str, by: str | None, analysis: str):
     sd = _survival_data(df, endpoint, analysis)
     codes, levels, n_no_group = _group_codes(df, by, sd.keep)
-    ok = codes >= 0
+    if n_no_group:
+        ok = codes >= 0
+        time, event, codes = sd.time[ok], sd.event[ok], codes[ok]
+    else:
+        time, event = sd.time, sd.event
     notes = _exclusion_notes(sd.n_missing, n_no_group, endpoint, by)
-    return sd.time[ok], sd.event[ok], codes[ok], levels, sd.n_missing + n_no_group, notes
+    return time, event, codes, levels, sd.n_missing + n_no_group, notes
 
 
 # ---- Kaplan-Meier core --------------------------------------------------------------------------
@@ -186,7 +201,7 @@ def _median_with_ci(km: _KM, lower: np.ndarray, upper: np.ndarray) -> tuple[floa
 def _z(conf_level: float) -> float:
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1 (got {conf_level}), e.g. 0.95.")
-    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return float(special.ndtri(1 - (1 - conf_level) / 2))  # = scipy.stats.norm.ppf
 
 
 def _check_conf_type(conf_type: str) -> None:
@@ -228,10 +243,29 @@ class KMResult:
     notes: tuple[str, ...]
     method: str
 
+    # first row of each group's curve (set by fit_km); derived from ``curve`` when None
+    _starts: np.ndarray | None = field(default=None, repr=False, compare=False)
+
     @property
     def groups(self) -> list:
         """Group labels in display (schema) order."""
         return self.summary["group"].tolist()
+
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end (exclusive) row of each group's block of ``curve``."""
+        n = len(self.curve)
+        starts = self._starts
+        if starts is None:
+            g = self.curve["group"].to_numpy()
+            starts = np.flatnonzero(np.concatenate(([n > 0], g[1:] != g[:-1])))
+        return starts, np.append(starts[1:], n).astype(np.int64)
+
+    def _rows_at(self, t: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per group (group-major), the searchsorted position of ``t`` in that group's times."""
+        ct = self.curve["time"].to_numpy()
+        starts, ends = self._bounds()
+        pos = [np.searchsorted(ct[a:b], t, side=side) for a, b in zip(starts, ends, strict=True)]
+        return np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64), starts, ends
 
     def at(self, times) -> pd.DataFrame:
         """Survival with CI at ``times`` (e.g. ``[12, 24]`` months), per group.
@@ -239,38 +273,39 @@ class KMResult:
         Times after a group's last follow-up give NaN (R's ``summary(fit, times)`` omits them).
         """
         t = np.atleast_1d(np.asarray(times, dtype=float))
-        out = []
-        for _, cur in self.curve.groupby("group", sort=False):
-            p = np.searchsorted(cur["time"].to_numpy(), t, side="right") - 1
-            frame = cur.iloc[p][["group", "survival", "lower", "upper"]].reset_index(drop=True)
-            frame.insert(1, "time", t)
-            frame.loc[t > cur["time"].iloc[-1], ["survival", "lower", "upper"]] = np.nan
-            out.append(frame)
-        return pd.concat(out, ignore_index=True)
+        pos, starts, ends = self._rows_at(t, "right")
+        a, b = np.repeat(starts, t.size), np.repeat(ends, t.size)
+        rows = a + (pos - 1) % (b - a)  # position -1 (t < 0) is the group's last row, as iloc[-1]
+        ct = self.curve["time"].to_numpy()
+        late = np.tile(t, starts.size) > ct[b - 1]
+        out = {"group": self.curve["group"].to_numpy()[rows], "time": np.tile(t, starts.size)}
+        for c in ("survival", "lower", "upper"):
+            out[c] = np.where(late, np.nan, self.curve[c].to_numpy()[rows])
+        return pd.DataFrame(out)
 
     def risk_table(self, times) -> pd.DataFrame:
         """Numbers at risk (time >= t) and cumulative events/censorings up to ``t``, per group."""
         t = np.atleast_1d(np.asarray(times, dtype=float))
-        out = []
-        for g, cur in self.curve.groupby("group", sort=False):
-            ct = cur["time"].to_numpy()
-            first = np.searchsorted(ct, t, side="left")
-            at_risk = np.append(cur["at_risk"].to_numpy(), 0)[first]
-            upto = np.searchsorted(ct, t, side="right")
-            ev = np.concatenate(([0], np.cumsum(cur["events"].to_numpy())))[upto]
-            ce = np.concatenate(([0], np.cumsum(cur["censored"].to_numpy())))[upto]
-            out.append(
-                pd.DataFrame(
-                    {
-                        "group": [g] * t.size,
-                        "time": t,
-                        "at_risk": at_risk.astype(int),
-                        "cumulative_events": ev.astype(int),
-                        "cumulative_censored": ce.astype(int),
-                    }
-                )
-            )
-        return pd.concat(out, ignore_index=True)
+        first, starts, ends = self._rows_at(t, "left")
+        upto, _, _ = self._rows_at(t, "right")
+        a, b = np.repeat(starts, t.size), np.repeat(ends, t.size)
+        at_risk = np.where(
+            first < b - a, self.curve["at_risk"].to_numpy()[np.minimum(a + first, b - 1)], 0
+        )
+
+        def cumulative(column: str) -> np.ndarray:
+            c = np.concatenate(([0], np.cumsum(self.curve[column].to_numpy())))
+            return c[a + upto] - c[a]  # sum over rows a .. a + upto - 1
+
+        return pd.DataFrame(
+            {
+                "group": self.curve["group"].to_numpy()[a],
+                "time": np.tile(t, starts.size),
+                "at_risk": at_risk.astype(int),
+                "cumulative_events": cumulative("events").astype(int),
+                "cumulative_censored": cumulative("censored").astype(int),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -352,32 +387,47 @@ def fit_km(
             f"No patient has both a time and an event status for '{endpoint}', so no survival "
             "curve can be drawn. Check the endpoint columns or relax the filters."
         )
-    summary_rows, curves = [], []
-    for k, g in enumerate(levels):
-        sel = codes == k
+    k = len(levels)
+    n_by = np.bincount(codes, minlength=k)
+    events_by, med_ci, parts = np.zeros(k, dtype=np.int64), np.empty((k, 3)), []
+    for j in range(k):
+        sel = codes == j
         km = _km(time[sel], event[sel])
         lower, upper = _confint(km.surv, km.std_err, conf_type, z)
-        med, lo, hi = _median_with_ci(km, lower, upper)
-        summary_rows.append((g, int(sel.sum()), int(km.n_event.sum()), med, lo, hi))
-        m = km.time.size + 1
-        curves.append(
-            pd.DataFrame(
-                {
-                    "group": [g] * m,
-                    "time": np.concatenate(([0.0], km.time)),
-                    "survival": np.concatenate(([1.0], km.surv)),
-                    "lower": np.concatenate(([1.0], lower)),
-                    "upper": np.concatenate(([1.0], upper)),
-                    "at_risk": np.concatenate(([sel.sum()], km.n_risk)).astype(int),
-                    "events": np.concatenate(([0.0], km.n_event)).astype(int),
-                    "censored": np.concatenate(([0.0], km.n_censor)).astype(int),
-                }
-            )
-        )
-    summary = pd.DataFrame(
-        summary_rows, columns=["group", "n", "events", "median", "median_lower", "median_upper"]
+        med_ci[j] = _median_with_ci(km, lower, upper)
+        events_by[j] = int(km.n_event.sum())
+        parts.append((km, lower, upper))
+    # One frame from concatenated arrays; each group's curve starts with a time-0 row.
+    sizes = np.array([km.time.size + 1 for km, _, _ in parts])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+
+    def stack(origin: float, column) -> np.ndarray:
+        return np.concatenate([a for part in parts for a in ([origin], column(*part))])
+
+    at_risk = stack(0.0, lambda km, lo, up: km.n_risk).astype(int)
+    at_risk[starts] = n_by
+    curve = pd.DataFrame(
+        {
+            "group": pd.Series(levels).take(np.repeat(np.arange(k), sizes)).to_numpy(),
+            "time": stack(0.0, lambda km, lo, up: km.time),
+            "survival": stack(1.0, lambda km, lo, up: km.surv),
+            "lower": stack(1.0, lambda km, lo, up: lo),
+            "upper": stack(1.0, lambda km, lo, up: up),
+            "at_risk": at_risk,
+            "events": stack(0.0, lambda km, lo, up: km.n_event).astype(int),
+            "censored": stack(0.0, lambda km, lo, up: km.n_censor).astype(int),
+        }
     )
-    curve = pd.concat(curves, ignore_index=True)[_CURVE_COLUMNS]
+    summary = pd.DataFrame(
+        {
+            "group": levels,
+            "n": n_by.astype(int),
+            "events": events_by,
+            "median": med_ci[:, 0],
+            "median_lower": med_ci[:, 1],
+            "median_upper": med_ci[:, 2],
+        }
+    )
     return KMResult(
         endpoint,
         by,
@@ -388,15 +438,24 @@ def fit_km(
         n_excl,
         notes,
         _km_method(conf_type, conf_level),
+        starts,
     )
 
 
-def _logrank_arrays(time, event, codes, k):
-    """Observed, expected and variance matrix of survdiff (rho = 0) for groups 0..k-1."""
-    ut, inv = np.unique(time, return_inverse=True)
+def _logrank_arrays(time, event, codes, k, distinct=None):
+    """Observed, expected and variance matrix of survdiff (rho = 0) for groups 0..k-1.
+
+    ``distinct`` = ``(n_times, inv)`` from ``np.unique(all_times, return_inverse=True)`` of a
+    superset of these rows may be passed to skip the sort; times with nobody at risk in this
+    subset add exact zeros and are then dropped with the other event-free times.
+    """
+    if distinct is None:
+        ut, inv = np.unique(time, return_inverse=True)
+        distinct = (ut.size, inv)
+    m, inv = distinct
     cell = inv * k + codes
-    tot = np.bincount(cell, minlength=ut.size * k).reshape(ut.size, k).astype(float)
-    dead = np.bincount(cell, weights=event, minlength=ut.size * k).reshape(ut.size, k)
+    tot = np.bincount(cell, minlength=m * k).reshape(m, k).astype(float)
+    dead = np.bincount(cell, weights=event, minlength=m * k).reshape(m, k)
     n_gt = np.cumsum(tot[::-1], axis=0)[::-1]
     d_t = dead.sum(axis=1)
     use = d_t > 0
@@ -417,6 +476,13 @@ def _chisq(observed, expected, var) -> tuple[float, int]:
     vv = var[np.ix_(use, use)][1:, 1:]
     stat = float(diff @ np.linalg.lstsq(vv, diff, rcond=None)[0]) if diff.size else 0.0
     return stat, int(use.sum()) - 1
+
+
+def _chi2_sf(stat: float, dof: int) -> float:
+    """``scipy.stats.chi2.sf(stat, dof)`` (NaN when dof = 0) without the distribution overhead."""
+    if dof <= 0:
+        return float("nan")
+    return 1.0 if stat < 0 else float(special.chdtrc(dof, stat))
 
 
 def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
@@ -456,7 +522,7 @@ def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
     table = pd.DataFrame(
         {"group": levels, "n": counts.astype(int), "observed": observed, "expected": expected}
     )
-    p = float(stats.chi2.sf(stat, dof)) if dof > 0 else float("nan")
+    p = _chi2_sf(stat, dof)
     return LogRankResult(endpoint, by, stat, dof, p, table, n_excl, notes)
 
 
@@ -499,20 +565,28 @@ def pairwise_logrank(
     survminer's ``pairwise_survdiff``). Pairs without events get NaN.
     """
     time, event, codes, levels, _, _ = _prepare(df, endpoint, by, "log-rank test")
-    rows = []
-    for a, b in combinations(range(len(levels)), 2):
-        sel = (codes == a) | (codes == b)
-        stat, p = float("nan"), float("nan")
-        if (codes[sel] == a).any() and (codes[sel] == b).any() and event[sel].sum() > 0:
-            o, e, v = _logrank_arrays(time[sel], event[sel], (codes[sel] == b).astype(np.int64), 2)
-            stat, dof = _chisq(o, e, v)
-            p = float(stats.chi2.sf(stat, dof)) if dof > 0 else float("nan")
-        rows.append((levels[a], levels[b], stat, p))
-    out = pd.DataFrame(rows, columns=["group_a", "group_b", "statistic", "p_value"])
-    ok = out["p_value"].notna().to_numpy()
-    adj = np.full(len(out), np.nan)
-    adj[ok] = adjust_p_values(out["p_value"].to_numpy()[ok], adjust)
-    out["p_adjusted"] = adj
+    ut, inv = np.unique(time, return_inverse=True)
+    pairs = list(combinations(range(len(levels)), 2))
+    stat, p = np.full(len(pairs), np.nan), np.full(len(pairs), np.nan)
+    for i, (a, b) in enumerate(pairs):
+        in_a, in_b = codes == a, codes == b
+        sel = in_a | in_b
+        if in_a.any() and in_b.any() and event[sel].sum() > 0:
+            o, e, v = _logrank_arrays(
+                time[sel], event[sel], in_b[sel].astype(np.int64), 2, (ut.size, inv[sel])
+            )
+            stat[i], dof = _chisq(o, e, v)
+            p[i] = _chi2_sf(stat[i], dof)
+    ok = ~np.isnan(p)
+    adj = np.full(len(pairs), np.nan)
+    adj[ok] = adjust_p_values(p[ok], adjust)
+    names = ["group_a", "group_b", "statistic", "p_value"]
+    if pairs:
+        columns = [[levels[a] for a, _ in pairs], [levels[b] for _, b in pairs], stat, p]
+        out = pd.DataFrame({**dict(zip(names, columns, strict=True)), "p_adjusted": adj})
+    else:  # fewer than two groups: no rows, object columns (as from an empty list of rows)
+        out = pd.DataFrame([], columns=names)
+        out["p_adjusted"] = adj
     out.attrs["method"] = (
         f"Pairwise log-rank tests (R survdiff, rho = 0, 1 df each); p-values adjusted by "
         f"'{adjust}' (R p.adjust)"
@@ -564,31 +638,40 @@ def rmst(
         raise ValueError(f"tau must be a positive number of months (got {tau}).")
     z = _z(conf_level)
     time, event, codes, levels, _, notes = _prepare(df, endpoint, by, "restricted mean survival")
-    rows, notes = [], list(notes)
-    for k, g in enumerate(levels):
-        sel = codes == k
+    k, notes = len(levels), list(notes)
+    est = np.empty((k, 2))
+    for j, g in enumerate(levels):
+        sel = codes == j
         km = _km(time[sel], event[sel])
-        mean, se = _rmst_one(km, tau)
+        est[j] = _rmst_one(km, tau)
         if km.time[-1] < tau:
             notes.append(
                 f"Follow-up in group '{g}' ends at {km.time[-1]:.1f} months, before tau = {tau:g}; "
                 "its curve is carried flat to tau, so its RMST is partly extrapolated."
             )
-        rows.append((g, int(sel.sum()), int(event[sel].sum()), float(tau), mean, se))
-    out = pd.DataFrame(rows, columns=["group", "n", "events", "tau", "rmst", "se"])
-    out["lower"] = out["rmst"] - z * out["se"]
-    out["upper"] = out["rmst"] + z * out["se"]
-    ref = out.iloc[0]
-    diff = out["rmst"] - ref["rmst"]
-    dse = np.sqrt(out["se"] ** 2 + ref["se"] ** 2)
+    mean, se = est[:, 0], est[:, 1]
+    diff = mean - mean[0]
+    dse = np.sqrt(se**2 + se[0] ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2 * stats.norm.sf(np.abs(diff / dse))
-    is_ref = np.arange(len(out)) == 0
-    out["versus"] = np.where(is_ref, None, ref["group"])
-    out["difference"] = np.where(is_ref, np.nan, diff)
-    out["difference_lower"] = np.where(is_ref, np.nan, diff - z * dse)
-    out["difference_upper"] = np.where(is_ref, np.nan, diff + z * dse)
-    out["p_value"] = np.where(is_ref | (dse == 0), np.nan, p)
+        p = 2 * special.ndtr(-np.abs(diff / dse))  # = 2 * scipy.stats.norm.sf(|z|)
+    is_ref = np.arange(k) == 0
+    out = pd.DataFrame(
+        {
+            "group": levels,
+            "n": np.bincount(codes, minlength=k).astype(int),
+            "events": np.bincount(codes, weights=event, minlength=k).astype(int),
+            "tau": np.full(k, float(tau)),
+            "rmst": mean,
+            "se": se,
+            "lower": mean - z * se,
+            "upper": mean + z * se,
+            "versus": np.where(is_ref, None, levels[0]),
+            "difference": np.where(is_ref, np.nan, diff),
+            "difference_lower": np.where(is_ref, np.nan, diff - z * dse),
+            "difference_upper": np.where(is_ref, np.nan, diff + z * dse),
+            "p_value": np.where(is_ref | (dse == 0), np.nan, p),
+        }
+    )
     out.attrs["method"] = (
         f"Restricted mean survival time to {tau:g} months (area under the Kaplan-Meier curve; "
         "SE as R print.survfit rmean); differences vs the first group with Wald "

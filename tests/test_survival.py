@@ -269,3 +269,66 @@ def test_risk_table_counts():
     assert rt["at_risk"].tolist() == [6, 4, 3, 1, 0]
     assert rt["cumulative_events"].tolist() == [0, 3, 3, 4, 4]
     assert rt["cumulative_censored"].tolist() == [0, 0, 0, 2, 2]
+
+
+def _hand_km_frame() -> pd.DataFrame:
+    """Two arms, hand-countable: systemic dies at 2, 4 (censored 3); local+systemic at 1 (0 too)."""
+    return pd.DataFrame(
+        {
+            "os_months": [2.0, 3.0, 4.0, 0.0, 1.0, 5.0],
+            "os_event": [1, 0, 1, 0, 1, 0],
+            "treatment_group": ["systemic"] * 3 + ["local+systemic"] * 3,
+        }
+    )
+
+
+def test_at_and_risk_table_by_group_hand_computed():
+    """S at t per group from the step function: systemic 1, 2/3, 2/3, 0; local+systemic has a
+    time-0 censoring (two time-0 rows in its curve), S = 1/2 from t = 1; past the last time NaN."""
+    res = fit_km(_hand_km_frame(), "os", "treatment_group")
+    at = res.at([0.0, 2.0, 3.5, 4.0, 6.0])
+    assert at["group"].tolist() == ["systemic"] * 5 + ["local+systemic"] * 5
+    assert at["time"].tolist() == [0.0, 2.0, 3.5, 4.0, 6.0] * 2
+    expect = [1.0, 2 / 3, 2 / 3, 0.0, np.nan, 1.0, 0.5, 0.5, 0.5, np.nan]
+    assert np.allclose(at["survival"], expect, rtol=0, atol=1e-15, equal_nan=True)
+    assert at[["lower", "upper"]].iloc[[4, 9]].isna().all().all()
+    rt = res.risk_table([0.0, 1.0, 4.0, 5.5])
+    assert rt["group"].tolist() == ["systemic"] * 4 + ["local+systemic"] * 4
+    assert rt["at_risk"].tolist() == [3, 3, 1, 0, 3, 2, 1, 0]
+    assert rt["cumulative_events"].tolist() == [0, 0, 2, 2, 0, 1, 1, 1]
+    assert rt["cumulative_censored"].tolist() == [0, 0, 1, 1, 1, 1, 1, 2]
+
+
+def test_at_and_risk_table_on_a_result_built_without_row_offsets():
+    """A KMResult made by hand (no private row offsets) finds each group's rows from ``curve``."""
+    import dataclasses
+
+    res = fit_km(_hand_km_frame(), "os", "treatment_group")
+    bare = dataclasses.replace(res, _starts=None)
+    times = [-1.0, 0.0, 2.5, 4.0, 9.0]
+    pd.testing.assert_frame_equal(bare.at(times), res.at(times))
+    pd.testing.assert_frame_equal(bare.risk_table(times), res.risk_table(times))
+    # t < 0 is before every curve: as before, the last row of the group (pandas iloc[-1]) is used
+    assert res.at(-1.0)["survival"].tolist() == [0.0, 0.5]
+
+
+def test_rmst_versus_is_the_reference_label_for_integer_groups():
+    """Integer-coded groups (e.g. ALBI grade 1/2): ``versus`` holds the label 1, not 1.0."""
+    df = pd.DataFrame(
+        {
+            "os_months": [2.0, 3.0, 4.0, 1.0, 5.0, 6.0],
+            "os_event": [1, 0, 1, 1, 0, 1],
+            "albi_grade": pd.array([1, 1, 1, 2, 2, 2], dtype="Int64"),
+        }
+    )
+    out = rmst(df, "os", "albi_grade", 4.0)
+    assert out["group"].tolist() == [1, 2]
+    assert out["versus"].tolist() == [None, 1] and type(out["versus"].iloc[1]) is int
+    # systemic-like arm 1: S = 1 on [0, 2), 2/3 on [2, 4) -> 2 + 4/3; arm 2: 1 on [0, 1), then 2/3
+    assert out["rmst"].tolist() == pytest.approx([2 + 4 / 3, 1 + 3 * 2 / 3], rel=1e-15)
+
+
+def test_pairwise_logrank_with_one_group_has_no_rows():
+    res = pairwise_logrank(data("edge_flat"), "os", "treatment_group")
+    assert len(res) == 0
+    assert list(res.columns) == ["group_a", "group_b", "statistic", "p_value", "p_adjusted"]
