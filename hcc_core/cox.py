@@ -4,7 +4,9 @@ Our own Newton-Raphson, a transcription of R ``survival``'s ``coxfit6`` iteratio
 step-halving, stop when the relative change in log-likelihood is <= 1e-9, at most 20 iterations),
 vectorised over time-sorted rows: reverse cumulative sums for the risk sets, ``np.add.reduceat``
 over tied deaths, and the information matrix as one weighted ``X'WX`` product. About 1 ms at
-n = 95. Checked against R ``coxph``/``cox.zph`` and lifelines in ``tests/test_cox.py``.
+n = 95. Checked against R ``coxph``/``cox.zph`` and lifelines in ``tests/test_cox.py``. Models
+whose covariates are functions of a few cells (the subgroup forest's) are fitted from risk-set
+counts per cell instead of per-row sums (``_cell_efron``, ``_treatment_fits``).
 """
 
 from __future__ import annotations
@@ -465,10 +467,12 @@ class _Fit:
     infinite: tuple[int, ...]  # columns whose coefficient may be infinite (separation)
 
 
-def _newton(s: _Sorted, p: int) -> _Fit:
-    """coxfit6's Newton-Raphson with step-halving, from beta = 0."""
+def _newton(s, p: int, efron=None) -> _Fit:
+    """coxfit6's Newton-Raphson with step-halving, from beta = 0 (``efron``: ``_efron`` for
+    a ``_Sorted``, ``_cell_efron`` for ``_Cells``)."""
+    efron = _efron if efron is None else efron
     beta = np.zeros(p)
-    ll0, u, imat = _efron(beta, s)
+    ll0, u, imat = efron(beta, s)
     best = ll0
     newbeta = beta + _solve(imat, u)
     halving, it, converged = 0, 0, False
@@ -476,7 +480,7 @@ def _newton(s: _Sorted, p: int) -> _Fit:
         # A trial step can overflow exp(X beta); it is then non-finite and halved below, as
         # in coxfit6, so numpy's warnings about it carry no information for the log.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            newlk, u, imat = _efron(newbeta, s)
+            newlk, u, imat = efron(newbeta, s)
         finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
         rel = abs(1 - best / newlk) if newlk != 0 else abs(best - newlk)
         if finite and rel <= _EPS:
@@ -490,11 +494,95 @@ def _newton(s: _Sorted, p: int) -> _Fit:
             best = newlk
             beta, newbeta = newbeta, newbeta + _solve(imat, u)
     if not converged:
-        best, u, imat = _efron(beta, s)
+        best, u, imat = efron(beta, s)
     var = _pinv_pd(imat) if p else np.empty((0, 0))
     infs = np.abs(u @ var) if p else np.empty(0)
     flagged = tuple(np.flatnonzero((infs > _EPS) & (infs > _TOLER_INF * np.abs(beta))).tolist())
     return _Fit(beta, var, u, ll0, best, it, converged, flagged if converged else ())
+
+
+# ---- Cox models whose covariates are functions of a few cells (subgroup interaction tests) ----
+@dataclass(frozen=True)
+class _CellCounts:
+    """Risk sets of time-ascending rows counted per cell (e.g. arm x subgroup level): the
+    covariates of every row in a cell are equal, so the Efron sums need only these counts."""
+
+    first: np.ndarray  # first row of each cell (where its covariate values are read)
+    size: np.ndarray  # rows per cell
+    N: np.ndarray  # (death times, cells) at risk
+    D: np.ndarray  # (death times, cells) deaths
+    death_k: np.ndarray  # death time of each Efron term
+    frac: np.ndarray  # Efron fraction of each term
+
+
+@dataclass(frozen=True)
+class _Cells:
+    counts: _CellCounts
+    X: np.ndarray  # (cells, p) centred covariate values
+    xd_sum: np.ndarray  # sum of X over deaths
+
+
+def _cell_counts(time: np.ndarray, event: np.ndarray, cell: np.ndarray) -> _CellCounts:
+    """``_CellCounts`` of time-ascending rows; ``cell`` holds small integers >= 0."""
+    _, first, cid = np.unique(cell, return_index=True, return_inverse=True)
+    nc = first.size
+    new = np.empty(time.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(time[1:], time[:-1], out=new[1:])
+    inv = np.cumsum(new) - 1
+    key = inv * nc + cid
+    size = int(inv[-1]) + 1 if inv.size else 0
+    at_time = np.bincount(key, minlength=size * nc).reshape(size, nc)
+    deaths = np.bincount(key, weights=event, minlength=size * nc).reshape(size, nc)
+    dt = np.flatnonzero(deaths.sum(axis=1) > 0)
+    at_risk = np.cumsum(at_time[::-1], axis=0)[::-1]
+    deaths = deaths[dt]
+    dk = deaths.sum(axis=1).astype(np.int64)
+    death_k = np.repeat(np.arange(dt.size), dk)
+    dstarts = np.concatenate(([0], np.cumsum(dk)[:-1])).astype(np.int64)
+    frac = (np.arange(death_k.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
+    return _CellCounts(first, at_time.sum(axis=0), at_risk[dt].astype(float), deaths, death_k, frac)
+
+
+def _cell_model(cc: _CellCounts, X: np.ndarray) -> _Cells:
+    """The model with design ``X`` (rows as in ``_cell_counts``), centred as in ``_sort``."""
+    xc = X[cc.first]
+    xc = xc - (cc.size @ xc) / cc.size.sum()
+    return _Cells(cc, xc, cc.D.sum(axis=0) @ xc)
+
+
+def _cell_efron(beta: np.ndarray, s: _Cells, g: None = None):
+    """``_efron``'s log-likelihood, score and information from the per-cell counts.
+
+    Cell c has risk weight r_c at every row, so the risk-set sums at a death time are N r and
+    N (r x), and the per-row weights of the information become per-cell ones; the sums over
+    Efron terms are taken per death time in closed form as in ``_efron_by_time``.
+    """
+    cc = s.counts
+    eta = s.X @ beta
+    c = eta.max()
+    r = np.exp(eta - c)
+    k, f = cc.death_k, cc.frac
+    nt = cc.N.shape[0]
+    den = (cc.N @ r)[k] - f * (cc.D @ r)[k]
+    loglik = float(s.xd_sum @ beta - c * k.size - np.log(den).sum())
+    s1 = np.bincount(k, weights=1.0 / den, minlength=nt)
+    s2 = np.bincount(k, weights=f / den, minlength=nt)
+    c11 = np.bincount(k, weights=1.0 / den**2, minlength=nt)
+    c12 = np.bincount(k, weights=f / den**2, minlength=nt)
+    c22 = np.bincount(k, weights=f * f / den**2, minlength=nt)
+    rx = r[:, None] * s.X
+    A, A2 = cc.N @ rx, cc.D @ rx
+    u = s.xd_sum - (s1 @ A - s2 @ A2)
+    wc = r * (s1 @ cc.N - s2 @ cc.D)
+    cross = (A.T * c12) @ A2
+    imat = (s.X.T * wc) @ s.X - ((A.T * c11) @ A - cross - cross.T + (A2.T * c22) @ A2)
+    return loglik, u, imat
+
+
+def _cell_loglik(cc: _CellCounts, X: np.ndarray) -> float:
+    """Maximised log-likelihood of the Cox model with design ``X`` (coxfit6's iteration)."""
+    return _newton(_cell_model(cc, X), X.shape[1], _cell_efron).loglik
 
 
 # ---- concordance --------------------------------------------------------------------------------
@@ -662,16 +750,20 @@ def _model_data(df: pd.DataFrame, endpoint: str, covariates: list[str]):
 
 def _wald(fit: _Fit, z: float) -> tuple[np.ndarray, ...]:
     """coef, se, hr, hr_lower, hr_upper, p_value (Wald) as arrays, in ``_TABLE_COLUMNS`` order."""
-    d = np.diag(fit.var)
-    se = np.sqrt(np.where(d > 0, d, np.nan))
+    return _wald_arrays(fit.beta, np.diag(fit.var), z)
+
+
+def _wald_arrays(beta: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray, ...]:
+    """``_wald`` from coefficients and their variances."""
+    se = np.sqrt(np.where(var > 0, var, np.nan))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return (
-            fit.beta,
+            beta,
             se,
-            np.exp(fit.beta),
-            np.exp(fit.beta - z * se),
-            np.exp(fit.beta + z * se),
-            2 * special.ndtr(-np.abs(fit.beta / se)),
+            np.exp(beta),
+            np.exp(beta - z * se),
+            np.exp(beta + z * se),
+            2 * special.ndtr(-np.abs(beta / se)),
         )
 
 
@@ -848,6 +940,107 @@ def _fit_terms(time, event, X) -> _Fit:
     return _newton(_sort(time, event, X, presorted=True), X.shape[1])
 
 
+def _treatment_fits(time, event, trt, masks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Treatment-only Cox fits (``_fit_terms(time[m], event[m], trt[m][:, None])``) on each
+    row subset ``m`` of ``masks`` at once: coxfit6's Newton-Raphson run per subset, vectorised
+    across subsets.
+
+    With one binary covariate the centred covariate takes two values per subset, so the Efron
+    sums reduce to counts at risk and deaths per arm at each death time (exact integers,
+    computed once): an iteration costs O(deaths), not O(rows), and a stratified model
+    ``coxph(~ trt:level + strata(level))`` would give the same per-level estimates (the partial
+    likelihood factorises over strata). Each subset keeps its own start (0), step-halving and
+    relative log-likelihood criterion, so it takes the same iterations as its own fit and
+    agrees with it to rounding. Every subset must contain both arms.
+
+    Returns ``beta``, ``var`` and ``clean``: False where the fit did not converge, the
+    coefficient may be infinite, or the information was not positive at some step; the caller
+    refits those subsets with ``_fit_terms`` (same notes as before, by construction).
+    """
+    sizes = np.array([int(m.sum()) for m in masks], dtype=np.int64)
+    nb = sizes.size
+    idx = np.concatenate([np.flatnonzero(m) for m in masks])
+    blk = np.repeat(np.arange(nb), sizes)
+    t, e, a = time[idx], event[idx], trt[idx]
+    bend = np.cumsum(sizes)
+    bstart = bend - sizes
+    mean = np.add.reduceat(a, bstart) / sizes  # exact integer sums: as X.mean(axis=0) in _sort
+    x0, x1 = 0.0 - mean, 1.0 - mean  # the centred covariate's two values, as in _sort
+    # distinct times within each subset (rows are time-ascending within a subset)
+    new = np.empty(t.size, dtype=bool)
+    new[:1] = True
+    new[1:] = (t[1:] != t[:-1]) | (blk[1:] != blk[:-1])
+    gs = np.flatnonzero(new)
+    d = np.add.reduceat(e, gs)
+    d1 = np.add.reduceat(e * a, gs)
+    dead = d > 0
+    gs, d, d1 = gs[dead], d[dead], d1[dead]
+    gb = blk[gs]
+    ca = np.concatenate(([0.0], np.cumsum(a)))
+    n_all = (bend[gb] - gs).astype(float)  # at risk: from the time's first row to the end
+    n1 = ca[bend[gb]] - ca[gs]
+    n0, d0 = n_all - n1, d - d1
+    dk = d.astype(np.int64)
+    tg = np.repeat(np.arange(dk.size), dk)  # death time of each Efron term
+    dstarts = np.concatenate(([0], np.cumsum(dk)[:-1]))
+    f = (np.arange(tg.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
+    tb = gb[tg]  # subset of each term
+    w0, w1 = n0[tg] - f * d0[tg], n1[tg] - f * d1[tg]  # Efron-weighted counts per arm
+    nd = np.bincount(gb, weights=d, minlength=nb)
+    nd1 = np.bincount(gb, weights=d1, minlength=nb)
+    xd_sum = nd1 * x1 + (nd - nd1) * x0
+    x0t, x1t, spread = x0[tb], x1[tb], (x1 - x0) ** 2
+
+    def efron(beta):
+        eta0, eta1 = x0 * beta, x1 * beta
+        c = np.maximum(eta0, eta1)  # as _efron's shift (both arms present)
+        r0, r1 = np.exp(eta0 - c), np.exp(eta1 - c)
+        v0, v1 = r0[tb] * w0, r1[tb] * w1
+        den = v0 + v1
+        ll = xd_sum * beta - c * nd - np.bincount(tb, weights=np.log(den), minlength=nb)
+        u = xd_sum - np.bincount(tb, weights=(x0t * v0 + x1t * v1) / den, minlength=nb)
+        info = np.bincount(tb, weights=v0 * v1 / den**2, minlength=nb) * spread
+        return ll, u, info
+
+    def inv(info):  # _pinv_pd's 1 x 1 case
+        ci = 1.0 / np.sqrt(np.where(info > 0, info, np.nan))
+        return ci * ci
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        beta = np.zeros(nb)
+        best, u, info = efron(beta)
+        bad = ~((info > 0) & (info < np.inf))
+        newbeta = beta + u * inv(info)
+        halving = np.zeros(nb)
+        active, conv = ~bad, np.zeros(nb, dtype=bool)
+        for _ in range(_MAX_ITER):
+            if not active.any():
+                break
+            newlk, u_n, info_n = efron(newbeta)
+            finite = np.isfinite(newlk) & np.isfinite(u_n) & np.isfinite(info_n)
+            rel = np.where(newlk != 0, np.abs(1 - best / newlk), np.abs(best - newlk))
+            done = active & finite & (rel <= _EPS)
+            half = active & ~done & (~finite | (newlk < best))
+            step = active & ~done & ~half
+            best = np.where(done | step, newlk, best)
+            beta = np.where(done | step, newbeta, beta)
+            u, info = np.where(done, u_n, u), np.where(done, info_n, info)
+            halving = np.where(half, halving + 1, np.where(step, 0, halving))
+            bad |= step & ~((info_n > 0) & (info_n < np.inf))
+            newbeta = np.where(
+                half,
+                (newbeta + halving * beta) / (halving + 1.0),
+                np.where(step, newbeta + u_n * inv(info_n), newbeta),
+            )
+            conv |= done
+            active &= ~done & ~bad
+        var = inv(info)
+        infs = np.abs(u * var)
+        flagged = (infs > _EPS) & (infs > _TOLER_INF * np.abs(beta))
+    clean = conv & ~bad & ~flagged & np.isfinite(var) & (var > 0)
+    return beta, var, clean
+
+
 def subgroup_forest(
     df: pd.DataFrame,
     endpoint: str,
@@ -877,6 +1070,10 @@ def subgroup_forest(
     Unadjusted Cox model ``coxph(Surv(t, e) ~ treatment)`` within each level (Efron ties, Wald
     CI); interaction: ``anova(coxph(~ treatment + sub), coxph(~ treatment * sub))``. Subgroup
     findings are exploratory: with many subgroups some interaction p < 0.05 arise by chance.
+    Computed without one model per row: the per-level fits run as one Newton iteration
+    vectorised across levels (``_treatment_fits``; the same estimates as R's per-level fits, or
+    as ``coxph(~ treatment:level + strata(level))``), and the interaction models from risk-set
+    counts per arm x level cell (``_cell_efron``).
     """
     subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
@@ -896,6 +1093,9 @@ def subgroup_forest(
     time, event = sd.time[order], sd.event[order]
     ok_arm = arm_code >= 0
     trt = (arm_code == 1).astype(float)
+
+    fits: list[tuple[dict, np.ndarray]] = []  # rows whose HR is estimable, and their rows
+    extra: dict[int, list[str]] = {}  # notes added to a row after its fit's note
 
     def level_row(sub: str, level, sel: np.ndarray) -> dict:
         sel = sel & ok_arm
@@ -923,16 +1123,11 @@ def subgroup_forest(
             none = arms[0] if row["events_reference"] == 0 else arms[1]
             row["note"] = f"No events in arm '{none}'; HR not estimable."
         else:
-            fit = _fit_terms(time[sel], event[sel], trt[sel][:, None])
-            _, se, hr, lower, upper, p = (float(a[0]) for a in _wald(fit, z))
-            if fit.converged and not fit.infinite and np.isfinite(se) and se > 0:
-                row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=p)
-            else:
-                row["note"] = (
-                    "HR not estimable: the likelihood has no finite maximum (events in one arm "
-                    "only while both arms are at risk)."
-                )
+            fits.append((row, sel))
         return row
+
+    def add_note(r: dict, msg: str) -> None:
+        extra.setdefault(id(r), []).append(msg)
 
     rows = [level_row("overall", "all", np.ones(time.size, dtype=bool))]
     notes = []
@@ -955,7 +1150,7 @@ def subgroup_forest(
                 level_row(sub, levels[i], known & ((code == i) | (trt == 0))) for i in local
             ]
             for r in sub_rows:
-                r["note"] = (r["note"] + " " if r["note"] else "") + "vs all systemic-only patients"
+                add_note(r, "vs all systemic-only patients")
             p_int = _heterogeneity_p(time, event, trt, code, local, known)
         else:
             sub_rows = [level_row(sub, lv, code == i) for i, lv in enumerate(levels)]
@@ -968,10 +1163,30 @@ def subgroup_forest(
             )
             notes.append(msg)
             for r in sub_rows:
-                r["note"] = (r["note"] + " " if r["note"] else "") + msg
+                add_note(r, msg)
         for r in sub_rows:
             r["p_interaction"] = p_int
         rows.extend(sub_rows)
+    if fits:
+        # all estimable levels (and the overall row) in one vectorised Newton run
+        beta, var, clean = _treatment_fits(time, event, trt, [sel for _, sel in fits])
+        wald = _wald_arrays(beta, var, z)
+        for j, (row, sel) in enumerate(fits):
+            if clean[j]:
+                _, _, hr, lower, upper, p = (float(a[j]) for a in wald)
+            else:  # not converged, separation, ...: the single fit decides, as before
+                fit = _fit_terms(time[sel], event[sel], trt[sel][:, None])
+                _, se, hr, lower, upper, p = (float(a[0]) for a in _wald(fit, z))
+                if not (fit.converged and not fit.infinite and np.isfinite(se) and se > 0):
+                    row["note"] = (
+                        "HR not estimable: the likelihood has no finite maximum (events in one "
+                        "arm only while both arms are at risk)."
+                    )
+                    continue
+            row.update(hr=hr, hr_lower=lower, hr_upper=upper, p_value=p)
+    for r in rows:
+        for msg in extra.get(id(r), ()):
+            r["note"] = (r["note"] + " " if r["note"] else "") + msg
     out = pd.DataFrame({k: [r[k] for r in rows] for k in rows[0]})
     out.attrs["method"] = (
         f"Cox model per subgroup level (treatment only, Efron ties; HR {arms[1]} vs {arms[0]}, "
@@ -1003,8 +1218,9 @@ def _heterogeneity_p(time, event, trt, code, local_levels, sel) -> float:
         return float("nan")
     t = trt[sel][:, None]
     full = np.column_stack([(code[sel] == lv).astype(float) for lv in present])
-    ll_b = _fit_terms(time[sel], event[sel], t).loglik
-    ll_f = _fit_terms(time[sel], event[sel], full).loglik
+    cc = _cell_counts(time[sel], event[sel], code[sel])  # treatment is a function of modality
+    ll_b = _cell_loglik(cc, t)
+    ll_f = _cell_loglik(cc, full)
     return float(special.chdtrc(len(present) - 1, max(2 * (ll_f - ll_b), 0.0)))
 
 
@@ -1025,6 +1241,8 @@ def _interaction_p(time, event, trt, code, levels, sel) -> float:
     dof = len(names_f) - len(names_b)
     if dof <= 0:
         return float("nan")
-    ll_b = _fit_terms(time[sel], event[sel], base).loglik
-    ll_f = _fit_terms(time[sel], event[sel], full).loglik
+    # both designs are functions of (arm, level): one set of risk-set counts per cell
+    cc = _cell_counts(time[sel], event[sel], code[sel] * 2 + trt[sel].astype(np.int64))
+    ll_b = _cell_loglik(cc, base)
+    ll_f = _cell_loglik(cc, full)
     return float(special.chdtrc(dof, max(2 * (ll_f - ll_b), 0.0)))

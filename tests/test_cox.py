@@ -373,3 +373,118 @@ def test_large_cohort_path_equals_per_term_efron(monkeypatch):
     fit_small, fit_large = cox._newton(small, 3), cox._newton(large, 3)
     assert np.allclose(fit_small.beta, fit_large.beta, rtol=1e-12)
     assert fit_small.iterations == fit_large.iterations
+
+
+# ---- subgroup forest: vectorised per-level fits and per-cell interaction models -----------------
+def _level_frame(df, sub, level):
+    """The rows of one forest row, as a frame for fit_cox (local modality: vs systemic-only)."""
+    from hcc_core import cox
+
+    is_level = cox._values(df, sub).eq(level).fillna(False).astype(bool)
+    if sub == "local_modality":
+        is_level |= df["treatment_group"].eq("systemic")
+    return df[is_level.to_numpy()]
+
+
+def _assert_forest_equals_single_fits(df, endpoint, subs):
+    out = subgroup_forest(df, endpoint, subs)
+    checked = 0
+    for _, row in out.iterrows():
+        part = (
+            df if row["subgroup"] == "overall" else _level_frame(df, row["subgroup"], row["level"])
+        )
+        if np.isnan(row["hr"]):
+            continue
+        single = fit_cox(part, endpoint, ["treatment_group"])
+        t = single.table.iloc[0]
+        got = row[["hr", "hr_lower", "hr_upper", "p_value"]].to_numpy(dtype=float)
+        want = t[["hr", "hr_lower", "hr_upper", "p_value"]].to_numpy(dtype=float)
+        assert np.allclose(got, want, rtol=1e-9, atol=0), (row["subgroup"], row["level"])
+        assert row["n"] == single.n and row["events"] == single.events
+        checked += 1
+    return out, checked
+
+
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_forest_levels_equal_single_fit_cox_on_demo_cohort(endpoint):
+    """Every estimable forest row (one vectorised Newton run over all levels) equals
+    fit_cox(df[level], endpoint, ["treatment_group"]) to 1e-9 relative."""
+    subs = ["child_pugh_class", "bclc_stage", "tumor_number", "afp_400", "albi_grade"]
+    out, checked = _assert_forest_equals_single_fits(_demo(), endpoint, [*subs, "local_modality"])
+    assert checked == out["hr"].notna().sum() >= 12
+
+
+def test_forest_levels_equal_single_fits_on_random_cohort_with_ties():
+    """Heavy ties (30 distinct times for 600 patients), missing subgroup values, levels of very
+    different sizes; plus a level whose likelihood has no finite maximum (the fallback path)."""
+    rng = np.random.default_rng(11)
+    n = 600
+    df = pd.DataFrame(
+        {
+            "os_months": rng.integers(1, 31, n).astype(float),
+            "os_event": (rng.random(n) < 0.6).astype(int),
+            "treatment_group": np.where(rng.random(n) < 0.45, "local+systemic", "systemic"),
+            "bclc_stage": rng.choice(["0", "A", "B", "C", "D"], n, p=[0.05, 0.2, 0.35, 0.3, 0.1]),
+            "child_pugh_class": rng.choice(["A", "B", "C"], n, p=[0.6, 0.3, 0.1]),
+            "albi_grade": pd.array(
+                np.where(rng.random(n) < 0.1, None, rng.integers(1, 4, n)), dtype="Int64"
+            ),
+        }
+    )
+    # separation in Child-Pugh C: systemic deaths at months 1-2, local+systemic deaths after
+    # every systemic patient has left the risk set
+    c = np.flatnonzero(df["child_pugh_class"].eq("C"))
+    arm = df["treatment_group"].iloc[c].eq("systemic").to_numpy()
+    df.loc[c[arm], "os_months"] = rng.integers(1, 3, arm.sum()).astype(float)
+    df.loc[c[~arm], "os_months"] = rng.integers(5, 30, (~arm).sum()).astype(float)
+    df.loc[c, "os_event"] = 1
+    out, checked = _assert_forest_equals_single_fits(
+        df, "os", ["bclc_stage", "child_pugh_class", "albi_grade"]
+    )
+    assert checked == 1 + 5 + 2 + 3
+    sep = out[(out["subgroup"] == "child_pugh_class") & (out["level"] == "C")].iloc[0]
+    assert np.isnan(sep["hr"]) and "no finite maximum" in sep["note"]
+    single = fit_cox(df[df["child_pugh_class"] == "C"], "os", ["treatment_group"])
+    assert not single.converged  # beta runs off to -inf: the single fit says so too
+
+
+def test_treatment_fits_match_single_newton_runs():
+    """_treatment_fits over many overlapping subsets (tied times, unequal arms) gives each
+    subset's _fit_terms beta and variance to 1e-9, and flags none of these regular fits."""
+    from hcc_core import cox
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    time_ = np.sort(rng.integers(1, 60, n).astype(float))
+    event = (rng.random(n) < 0.5).astype(float)
+    trt = (rng.random(n) < 0.3).astype(float)
+    masks = [rng.random(n) < q for q in (0.05, 0.2, 0.5, 0.9)] + [np.ones(n, dtype=bool)]
+    beta, var, clean = cox._treatment_fits(time_, event, trt, masks)
+    assert clean.all()
+    for j, m in enumerate(masks):
+        fit = cox._fit_terms(time_[m], event[m], trt[m][:, None])
+        assert beta[j] == pytest.approx(fit.beta[0], rel=1e-9)
+        assert var[j] == pytest.approx(fit.var[0, 0], rel=1e-9)
+
+
+def test_cell_efron_equals_row_efron():
+    """Per-cell Efron sums (covariates a function of arm x level) give _efron's loglik, score and
+    information; the interaction model fitted from cell counts equals the row-wise fit."""
+    from hcc_core import cox
+
+    rng = np.random.default_rng(3)
+    n = 800
+    time_ = np.sort(rng.integers(1, 25, n).astype(float))
+    event = (rng.random(n) < 0.7).astype(float)
+    trt = (rng.random(n) < 0.5).astype(float)
+    code = rng.integers(0, 3, n)
+    d = np.column_stack([code == 1, code == 2]).astype(float)
+    X = np.column_stack([trt, d, trt[:, None] * d])
+    cells = cox._cell_model(cox._cell_counts(time_, event, code * 2 + trt.astype(int)), X)
+    rows = cox._sort(time_, event, X, presorted=True)
+    b = np.array([0.4, -0.3, 0.2, 0.1, -0.5])
+    for a, c in zip(cox._efron(b, rows), cox._cell_efron(b, cells), strict=True):
+        assert np.allclose(a, c, rtol=1e-12, atol=1e-12 * np.abs(a).max())
+    fa, fc = cox._newton(rows, 5), cox._newton(cells, 5, cox._cell_efron)
+    assert np.allclose(fa.beta, fc.beta, rtol=1e-10) and fa.iterations == fc.iterations
+    assert fc.loglik == pytest.approx(fa.loglik, rel=1e-13)
