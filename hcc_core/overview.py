@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import schema as S
@@ -27,8 +28,57 @@ class OverviewResult:
     date_range: str
 
 
-def _event_sum(df: pd.DataFrame, column: str) -> int:
-    return int(pd.to_numeric(df[column], errors="coerce").fillna(0).sum()) if column in df else 0
+def _events(df: pd.DataFrame, column: str) -> np.ndarray:
+    """``pd.to_numeric(df[column], errors="coerce").fillna(0)`` as a float64 array."""
+    col = df[column]
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        col = pd.to_numeric(col, errors="coerce")
+    values = col.to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def _by_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Patients and event counts per combination of ``keys`` (missing values form a group).
+
+    As ``df.groupby(keys, sort=False, dropna=False)`` with one ``sum`` per group, from integer
+    codes and ``bincount``; rows then sorted by schema level order (unknown levels and missing
+    last, ties in order of first appearance).
+    """
+    if not len(df):
+        return pd.DataFrame([])
+    codes, uniques = [], []
+    for c in keys:
+        code, uniq = pd.factorize(df[c], sort=False)  # missing -> -1
+        codes.append(np.where(code < 0, len(uniq), code))
+        uniques.append(list(uniq) + [np.nan])
+    combo = codes[0]
+    for code, uniq in zip(codes[1:], uniques[1:], strict=True):
+        combo = combo * len(uniq) + code
+    # groups in order of first appearance, as groupby(sort=False)
+    _, first, inv = np.unique(combo, return_index=True, return_inverse=True)
+    appearance = np.argsort(first, kind="stable")
+    rank = np.empty_like(appearance)
+    rank[appearance] = np.arange(appearance.size)
+    group = rank[inv.ravel()]
+    rows = first[appearance]  # one representative row per group
+    out = {c: [u[i] for i in code[rows]] for c, code, u in zip(keys, codes, uniques, strict=True)}
+    out["patients"] = np.bincount(group, minlength=rows.size).astype(np.int64)
+    for column, name in ((S.OS_EVENT, "deaths"), (S.PFS_EVENT, "pfs_events")):
+        if column in df:
+            sums = np.bincount(group, weights=_events(df, column), minlength=rows.size)
+            out[name] = sums.astype(np.int64)
+    by_group = pd.DataFrame(out)
+    ranks = []
+    for c in keys:
+        order = {lv: i for i, lv in enumerate(S.LEVELS.get(c, ()))}
+        ranks.append(by_group[c].map(order).fillna(len(order)).to_numpy())
+    # as DataFrame.sort_values: quicksort for one key, a stable lexsort for several
+    idx = np.argsort(ranks[0], kind="quicksort") if len(ranks) == 1 else np.lexsort(ranks[::-1])
+    return by_group.take(idx).reset_index(drop=True)
+
+
+def _dates(col: pd.Series) -> pd.Series:
+    return col if pd.api.types.is_datetime64_any_dtype(col.dtype) else pd.to_datetime(col)
 
 
 def cohort_overview(df: pd.DataFrame) -> OverviewResult:
@@ -45,31 +95,15 @@ def cohort_overview(df: pd.DataFrame) -> OverviewResult:
     """
     headline = {"Patients": len(df)}
     if S.OS_EVENT in df:
-        headline["Deaths"] = _event_sum(df, S.OS_EVENT)
+        headline["Deaths"] = int(_events(df, S.OS_EVENT).sum())
     if S.PFS_EVENT in df:
-        headline["Progressions or deaths"] = _event_sum(df, S.PFS_EVENT)
+        headline["Progressions or deaths"] = int(_events(df, S.PFS_EVENT).sum())
     keys = [c for c in (S.TREATMENT_GROUP, S.LOCAL_MODALITY) if c in df]
-    rows = []
-    if keys:
-        for key, g in df.groupby(keys, sort=False, dropna=False):
-            key = key if isinstance(key, tuple) else (key,)
-            row = dict(zip(keys, key, strict=True))
-            row["patients"] = len(g)
-            if S.OS_EVENT in g:
-                row["deaths"] = _event_sum(g, S.OS_EVENT)
-            if S.PFS_EVENT in g:
-                row["pfs_events"] = _event_sum(g, S.PFS_EVENT)
-            rows.append(row)
-    by_group = pd.DataFrame(rows)
-    if len(by_group):
-        order = {c: {lv: i for i, lv in enumerate(S.LEVELS.get(c, ()))} for c in keys}
-        by_group = by_group.sort_values(
-            keys, key=lambda s: s.map(order[s.name]).fillna(len(order[s.name]))
-        ).reset_index(drop=True)
+    by_group = _by_group(df, keys) if keys else pd.DataFrame([])
     present = [c.name for c in S.COLUMNS if c.name in df] + [
         c for c in S.ae_columns(df) if c not in S.COLUMN_BY_NAME
     ]
-    n_missing = [int(df[c].isna().sum()) for c in present]
+    n_missing = df.isna().sum().loc[present].astype(int).tolist() if present else []
     missing = pd.DataFrame({
         "column": present,
         "missing": n_missing,
@@ -77,10 +111,10 @@ def cohort_overview(df: pd.DataFrame) -> OverviewResult:
     })
     date_range = ""
     if S.TREATMENT_START_DATE in df and df[S.TREATMENT_START_DATE].notna().any():
-        start = pd.to_datetime(df[S.TREATMENT_START_DATE])
+        start = _dates(df[S.TREATMENT_START_DATE])
         date_range = (f"Treatment started between {start.min():%Y-%m-%d} and "
                       f"{start.max():%Y-%m-%d}.")
         if S.LAST_FOLLOWUP_DATE in df and df[S.LAST_FOLLOWUP_DATE].notna().any():
             date_range += (" Last follow-up: "
-                           f"{pd.to_datetime(df[S.LAST_FOLLOWUP_DATE]).max():%Y-%m-%d}.")
+                           f"{_dates(df[S.LAST_FOLLOWUP_DATE]).max():%Y-%m-%d}.")
     return OverviewResult(headline, by_group, missing, date_range)

@@ -44,3 +44,19 @@ def test_missing_counts_every_present_column():
 def test_date_range_sentence():
     assert cohort_overview(_frame()).date_range == (
         "Treatment started between 2020-09-01 and 2024-09-30.")
+
+
+def test_by_group_missing_and_unknown_levels_sort_last_in_order_of_appearance():
+    """A missing group and an unknown modality ("RFA") form their own rows after the known
+    levels; deaths/PFS events are summed per row with missing events counted as 0."""
+    df = _frame()
+    df.loc[1, "treatment_group"] = np.nan
+    df.loc[0, "local_modality"] = "RFA"
+    t = cohort_overview(df).by_group
+    assert list(zip(t["treatment_group"].fillna("NA"), t["local_modality"], strict=True)) == [
+        ("systemic", "none"), ("local+systemic", "mTACE"), ("local+systemic", "HAIC"),
+        ("local+systemic", "RFA"), ("NA", "none")]
+    assert list(t["patients"]) == [1, 1, 1, 1, 1]
+    assert list(t["deaths"]) == [1, 1, 0, 1, 0]
+    assert list(t["pfs_events"]) == [1, 1, 0, 1, 1]
+    assert str(t["patients"].dtype) == "int64" and str(t["deaths"].dtype) == "int64"
