@@ -512,6 +512,7 @@ class _CellCounts:
     N: np.ndarray  # (death times, cells) at risk
     D: np.ndarray  # (death times, cells) deaths
     death_k: np.ndarray  # death time of each Efron term
+    dstarts: np.ndarray  # first Efron term of each death time (terms are grouped by time)
     frac: np.ndarray  # Efron fraction of each term
 
 
@@ -541,7 +542,9 @@ def _cell_counts(time: np.ndarray, event: np.ndarray, cell: np.ndarray) -> _Cell
     death_k = np.repeat(np.arange(dt.size), dk)
     dstarts = np.concatenate(([0], np.cumsum(dk)[:-1])).astype(np.int64)
     frac = (np.arange(death_k.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
-    return _CellCounts(first, at_time.sum(axis=0), at_risk[dt].astype(float), deaths, death_k, frac)
+    return _CellCounts(
+        first, at_time.sum(axis=0), at_risk[dt].astype(float), deaths, death_k, dstarts, frac
+    )
 
 
 def _cell_model(cc: _CellCounts, X: np.ndarray) -> _Cells:
@@ -563,14 +566,16 @@ def _cell_efron(beta: np.ndarray, s: _Cells, g: None = None):
     c = eta.max()
     r = np.exp(eta - c)
     k, f = cc.death_k, cc.frac
-    nt = cc.N.shape[0]
     den = (cc.N @ r)[k] - f * (cc.D @ r)[k]
     loglik = float(s.xd_sum @ beta - c * k.size - np.log(den).sum())
-    s1 = np.bincount(k, weights=1.0 / den, minlength=nt)
-    s2 = np.bincount(k, weights=f / den, minlength=nt)
-    c11 = np.bincount(k, weights=1.0 / den**2, minlength=nt)
-    c12 = np.bincount(k, weights=f / den**2, minlength=nt)
-    c22 = np.bincount(k, weights=f * f / den**2, minlength=nt)
+    # sums over each death time's terms (contiguous): reduceat, ~10x faster than bincount
+    w = np.empty((5, k.size))
+    np.divide(1.0, den, out=w[0])
+    np.multiply(f, w[0], out=w[1])
+    np.multiply(w[0], w[0], out=w[2])
+    np.multiply(f, w[2], out=w[3])
+    np.multiply(f, w[3], out=w[4])
+    s1, s2, c11, c12, c22 = np.add.reduceat(w, cc.dstarts, axis=1)
     rx = r[:, None] * s.X
     A, A2 = cc.N @ rx, cc.D @ rx
     u = s.xd_sum - (s1 @ A - s2 @ A2)
@@ -985,6 +990,7 @@ def _treatment_fits(time, event, trt, masks) -> tuple[np.ndarray, np.ndarray, np
     dstarts = np.concatenate(([0], np.cumsum(dk)[:-1]))
     f = (np.arange(tg.size) - np.repeat(dstarts, dk)) / np.repeat(dk, dk)
     tb = gb[tg]  # subset of each term
+    tstart = np.flatnonzero(np.diff(tb, prepend=-1))  # first term of each subset (all have deaths)
     w0, w1 = n0[tg] - f * d0[tg], n1[tg] - f * d1[tg]  # Efron-weighted counts per arm
     nd = np.bincount(gb, weights=d, minlength=nb)
     nd1 = np.bincount(gb, weights=d1, minlength=nb)
@@ -997,10 +1003,12 @@ def _treatment_fits(time, event, trt, masks) -> tuple[np.ndarray, np.ndarray, np
         r0, r1 = np.exp(eta0 - c), np.exp(eta1 - c)
         v0, v1 = r0[tb] * w0, r1[tb] * w1
         den = v0 + v1
-        ll = xd_sum * beta - c * nd - np.bincount(tb, weights=np.log(den), minlength=nb)
-        u = xd_sum - np.bincount(tb, weights=(x0t * v0 + x1t * v1) / den, minlength=nb)
-        info = np.bincount(tb, weights=v0 * v1 / den**2, minlength=nb) * spread
-        return ll, u, info
+        w = np.empty((3, den.size))
+        np.log(den, out=w[0])
+        np.divide(x0t * v0 + x1t * v1, den, out=w[1])
+        np.divide(v0 * v1, den**2, out=w[2])
+        sums = np.add.reduceat(w, tstart, axis=1)  # per subset (terms are contiguous)
+        return xd_sum * beta - c * nd - sums[0], xd_sum - sums[1], sums[2] * spread
 
     def inv(info):  # _pinv_pd's 1 x 1 case
         ci = 1.0 / np.sqrt(np.where(info > 0, info, np.nan))
