@@ -255,12 +255,19 @@ def _gram(at: np.ndarray, w: np.ndarray | None = None, bt: np.ndarray | None = N
     return out
 
 
-def _drop_collinear(X, terms, owner):
-    """Drop columns that add no rank, in order (like coxph's singular-column check)."""
+def _drop_collinear(X, terms, owner, weights=None):
+    """Drop columns that add no rank, in order (like coxph's singular-column check).
+
+    ``weights``: each row of ``X`` stands for that many rows (e.g. cells of ``_cell_counts``).
+    """
     if X.shape[1] == 0:
         return X, terms, owner, []
-    Xc = X - X.mean(axis=0)
-    G = Xc.T @ Xc if X.shape[0] < _NUMPY_ROWS else _gram(np.ascontiguousarray(Xc.T))
+    if weights is not None:
+        Xc = X - (weights @ X) / weights.sum()
+        G = (Xc.T * weights) @ Xc
+    else:
+        Xc = X - X.mean(axis=0)
+        G = Xc.T @ Xc if X.shape[0] < _NUMPY_ROWS else _gram(np.ascontiguousarray(Xc.T))
     kept: list[int] = []
     for j in range(X.shape[1]):
         gjj = G[j, j]
@@ -547,10 +554,10 @@ def _cell_counts(time: np.ndarray, event: np.ndarray, cell: np.ndarray) -> _Cell
     )
 
 
-def _cell_model(cc: _CellCounts, X: np.ndarray) -> _Cells:
-    """The model with design ``X`` (rows as in ``_cell_counts``), centred as in ``_sort``."""
-    xc = X[cc.first]
-    xc = xc - (cc.size @ xc) / cc.size.sum()
+def _cell_model(cc: _CellCounts, xcell: np.ndarray) -> _Cells:
+    """The model whose design has row ``xcell[c]`` for every row of cell ``c`` (cells as
+    numbered by ``_cell_counts``), centred over rows as in ``_sort``."""
+    xc = xcell - (cc.size @ xcell) / cc.size.sum()
     return _Cells(cc, xc, cc.D.sum(axis=0) @ xc)
 
 
@@ -585,9 +592,10 @@ def _cell_efron(beta: np.ndarray, s: _Cells, g: None = None):
     return loglik, u, imat
 
 
-def _cell_loglik(cc: _CellCounts, X: np.ndarray) -> float:
-    """Maximised log-likelihood of the Cox model with design ``X`` (coxfit6's iteration)."""
-    return _newton(_cell_model(cc, X), X.shape[1], _cell_efron).loglik
+def _cell_loglik(cc: _CellCounts, xcell: np.ndarray) -> float:
+    """Maximised log-likelihood of the Cox model with per-cell design ``xcell`` (coxfit6's
+    iteration)."""
+    return _newton(_cell_model(cc, xcell), xcell.shape[1], _cell_efron).loglik
 
 
 # ---- concordance --------------------------------------------------------------------------------
@@ -1221,36 +1229,47 @@ def _coded(v: pd.Series, rows: np.ndarray, name: str) -> tuple[np.ndarray, list]
 def _heterogeneity_p(time, event, trt, code, local_levels, sel) -> float:
     """LR test: one treatment effect vs one effect per local modality (R: anova(coxph(~ trt),
     coxph(~ modality))). ``code`` holds level indices, ``local_levels`` the local ones."""
-    present = [lv for lv in local_levels if (code[sel] == lv).any()]
-    if len(present) < 2 or event[sel].sum() == 0:
+    if event[sel].sum() == 0:
         return float("nan")
-    t = trt[sel][:, None]
-    full = np.column_stack([(code[sel] == lv).astype(float) for lv in present])
-    cc = _cell_counts(time[sel], event[sel], code[sel])  # treatment is a function of modality
-    ll_b = _cell_loglik(cc, t)
+    cc, tc, kc = _arm_level_cells(time, event, trt, code, sel)
+    present = [lv for lv in local_levels if (kc == lv).any()]
+    if len(present) < 2:
+        return float("nan")
+    full = np.column_stack([(kc == lv).astype(float) for lv in present])
+    ll_b = _cell_loglik(cc, tc)
     ll_f = _cell_loglik(cc, full)
     return float(special.chdtrc(len(present) - 1, max(2 * (ll_f - ll_b), 0.0)))
+
+
+def _arm_level_cells(time, event, trt, code, sel):
+    """Risk-set counts of the rows ``sel`` per arm x level cell, and each cell's treatment
+    (a column) and level index: both interaction tests' designs are functions of these."""
+    ts, ks = trt[sel], code[sel]
+    cc = _cell_counts(time[sel], event[sel], ks * 2 + ts.astype(np.int64))
+    return cc, ts[cc.first][:, None], ks[cc.first]
 
 
 def _interaction_p(time, event, trt, code, levels, sel) -> float:
     """LR test: treatment + subgroup vs treatment * subgroup, on patients with the subgroup known.
 
-    ``code`` holds level indices; ``levels`` the indices to test, first = reference."""
-    present = [lv for lv in levels if (code[sel] == lv).any()]
-    if len(present) < 2 or event[sel].sum() == 0:
+    ``code`` holds level indices; ``levels`` the indices to test, first = reference. The models
+    are fitted from counts per arm x level cell (``_cell_efron``), the designs built per cell."""
+    if event[sel].sum() == 0:
         return float("nan")
-    dummies = np.column_stack([(code[sel] == lv).astype(float) for lv in present[1:]])
-    t = trt[sel][:, None]
+    cc, t, kc = _arm_level_cells(time, event, trt, code, sel)
+    present = [lv for lv in levels if (kc == lv).any()]
+    if len(present) < 2:
+        return float("nan")
+    dummies = np.column_stack([(kc == lv).astype(float) for lv in present[1:]])
     base = np.hstack((t, dummies))
     full = np.hstack((base, t * dummies))
     names = [f"c{j}" for j in range(full.shape[1])]
-    base, names_b, _, _ = _drop_collinear(base, names[: base.shape[1]], names[: base.shape[1]])
-    full, names_f, _, _ = _drop_collinear(full, names, names)
+    nb = base.shape[1]
+    base, names_b, _, _ = _drop_collinear(base, names[:nb], names[:nb], cc.size)
+    full, names_f, _, _ = _drop_collinear(full, names, names, cc.size)
     dof = len(names_f) - len(names_b)
     if dof <= 0:
         return float("nan")
-    # both designs are functions of (arm, level): one set of risk-set counts per cell
-    cc = _cell_counts(time[sel], event[sel], code[sel] * 2 + trt[sel].astype(np.int64))
     ll_b = _cell_loglik(cc, base)
     ll_f = _cell_loglik(cc, full)
     return float(special.chdtrc(dof, max(2 * (ll_f - ll_b), 0.0)))

@@ -480,7 +480,8 @@ def test_cell_efron_equals_row_efron():
     code = rng.integers(0, 3, n)
     d = np.column_stack([code == 1, code == 2]).astype(float)
     X = np.column_stack([trt, d, trt[:, None] * d])
-    cells = cox._cell_model(cox._cell_counts(time_, event, code * 2 + trt.astype(int)), X)
+    cc = cox._cell_counts(time_, event, code * 2 + trt.astype(int))
+    cells = cox._cell_model(cc, X[cc.first])
     rows = cox._sort(time_, event, X, presorted=True)
     b = np.array([0.4, -0.3, 0.2, 0.1, -0.5])
     for a, c in zip(cox._efron(b, rows), cox._cell_efron(b, cells), strict=True):
@@ -488,3 +489,19 @@ def test_cell_efron_equals_row_efron():
     fa, fc = cox._newton(rows, 5), cox._newton(cells, 5, cox._cell_efron)
     assert np.allclose(fa.beta, fc.beta, rtol=1e-10) and fa.iterations == fc.iterations
     assert fc.loglik == pytest.approx(fa.loglik, rel=1e-13)
+
+
+def test_modality_heterogeneity_when_treatment_is_not_a_function_of_modality():
+    """The heterogeneity LR test counts risk sets per arm x modality cell, so a user file whose
+    treatment_group disagrees with local_modality (a HAIC patient labelled systemic) gets the
+    same p as the models fitted row by row: anova(coxph(~ trt), coxph(~ modality))."""
+    from scipy.stats import chi2
+
+    df = _demo()
+    haic = np.flatnonzero(df["local_modality"].eq("HAIC").to_numpy())[:2]
+    df.loc[df.index[haic], "treatment_group"] = "systemic"
+    f = subgroup_forest(df, "os", ["local_modality"]).set_index(["subgroup", "level"])
+    base = fit_cox(df, "os", ["treatment_group"])
+    full = fit_cox(df, "os", ["local_modality"])
+    p = chi2.sf(2 * (full.loglik[1] - base.loglik[1]), len(full.table) - 1)
+    assert f.loc[("local_modality", "HAIC"), "p_interaction"] == pytest.approx(p, rel=1e-9)
