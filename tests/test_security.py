@@ -14,18 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from hcc_core import load_cohort, logrank_test
 from tests.conftest import DATA, ROOT
-from tests.test_app import _served_routing  # noqa: F401  (autouse fixture: served routing)
+from tests.test_app import (
+    _served_routing,  # noqa: F401  (autouse fixture: served routing)
+    _upload,
+)
 
 APP = str(ROOT / "app.py")
-
-
-def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.switch_page("pages/upload.py")
-    at.run()
-    at.file_uploader(key="upload_file").set_value((name, content, "text/csv"))
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _logrank_text(at: AppTest) -> str:
