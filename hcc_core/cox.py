@@ -792,6 +792,14 @@ def _fit_model(df: pd.DataFrame, endpoint: str, covs: list[str]):
     sd, des, time, event = _model_data(df, endpoint, covs)
     _check_estimable(time, event, des)
     s = _sort(time, event, des.X)
+    if len(des.terms) == 1:  # the same code (and bits) as cox_univariable's fits
+        x = des.X[s.order, 0][None, :]
+        one = _one_column(s.time, s.event, x, np.ones(x.shape, dtype=bool))
+        beta, var, u, ll0, ll, iters, clean = (a[0] for a in one)
+        if clean:
+            b, v, g = np.array([beta]), np.array([[var]]), np.array([u])
+            fit = _Fit(b, v, g, float(ll0), float(ll), int(iters), True, ())
+            return sd, des, time, event, s, fit
     return sd, des, time, event, s, _newton(s, len(des.terms))
 
 
@@ -905,7 +913,11 @@ def cox_univariable(
 
     Notes
     -----
-    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs.
+    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs. All one-coefficient
+    models (continuous x, two-level factors) run as one Newton iteration vectorised across
+    covariates (``_one_column``; each keeps R's start, step-halving and stopping rule, and
+    ``fit_cox`` on that covariate alone gives the same bits); factors with 3+ levels, and any
+    fit that does not converge or may be infinite, are fitted one by one as before.
     """
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
     covs = _as_list(covariates)
@@ -920,6 +932,7 @@ def cox_univariable(
         order = np.argsort(sd.time, kind="stable")
         rows = np.flatnonzero(sd.keep)[order]  # positions in df, time-ascending
         time_all, event_all = sd.time[order], sd.event[order]
+    one: list[tuple[int, np.ndarray, np.ndarray]] = []  # one-column fits: part, x, kept rows
     for c in covs if sd is not None else ():
         try:
             des = _design({c: _take(_encode(df, c), rows)}, rows.size)
@@ -928,8 +941,26 @@ def cox_univariable(
         except CohortError as err:
             notes.append(f"'{c}' was not fitted: {err}")
             continue
+        if len(des.terms) == 1:  # fitted below, all at once
+            x = np.zeros(rows.size)
+            x[des.keep] = des.X[:, 0]
+            one.append((len(parts), x, des.keep))
+            parts.append((c, des.terms, None, int(time.size), int(event.sum())))
+            continue
         fit = _newton(_sort(time, event, des.X, presorted=True), len(des.terms))
         parts.append((c, des.terms, _wald(fit, z), int(time.size), int(event.sum())))
+    if one:
+        X, M = np.array([x for _, x, _ in one]), np.array([m for *_, m in one])
+        beta, var, _, _, _, _, clean = _one_column(time_all, event_all, X, M)
+        wald = _wald_arrays(beta, var, z)
+        for j, (i, _, m) in enumerate(one):
+            if clean[j]:
+                w = tuple(a[j : j + 1] for a in wald)
+            else:  # not converged, separation, ...: R's per-fit code decides, as before
+                x = X[j, m][:, None]
+                fit = _newton(_sort(time_all[m], event_all[m], x, presorted=True), 1)
+                w = _wald(fit, z)
+            parts[i] = parts[i][:2] + (w,) + parts[i][3:]
     if parts:  # one DataFrame at the end rather than one per covariate and a concat
         k = [len(terms) for _, terms, _, _, _ in parts]
         cols = {"covariate": np.repeat(np.array([c for c, *_ in parts], dtype=object), k)}
@@ -971,10 +1002,69 @@ def _treatment_fits(time, event, trt, masks) -> tuple[np.ndarray, np.ndarray, np
     refits those subsets with ``_fit_terms`` (same notes as before, by construction).
     """
     sizes = np.array([int(m.sum()) for m in masks], dtype=np.int64)
-    nb = sizes.size
     idx = np.concatenate([np.flatnonzero(m) for m in masks])
+    beta, var, _, _, _, _, clean = _binary_fits(time[idx], event[idx], trt[idx], sizes)
+    return beta, var, clean
+
+
+def _vector_newton(efron, nb: int):
+    """coxfit6's Newton-Raphson (``_newton``) for ``nb`` one-coefficient fits at once:
+    ``efron(beta)`` returns each fit's log-likelihood, score and information at ``beta``.
+    Each fit keeps its own start (0), step-halving and relative log-likelihood criterion.
+
+    Returns ``beta, var, u, loglik0, loglik, iterations, clean``; ``clean`` is False where the
+    fit did not converge, the coefficient may be infinite, or the information was not positive
+    at some step (callers refit those with ``_newton``).
+    """
+
+    def inv(info):  # _pinv_pd's 1 x 1 case
+        ci = 1.0 / np.sqrt(np.where(info > 0, info, np.nan))
+        return ci * ci
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        beta = np.zeros(nb)
+        best, u, info = efron(beta)
+        ll0 = best
+        bad = ~((info > 0) & (info < np.inf))
+        newbeta = beta + u * inv(info)
+        halving = np.zeros(nb)
+        iters = np.zeros(nb, dtype=np.int64)
+        active, conv = ~bad, np.zeros(nb, dtype=bool)
+        for it in range(1, _MAX_ITER + 1):
+            if not active.any():
+                break
+            newlk, u_n, info_n = efron(newbeta)
+            finite = np.isfinite(newlk) & np.isfinite(u_n) & np.isfinite(info_n)
+            rel = np.where(newlk != 0, np.abs(1 - best / newlk), np.abs(best - newlk))
+            done = active & finite & (rel <= _EPS)
+            half = active & ~done & (~finite | (newlk < best))
+            step = active & ~done & ~half
+            best = np.where(done | step, newlk, best)
+            beta = np.where(done | step, newbeta, beta)
+            u, info = np.where(done, u_n, u), np.where(done, info_n, info)
+            halving = np.where(half, halving + 1, np.where(step, 0, halving))
+            bad |= step & ~((info_n > 0) & (info_n < np.inf))
+            newbeta = np.where(
+                half,
+                (newbeta + halving * beta) / (halving + 1.0),
+                np.where(step, newbeta + u_n * inv(info_n), newbeta),
+            )
+            iters[done] = it
+            conv |= done
+            active &= ~done & ~bad
+        var = inv(info)
+        infs = np.abs(u * var)
+        flagged = (infs > _EPS) & (infs > _TOLER_INF * np.abs(beta))
+    clean = conv & ~bad & ~flagged & np.isfinite(var) & (var > 0)
+    return beta, var, u, ll0, best, iters, clean
+
+
+def _binary_fits(t, e, a, sizes):
+    """``_treatment_fits`` on concatenated subsets: ``sizes[j]`` rows each (time-ascending
+    within a subset), ``a`` the 0/1 covariate. Returns ``beta, var, u, loglik0, loglik,
+    iterations, clean``."""
+    nb = sizes.size
     blk = np.repeat(np.arange(nb), sizes)
-    t, e, a = time[idx], event[idx], trt[idx]
     bend = np.cumsum(sizes)
     bstart = bend - sizes
     mean = np.add.reduceat(a, bstart) / sizes  # exact integer sums: as X.mean(axis=0) in _sort
@@ -1018,43 +1108,7 @@ def _treatment_fits(time, event, trt, masks) -> tuple[np.ndarray, np.ndarray, np
         sums = np.add.reduceat(w, tstart, axis=1)  # per subset (terms are contiguous)
         return xd_sum * beta - c * nd - sums[0], xd_sum - sums[1], sums[2] * spread
 
-    def inv(info):  # _pinv_pd's 1 x 1 case
-        ci = 1.0 / np.sqrt(np.where(info > 0, info, np.nan))
-        return ci * ci
-
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        beta = np.zeros(nb)
-        best, u, info = efron(beta)
-        bad = ~((info > 0) & (info < np.inf))
-        newbeta = beta + u * inv(info)
-        halving = np.zeros(nb)
-        active, conv = ~bad, np.zeros(nb, dtype=bool)
-        for _ in range(_MAX_ITER):
-            if not active.any():
-                break
-            newlk, u_n, info_n = efron(newbeta)
-            finite = np.isfinite(newlk) & np.isfinite(u_n) & np.isfinite(info_n)
-            rel = np.where(newlk != 0, np.abs(1 - best / newlk), np.abs(best - newlk))
-            done = active & finite & (rel <= _EPS)
-            half = active & ~done & (~finite | (newlk < best))
-            step = active & ~done & ~half
-            best = np.where(done | step, newlk, best)
-            beta = np.where(done | step, newbeta, beta)
-            u, info = np.where(done, u_n, u), np.where(done, info_n, info)
-            halving = np.where(half, halving + 1, np.where(step, 0, halving))
-            bad |= step & ~((info_n > 0) & (info_n < np.inf))
-            newbeta = np.where(
-                half,
-                (newbeta + halving * beta) / (halving + 1.0),
-                np.where(step, newbeta + u_n * inv(info_n), newbeta),
-            )
-            conv |= done
-            active &= ~done & ~bad
-        var = inv(info)
-        infs = np.abs(u * var)
-        flagged = (infs > _EPS) & (infs > _TOLER_INF * np.abs(beta))
-    clean = conv & ~bad & ~flagged & np.isfinite(var) & (var > 0)
-    return beta, var, clean
+    return _vector_newton(efron, nb)
 
 
 def subgroup_forest(
@@ -1273,3 +1327,106 @@ def _interaction_p(time, event, trt, code, levels, sel) -> float:
     ll_b = _cell_loglik(cc, base)
     ll_f = _cell_loglik(cc, full)
     return float(special.chdtrc(dof, max(2 * (ll_f - ll_b), 0.0)))
+
+
+# ---- one-column models, many at once (univariable fits) -----------------------------------------
+def _one_column(time, event, X, M):
+    """Cox fits with one covariate each (``X[j]`` on the rows where ``M[j]``; shared
+    time-ascending rows), all at once: 0/1 covariates from risk-set counts per arm
+    (``_binary_fits``), others from per-row sums (``_one_column_fits``). ``fit_cox`` on a
+    one-column design and ``cox_univariable`` both fit through here, so they agree bit for bit.
+    Returns ``beta, var, u, loglik0, loglik, iterations, clean`` (see ``_one_column_fits``).
+    """
+    binary = ((X == 0) | (X == 1) | ~M).all(axis=1)
+    out = [np.empty(X.shape[0]) for _ in range(5)]
+    out += [np.zeros(X.shape[0], dtype=np.int64), np.zeros(X.shape[0], dtype=bool)]
+    if binary.any():
+        Mb = M[binary]
+        _, ii = np.nonzero(Mb)
+        res = _binary_fits(time[ii], event[ii], X[binary][Mb], Mb.sum(axis=1))
+        for o, r in zip(out, res, strict=True):
+            o[binary] = r
+    if not binary.all():
+        res = _one_column_fits(time, event, X[~binary], M[~binary])
+        for o, r in zip(out, res, strict=True):
+            o[~binary] = r
+    return tuple(out)
+
+
+def _one_column_fits(time, event, X, M):
+    """Cox fits with one covariate each, on shared time-ascending rows: fit j uses covariate
+    row ``X[j]`` on the rows where ``M[j]`` is True (its complete cases). coxfit6's
+    Newton-Raphson (start at 0, step-halving, relative log-likelihood change <= 1e-9) runs per
+    fit, vectorised across fits.
+
+    Excluded rows get zero risk weight and no deaths, so the risk-set sums are cumulative sums
+    along each fit's row of a (fits, rows) array (sequential sums: the zeros of excluded rows
+    change no bit), and every other sum runs over one fit's own kept deaths or Efron terms
+    (``np.add.reduceat`` over contiguous segments). So a fit's arithmetic does not depend on the
+    other fits: ``fit_cox`` on a one-column design runs this with one fit and gets the same bits.
+    Every fit needs at least one kept row and one kept death.
+
+    Returns ``beta``, ``var``, ``u``, ``loglik0``, ``loglik``, ``iterations`` and ``clean``:
+    False where the fit did not converge, the coefficient may be infinite, or the information
+    was not positive at some step; the caller refits those with ``_newton`` (R's per-fit code).
+    """
+    k, n = X.shape
+    jj, ii = np.nonzero(M)  # kept rows per fit, fit-major, time-ascending within a fit
+    sizes = np.bincount(jj, minlength=k)
+    mean = np.add.reduceat(X[jj, ii], np.cumsum(sizes) - sizes) / sizes
+    Xc = np.where(M, X - mean[:, None], 0.0)
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    np.not_equal(time[1:], time[:-1], out=new[1:])
+    start = np.flatnonzero(new)
+    tgroup = np.cumsum(new) - 1
+    # kept deaths, grouped by (fit, death time); segments are contiguous in nonzero's order
+    dj, di = np.nonzero(M & (event == 1)[None, :])
+    key = dj * n + tgroup[di]
+    seg = np.flatnonzero(np.diff(key, prepend=-1))
+    dk = np.diff(np.append(seg, key.size))
+    sj, sfirst = dj[seg], start[tgroup[di[seg]]]  # fit and first row of each death time
+    tj = np.repeat(np.arange(seg.size), dk)  # death time of each Efron term
+    f = (np.arange(tj.size) - np.repeat(seg, dk)) / np.repeat(dk, dk)
+    fstart = np.flatnonzero(np.diff(sj[tj], prepend=-1))  # first term of each fit
+    dstart = np.flatnonzero(np.diff(dj, prepend=-1))  # first kept death of each fit
+    xd = Xc[dj, di]
+    xd_sum = np.add.reduceat(xd, dstart)
+    nd = np.diff(np.append(fstart, tj.size)).astype(float)
+    # flat positions in (fits, rows) arrays: each kept death, and the rows whose cumulative
+    # sums give each death time's risk set (the fit's last row minus the row before the time)
+    dflat = dj * n + di
+    last = sj * n + (n - 1)
+    prev = np.where(sfirst > 0, sj * n + sfirst - 1, 0)
+    at0 = sfirst == 0
+    # max of x * beta over a fit's kept rows, exactly (rounded products are monotone in x)
+    xmax = np.where(M, Xc, -np.inf).max(axis=1)
+    xmin = np.where(M, Xc, np.inf).min(axis=1)
+    Mf = M.astype(float)
+    bufs = np.empty((3, k, n))
+
+    def efron(beta):
+        c = np.maximum(beta * xmax, beta * xmin)
+        r, rx, rxx = bufs
+        np.multiply(Xc, beta[:, None], out=r)
+        r -= c[:, None]
+        np.exp(r, out=r)
+        r *= Mf  # excluded rows: no risk weight
+        np.multiply(r, Xc, out=rx)
+        np.multiply(rx, Xc, out=rxx)
+        flat = bufs.reshape(3, -1)
+        D, A2, C2 = np.add.reduceat(flat[:, dflat], seg, axis=1)
+        np.cumsum(bufs, axis=2, out=bufs)  # sequential: the zeros of excluded rows are exact
+        b = flat[:, prev]
+        b[:, at0] = 0.0
+        R, A, C = flat[:, last] - b
+        den = R[tj] - f * D[tj]
+        bt = (A[tj] - f * A2[tj]) / den
+        w = np.empty((3, tj.size))
+        np.log(den, out=w[0])
+        w[1] = bt
+        w[2] = (C[tj] - f * C2[tj]) / den - bt * bt
+        sums = np.add.reduceat(w, fstart, axis=1)
+        return xd_sum * beta - c * nd - sums[0], xd_sum - sums[1], sums[2]
+
+    return _vector_newton(efron, k)

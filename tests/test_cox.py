@@ -505,3 +505,106 @@ def test_modality_heterogeneity_when_treatment_is_not_a_function_of_modality():
     full = fit_cox(df, "os", ["local_modality"])
     p = chi2.sf(2 * (full.loglik[1] - base.loglik[1]), len(full.table) - 1)
     assert f.loc[("local_modality", "HAIC"), "p_interaction"] == pytest.approx(p, rel=1e-9)
+
+
+# ---- univariable fits: one vectorised Newton run over all one-column models ---------------------
+def _assert_univariable_equals_single_fits(df, endpoint, covs):
+    """Each cox_univariable row equals fit_cox(df, endpoint, [cov]) to 1e-9 relative, and R's
+    per-fit code (``_newton`` over ``_efron``, which fit_cox used for every design before)."""
+    from hcc_core import cox
+
+    uni = cox_univariable(df, endpoint, covs)
+    cols = ["coef", "se", "hr", "hr_lower", "hr_upper", "p_value"]
+    for c in covs:
+        single = fit_cox(df, endpoint, [c])
+        rows = uni[uni["covariate"] == c]
+        assert list(rows.index) == list(single.table.index)
+        got = rows[cols].to_numpy(dtype=float)
+        assert np.allclose(got, single.table[cols].to_numpy(), rtol=1e-9, atol=0), c
+        assert (rows["n"] == single.n).all() and (rows["events"] == single.events).all()
+        _, des, time_, event = cox._model_data(df, endpoint, [c])
+        fit = cox._newton(cox._sort(time_, event, des.X), len(des.terms))
+        ref = np.column_stack(cox._wald(fit, 1.959963984540054))
+        assert np.allclose(got, ref, rtol=1e-9, atol=0), c
+        assert single.iterations == fit.iterations and single.converged == fit.converged
+        assert single.loglik == pytest.approx((fit.loglik0, fit.loglik), rel=1e-12)
+    return uni
+
+
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_univariable_preset_equals_single_fits_on_demo_cohort(endpoint):
+    uni = _assert_univariable_equals_single_fits(_demo(), endpoint, list(PAPER_COX_COVARIATES))
+    assert len(uni) == len(PAPER_COX_COVARIATES)  # all one-coefficient models
+
+
+def test_univariable_equals_single_fits_on_random_cohort_with_ties_and_missing():
+    """Heavy ties (25 distinct times for 800 patients), missing values in several covariates
+    (each fit on its own complete cases), a 3-level factor (per-fit path), a constant
+    covariate (note), and a 0/1 covariate with separation (flagged: refitted per fit)."""
+    rng = np.random.default_rng(23)
+    n = 800
+    miss = rng.random((4, n)) < np.array([[0.0], [0.1], [0.25], [0.05]])
+    age = np.where(miss[1], np.nan, rng.normal(65, 9, n).round())
+    afp = np.where(miss[2], np.nan, np.exp(rng.normal(4, 2.5, n)))
+    albi = np.where(miss[3], np.nan, rng.normal(-2.2, 0.6, n))
+    df = pd.DataFrame(
+        {
+            "os_months": rng.integers(1, 26, n).astype(float),
+            "os_event": (rng.random(n) < 0.65).astype(int),
+            "pfs_months": rng.integers(1, 13, n).astype(float),
+            "pfs_event": (rng.random(n) < 0.8).astype(int),
+            "treatment_group": np.where(rng.random(n) < 0.4, "local+systemic", "systemic"),
+            "age": age,
+            "sex": np.where(rng.random(n) < 0.15, None, rng.choice(["M", "F"], n)),
+            "child_pugh_class": rng.choice(["A", "B"], n, p=[0.7, 0.3]),
+            "bclc_stage": np.where(rng.random(n) < 0.05, None, rng.choice(["A", "B", "C"], n)),
+            "max_tumor_diameter_cm": rng.gamma(2, 3, n).round(1),
+            "tumor_number": rng.choice(["1", "2-3", ">3"], n),
+            "afp_ng_ml": afp,
+            "albi_score": albi,
+            "albumin_g_l": np.full(n, 35.0),
+            "sep": (rng.random(n) < 0.3).astype(float),
+        }
+    )
+    sep = df["sep"].eq(1).to_numpy()  # no events while any sep = 0 patient is at risk
+    df.loc[~sep, "os_months"] = rng.integers(1, 5, (~sep).sum()).astype(float)
+    df.loc[sep, "os_months"] = rng.integers(6, 26, sep.sum()).astype(float)
+    df.loc[sep, "os_event"] = (rng.random(sep.sum()) < 0.5).astype(int)
+    covs = [*PAPER_COX_COVARIATES, "albumin_g_l", "sep"]
+    for endpoint in ("os", "pfs"):
+        uni = _assert_univariable_equals_single_fits(
+            df, endpoint, [c for c in covs if c != "albumin_g_l"]
+        )
+        assert uni.loc["age", "n"] == int((~miss[1]).sum())
+        assert list(uni.loc[uni["covariate"] == "tumor_number"].index) == [
+            "tumor_number[2-3]",
+            "tumor_number[>3]",
+        ]
+    out = cox_univariable(df, "os", covs)
+    assert "albumin_g_l" not in set(out["covariate"])
+    assert any("'albumin_g_l' was not fitted" in note for note in out.attrs["notes"])
+    sep_fit = fit_cox(df, "os", ["sep"])  # beta runs off to -inf: refitted per fit, as before
+    assert not sep_fit.converged and out.loc["sep", "coef"] == sep_fit.table.loc["sep", "coef"]
+
+
+def test_one_column_kernels_match_newton_efron():
+    """_one_column (continuous: per-row sums; 0/1: counts per arm) on overlapping masks gives
+    each fit's _newton beta, variance, score, log-likelihoods and iteration count."""
+    from hcc_core import cox
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    time_ = np.sort(rng.integers(1, 50, n).astype(float))
+    event = (rng.random(n) < 0.6).astype(float)
+    X = np.vstack([rng.normal(size=n), rng.random(n) < 0.3, rng.gamma(2, 2, n)]).astype(float)
+    M = rng.random((3, n)) < np.array([[0.9], [0.6], [1.0]])
+    beta, var, u, ll0, ll, iters, clean = cox._one_column(time_, event, X, M)
+    assert clean.all()
+    for j in range(3):
+        m = M[j]
+        fit = cox._fit_terms(time_[m], event[m], X[j, m][:, None])
+        assert beta[j] == pytest.approx(fit.beta[0], rel=1e-9)
+        assert var[j] == pytest.approx(fit.var[0, 0], rel=1e-9)
+        assert (ll0[j], ll[j]) == pytest.approx((fit.loglik0, fit.loglik), rel=1e-12)
+        assert abs(u[j] - fit.u[0]) <= 1e-6 * np.sqrt(1 / var[j])
+        assert iters[j] == fit.iterations
