@@ -90,8 +90,7 @@ def test_cox_agrees_with_lifelines():
 
 def test_paper_preset_and_derived_covariates():
     """The paper's model on the demo cohort: derived BCLC A/B vs C and log10 AFP, named clearly."""
-    if "demo/paper/os" not in R["cox"]:
-        pytest.skip("r_reference.json was made before data/demo_cohort.csv existed")
+    assert "demo/paper/os" in R["cox"], "re-run tests/reference/make_reference.R"
     case, res = _fit("demo/paper/os")
     assert "treatment_group[local+systemic]" in res.table.index
     assert f"{BCLC_AB_VS_C}[C]" in res.table.index and LOG10_AFP in res.table.index
