@@ -286,6 +286,11 @@ def kruskal_wallis(groups: list[np.ndarray]) -> HypothesisTest:
     return HypothesisTest("Kruskal-Wallis", float(h), float(df), float(special.chdtrc(df, h)))
 
 
+# scipy's nan-policy wrapper costs ~10x the Shapiro-Wilk test itself at n ~ 50 (0.06 vs
+# 0.005 ms, 18 calls per Table 1); is_normal only ever passes finite 1-D arrays.
+_shapiro = getattr(stats.shapiro, "__wrapped__", stats.shapiro)
+
+
 def is_normal(x: np.ndarray, alpha: float = 0.05, seed: int = FISHER_SEED) -> bool:
     """Shapiro-Wilk normality decision: True when p >= ``alpha``.
 
@@ -301,7 +306,7 @@ def is_normal(x: np.ndarray, alpha: float = 0.05, seed: int = FISHER_SEED) -> bo
         return False
     if len(x) > SHAPIRO_MAX_N:
         x = np.random.default_rng(seed).choice(x, SHAPIRO_MAX_N, replace=False)
-    return bool(stats.shapiro(x).pvalue >= alpha)
+    return bool(_shapiro(x).pvalue >= alpha)
 
 
 def spss_quartiles(x: np.ndarray) -> np.ndarray:

@@ -143,6 +143,10 @@ def _continuous_df(x, y, column=S.AGE):
 def test_normal_branch_student_t_matches_r():
     """R: t.test(x, y, var.equal=TRUE): t = -2.22320693420153, p = 0.0373113131978268;
     shapiro.test(x)$p = 0.109, shapiro.test(y)$p = 0.335 -> both normal."""
+    from hcc_core.stats_tests import _shapiro
+
+    assert _shapiro(X).pvalue == pytest.approx(0.109, abs=5e-4)
+    assert _shapiro(Y).pvalue == pytest.approx(0.335, abs=5e-4)
     res = table_one(_continuous_df(X, Y), variables=[S.AGE])
     row = res.table.iloc[0]
     assert row["summary"] == "mean_sd" and row["test"] == "t-test"
@@ -207,9 +211,16 @@ def test_shapiro_branch_needs_every_group_normal():
     assert is_normal(normal) and not is_normal(skewed)
     res = table_one(_continuous_df(normal, skewed, S.ALBUMIN), variables=[S.ALBUMIN])
     assert res.table.iloc[0]["summary"] == "median_iqr"
-    # more than 5,000 values: a fixed-seed subsample, so the answer is reproducible
-    big = rng.normal(size=6000)
-    assert is_normal(big) == is_normal(big)
+    # more than 5,000 values: the test runs on a fixed-seed subsample of 5,000
+    from scipy import stats
+
+    from hcc_core.stats_tests import FISHER_SEED, SHAPIRO_MAX_N
+
+    big = np.exp(rng.normal(0, 0.05, 6000))  # mildly skewed: rejected at n = 5,000
+    sub = np.random.default_rng(FISHER_SEED).choice(big, SHAPIRO_MAX_N, replace=False)
+    assert stats.shapiro(sub).pvalue < 0.05
+    assert not is_normal(big)
+    assert is_normal(rng.normal(size=6000))
     assert not is_normal(np.array([1.0, 1.0, 1.0])) and not is_normal(np.array([1.0, 2.0]))
 
 
