@@ -21,6 +21,7 @@ from .stats_tests import (
 from .stats_tests import newcombe_difference as _newcombe
 from .tables import (
     _count_table,
+    _Footnoted,
     _frame,
     _group_header,
     _group_index,
@@ -46,7 +47,7 @@ RATE_DEFINITIONS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class ResponseResult:
+class ResponseResult(_Footnoted):
     """Response table as numbers.
 
     ``table`` has one row per ``category`` (CR, PR, SD, PD, NE, ORR, DCR) with ``kind``
@@ -82,10 +83,6 @@ class ResponseResult:
             }
         )
 
-    @property
-    def footnotes(self) -> tuple[str, ...]:
-        """``method`` followed by the notes: every line the UI shows under the table."""
-        return (self.method, *self.notes)
 
 
 def _response_codes(series: pd.Series) -> np.ndarray:

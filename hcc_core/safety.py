@@ -15,6 +15,7 @@ from .errors import CohortError, MissingColumnsError
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
     ANY_AE,
+    _Footnoted,
     _frame,
     _group_header,
     _group_index,
@@ -40,7 +41,7 @@ AE_BANDS: dict[str, tuple[int, int]] = {"any": (1, 5), "1-2": (1, 2), ">=3": (3,
 
 
 @dataclass(frozen=True)
-class AEResult:
+class AEResult(_Footnoted):
     """Adverse-event table as numbers.
 
     ``table`` has one row per (``term``, ``band``) with ``label, category,
@@ -61,10 +62,6 @@ class AEResult:
     method: str
     notes: tuple[str, ...]
 
-    @property
-    def footnotes(self) -> tuple[str, ...]:
-        """``method`` followed by the notes: every line the UI shows under the table."""
-        return (self.method, *self.notes)
 
 
 def _grades(df: pd.DataFrame, columns: list[str], analysis: str) -> np.ndarray:

@@ -196,8 +196,20 @@ def _is_continuous(series: pd.Series, column: str) -> bool:
     return series.nunique() > 2
 
 
+class _Footnoted:
+    """Shared by the table results: ``method`` and ``notes`` are their fields."""
+
+    method: str
+    notes: tuple[str, ...]
+
+    @property
+    def footnotes(self) -> tuple[str, ...]:
+        """``method`` followed by the notes: every line the UI shows under the table."""
+        return (self.method, *self.notes)
+
+
 @dataclass(frozen=True)
-class TableOneResult:
+class TableOneResult(_Footnoted):
     """Table 1 as numbers.
 
     ``table`` has one row per continuous variable and one row per level of each
@@ -218,10 +230,6 @@ class TableOneResult:
     method: str
     notes: tuple[str, ...]
 
-    @property
-    def footnotes(self) -> tuple[str, ...]:
-        """``method`` followed by the notes: every line the UI shows under the table."""
-        return (self.method, *self.notes)
 
 
 def _continuous_rows(values, grp: _Groups, normal_alpha: float):

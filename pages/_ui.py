@@ -173,6 +173,8 @@ def group_label(column: str) -> str:
     return label_of(column)
 
 
+ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
+
 NON_RANDOMISED = (
     "This is a non-randomised comparison: differences between groups may reflect who was "
     "selected for local therapy rather than its effect. Read hazard ratios together with the "

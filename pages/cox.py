@@ -21,7 +21,7 @@ st.title("Cox regression")
 st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
 _ui.caution(_ui.NON_RANDOMISED)
 
-ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
+ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 endpoint = st.radio("Endpoint", list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
                     horizontal=True, key="cox_endpoint")
 candidates = list(dict.fromkeys([*PAPER_COX_COVARIATES, S.LOCAL_MODALITY, S.CHILD_PUGH_SCORE,

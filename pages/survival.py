@@ -13,7 +13,7 @@ v = _ui.view()
 st.title("Survival")
 st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
 
-ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
+ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 CI_TYPES = {"log-log": "log-log (default)", "log": "log (R survfit default)", "plain": "plain"}
 by_options = [c for c in S.GROUP_COLUMNS if c in v.df.columns] + [None]
 
