@@ -6,6 +6,7 @@ written to disk. Validation and derived fields live in :mod:`hcc_core.validate`.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -203,11 +204,27 @@ def _parser_message(error: str, name: str) -> str:
     return f"The file '{name}' could not be read as a table ({error}). {_FIX_FORMAT}"
 
 
+def _delimiter(text: str) -> str:
+    """Tab, semicolon or comma: the one that splits the header record into the most fields.
+
+    Fields are counted with the ``csv`` module, so a separator inside quotes does not count
+    (``"Age, years";"Sex, M/F"`` has two fields with ';' and one with ','). Ties go to comma.
+    """
+    head = text.lstrip("\ufeff")[:65536]
+
+    def fields(d: str) -> int:
+        try:
+            return len(next(csv.reader(io.StringIO(head), delimiter=d, quotechar='"'), []))
+        except csv.Error:  # e.g. a NUL byte: let pandas report the problem
+            return 0
+
+    counts = {d: fields(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
 def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     text, _ = _decode(data, name)
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    counts = {d: first.count(d) for d in ("\t", ";", ",")}
-    delimiter = max(counts, key=lambda d: (counts[d], d == ","))
+    delimiter = _delimiter(text)
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -350,7 +367,8 @@ def read_table(
     Notes
     -----
     CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (superset of GBK);
-    delimiter = the most frequent of tab, semicolon, comma in the header line. Like R's
+    delimiter = whichever of tab, semicolon, comma splits the header record into the most
+    fields, quotes respected (Python's ``csv`` module). Like R's
     ``read.csv(file, colClasses = "character", fileEncoding = "GB18030")``.
     """
     return _read(source, filename, max_bytes, max_field_chars)[0]

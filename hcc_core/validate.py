@@ -242,6 +242,7 @@ def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[
                     "or '>1000' cannot be analysed, give the number itself",
                 )
             )
+    _reject_non_finite(df, column, out, errors)
     col = s.COLUMN_BY_NAME.get(column)
     if col is not None:
         low = col.minimum is not None and (out < col.minimum).any()
@@ -262,9 +263,39 @@ def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[
     return out
 
 
+def _reject_non_finite(df: pd.DataFrame, column: str, out: pd.Series, errors: list[str]) -> None:
+    """'inf', '-inf', '1e309' (overflows to inf) and 'NaN' typed in a number column are errors.
+
+    ``out`` becomes NaN there, so the range check and the analyses never see them; an empty
+    cell (or NA, '-', ...) stays the way to say "unknown".
+    """
+    infinite = np.isinf(out.to_numpy())
+    nan_text = out.isna().to_numpy()
+    if nan_text.any():
+        nan_text[nan_text] = (
+            df[column][nan_text]
+            .map(lambda v: isinstance(v, str) and _key(v).lstrip("+-") == "nan")
+            .to_numpy(dtype=bool)
+        )
+    bad = infinite | nan_text
+    if bad.any():
+        out[infinite] = np.nan
+        errors.append(
+            _bad_values(
+                df,
+                column,
+                bad,
+                "a finite number; infinity, 'NaN' and numbers too large for a computer "
+                "(such as 1e309) are not measurements",
+            )
+        )
+
+
 def _to_date(value: object) -> pd.Timestamp:
+    # Dates at midnight: an Excel date-time (08:30) and a text date must give the same number
+    # of days between two dates, so no day is lost when months are derived.
     if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp | np.datetime64):
-        return pd.Timestamp(value)
+        return pd.Timestamp(value).normalize()
     m = _DATE_RE.match(_key(value))
     if m is None:
         raise KeyError(value)

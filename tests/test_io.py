@@ -621,3 +621,22 @@ def test_blank_rows_are_skipped_counted_and_row_numbers_stay_true():
     cohort = load_cohort(text.replace("TACE", "mTACE").encode(), filename="b.csv")
     assert cohort.n_rows_read == 4 and len(cohort.data) == 2
     assert cohort.warnings == ("2 completely empty row(s) of 'b.csv' were skipped.",)
+
+
+# Delimiter detection (issue 11 item 7) ------------------------------------------------------
+
+
+def test_semicolon_file_with_commas_inside_quoted_headers():
+    text = '"Patient, id";"local_modality";"Age, years"\nP1;none;"60,5"\nP2;HAIC;70\n'
+    table = read_table(text.encode())
+    assert list(table.columns) == ["Patient, id", "local_modality", "Age, years"]
+    assert table["Age, years"].tolist() == ["60,5", "70"]
+    cohort = load_cohort(text.encode(), mapping={"Patient, id": "patient_id", "Age, years": "age"})
+    assert cohort.data["age"].tolist() == [60.5, 70.0]  # decimal comma in a ';' file
+
+
+def test_comma_file_with_semicolons_inside_quotes_and_tab_file():
+    text = 'patient_id,local_modality,targeted_agent\nP1,none,"sorafenib; lenvatinib"\n'
+    assert read_table(text.encode())["targeted_agent"].tolist() == ["sorafenib; lenvatinib"]
+    tab = 'patient_id\tlocal_modality\t"note, with comma; and semicolon"\nP1\tnone\tx\n'
+    assert read_table(tab.encode()).shape == (1, 3)

@@ -350,3 +350,62 @@ def test_validate_cohort_drops_unknown_columns_with_warning():
     data, warnings, _ = validate_cohort(raw)
     assert list(data.columns) == [s.PATIENT_ID, s.TREATMENT_GROUP, "ae_nausea"]
     assert warnings == ["1 column(s) are not in the data dictionary and were not used: 'notes'."]
+
+
+# Non-finite numbers (issue 11 item 5) -------------------------------------------------------
+
+
+def test_non_finite_numbers_typed_as_text_are_rejected_with_rows_and_values():
+    text = (
+        "patient_id,local_modality,age,afp_ng_ml,os_months,os_event\n"
+        "P1,none,inf,3,10,1\nP2,HAIC,60,1e309,10,1\nP3,none,NaN,-inf,10,1\n"
+        "P4,none,,5,-Infinity,0\nP5,none,61,,8,0\n"
+    )
+    with pytest.raises(CohortError, match=r"it has 3 problems") as err:
+        load(text)
+    msg = str(err.value)
+    assert (
+        "Column 'age' has values that cannot be used: 'inf', 'NaN' (in row 2 (patient_id P1), "
+        "row 4 (patient_id P3)). Expected a finite number;"
+    ) in msg
+    assert (
+        "Column 'afp_ng_ml' has values that cannot be used: '1e309', '-inf' (in row 3 "
+        "(patient_id P2), row 4 (patient_id P3))."
+    ) in msg
+    assert "Column 'os_months' has values that cannot be used: '-Infinity' (in row 5" in msg
+    # an infinite value is reported once, as non-finite, not again as out of range
+    assert "between 0 and 120" not in msg and "negative values are impossible" not in msg
+
+
+def test_empty_cells_and_missing_tokens_still_mean_unknown_in_number_columns():
+    data = load("patient_id,local_modality,age\nP1,none,\nP2,none,NA\nP3,none,61\n").data
+    assert data[s.AGE].isna().tolist() == [True, True, False]
+    assert data[s.AGE].iloc[2] == 61.0
+
+
+# Dates at midnight (issue 11 item 8) --------------------------------------------------------
+
+
+def test_excel_datetimes_and_text_dates_both_become_midnight_dates():
+    import datetime as dt
+
+    df = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "local_modality": ["none", "HAIC"],
+            # P1: start typed as text, death an Excel date-time late in the day
+            # P2: start an Excel date-time in the evening, follow-up end a text date
+            "treatment_start_date": ["2021-01-01", dt.datetime(2021, 1, 1, 18, 30)],
+            "death_date": [dt.datetime(2021, 3, 2, 8, 15), None],
+            "last_followup_date": [None, "2021-03-02"],
+        }
+    )
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        df.to_excel(writer, sheet_name="cohort", index=False)
+    data = load_cohort(buf.getvalue(), filename="dates.xlsx").data
+    assert data[s.TREATMENT_START_DATE].tolist() == [pd.Timestamp("2021-01-01")] * 2
+    assert data[s.DEATH_DATE].iloc[0] == pd.Timestamp("2021-03-02")
+    # 2021-01-01 -> 2021-03-02 is 60 days for both (the evening start lost a day before)
+    np.testing.assert_allclose(data[s.OS_MONTHS].to_numpy(), [60 / 30.4375] * 2, atol=1e-12)
+    assert data[s.OS_EVENT].tolist() == [1, 0]
