@@ -62,6 +62,11 @@ TREATMENT_START_DATE = "treatment_start_date"
 PROGRESSION_DATE = "progression_date"
 DEATH_DATE = "death_date"
 LAST_FOLLOWUP_DATE = "last_followup_date"
+# Competing risks and time-dependent local therapy (issue 16)
+PROGRESSION_EVENT = "progression_event"
+DEATH_CAUSE = "death_cause"
+LOCAL_START_MONTHS = "local_start_months"
+LOCAL_START_DATE = "local_start_date"
 
 AE_PREFIX = "ae_"
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12, used when months are derived from dates
@@ -84,6 +89,7 @@ LEVELS: dict[str, tuple] = {
     AV_FISTULA: (NO, YES),
     EXTRAHEPATIC_SUPPLY: (NO, YES),
     BEST_RESPONSE: ("CR", "PR", "SD", "PD", "NE"),
+    DEATH_CAUSE: ("hcc", "other"),
 }
 
 # The paper's ten adverse-event terms and their category (Table 3).
@@ -183,6 +189,15 @@ COLUMNS: tuple[Column, ...] = (
     Column(PROGRESSION_DATE, "date", "YYYY-MM-DD", False, "Date of first progression."),
     Column(DEATH_DATE, "date", "YYYY-MM-DD", False, "Date of death."),
     Column(LAST_FOLLOWUP_DATE, "date", "YYYY-MM-DD", False, "Date last known alive."),
+    Column(PROGRESSION_EVENT, "event", "", False,
+           "For PFS events: 1 = radiological progression, 0 = death without progression "
+           "(empty when PFS is censored); derived from progression_date and death_date."),
+    Column(DEATH_CAUSE, "category", "", False,
+           "Cause of death: hcc = HCC-related, other = any other cause (empty when alive)."),
+    Column(LOCAL_START_MONTHS, "number", "months", False,
+           "Months from the start of systemic therapy to the first local therapy (empty "
+           "without local therapy); derived from local_start_date.", 0, None),
+    Column(LOCAL_START_DATE, "date", "YYYY-MM-DD", False, "Date of the first local therapy."),
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
@@ -271,7 +286,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "death event", "生存状态", "死亡", "是否死亡", "结局"),
     PFS_MONTHS: ("pfs", "pfs months", "pfs time", "progression free survival",
                  "progression free survival months", "无进展生存期", "无进展生存时间", "pfs月"),
-    PFS_EVENT: ("pfs event", "pfs status", "progression", "progression event", "进展", "是否进展",
+    PFS_EVENT: ("pfs event", "pfs status", "progression", "进展", "是否进展",
                 "进展状态"),
     BEST_RESPONSE: ("best response", "best overall response", "response", "mrecist",
                     "mrecist response", "最佳疗效", "疗效", "疗效评价", "最佳总体疗效"),
@@ -282,6 +297,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     LAST_FOLLOWUP_DATE: ("last followup date", "last follow up date", "last follow up",
                          "date of last follow up", "last contact", "末次随访日期", "末次随访", "最后随访日期",
                          "随访截止日期"),
+    PROGRESSION_EVENT: ("progression or death", "pfs event type", "first event type",
+                        "进展或死亡", "首次事件类型"),
+    DEATH_CAUSE: ("cause of death", "death cause", "死亡原因", "死因"),
+    LOCAL_START_MONTHS: ("local start months", "time to local therapy",
+                         "months to local therapy", "局部治疗开始时间", "至局部治疗时间"),
+    LOCAL_START_DATE: ("local start date", "local therapy date", "date of local therapy",
+                       "局部治疗日期", "局部治疗开始日期"),
     "ae_pain": ("pain", "疼痛"),
     "ae_fever": ("fever", "发热"),
     "ae_vomiting": ("vomiting", "nausea vomiting", "呕吐", "恶心呕吐"),

@@ -602,6 +602,8 @@ def validate_cohort(
         out[s.ALBI_GRADE] = albi_grade_from_score(out[s.ALBI_SCORE])
         derived.append(s.ALBI_GRADE)
     _check_survival(out, errors)
+    derived += _derive_competing(out, warnings, errors)
+    _check_competing(out, errors)
     if errors:
         raise CohortError(_join(where, errors))
 
@@ -653,6 +655,95 @@ def _check_survival(out: pd.DataFrame, errors: list[str]) -> None:
                 f"In {_where(out, censored_death)} the patient died (os_event = 1) at the same "
                 "time as progression-free survival was censored (pfs_event = 0). Death counts "
                 "as a PFS event: set pfs_event to 1 for these patients, or correct the times."
+            )
+
+
+def _derive_competing(out: pd.DataFrame, warnings: list[str], errors: list[str]) -> list[str]:
+    """progression_event from the dates, local_start_months from local_start_date."""
+    derived: list[str] = []
+    cols = set(out.columns)
+    if s.PROGRESSION_EVENT not in cols and {s.PROGRESSION_DATE, s.PFS_EVENT} <= cols:
+        pfs = (out[s.PFS_EVENT] == 1).fillna(False).to_numpy(dtype=bool)
+        prog = out[s.PROGRESSION_DATE].notna().to_numpy()
+        death = (
+            out[s.DEATH_DATE].notna().to_numpy()
+            if s.DEATH_DATE in cols
+            else np.zeros(len(out), bool)
+        )
+        value = np.where(pfs & prog, 1.0, np.where(pfs & death, 0.0, np.nan))
+        out[s.PROGRESSION_EVENT] = pd.array(value, dtype="Int64")
+        derived.append(s.PROGRESSION_EVENT)
+        warnings.append(
+            f"'{s.PROGRESSION_EVENT}' was derived from progression_date and death_date for "
+            f"{int(np.isfinite(value).sum())} of {len(out)} patients (1 = progression, 0 = death "
+            "without progression), because the file has no such column."
+        )
+    if s.LOCAL_START_DATE in cols and s.TREATMENT_START_DATE in cols:
+        start, local = out[s.TREATMENT_START_DATE], out[s.LOCAL_START_DATE]
+        before = (local < start).to_numpy(dtype=bool)
+        if before.any():
+            errors.append(
+                f"Column '{s.LOCAL_START_DATE}' has dates before treatment_start_date in "
+                f"{_where(out, before)}. Check both dates in your file and upload it again."
+            )
+        elif s.LOCAL_START_MONTHS not in cols:
+            out[s.LOCAL_START_MONTHS] = _months_between(start, local)
+            derived.append(s.LOCAL_START_MONTHS)
+            warnings.append(
+                f"'{s.LOCAL_START_MONTHS}' was derived from treatment_start_date and "
+                f"local_start_date for {int(out[s.LOCAL_START_MONTHS].notna().sum())} of "
+                f"{len(out)} patients (days / {s.DAYS_PER_MONTH})."
+            )
+    return derived
+
+
+def _check_competing(out: pd.DataFrame, errors: list[str]) -> None:
+    """Progression type, cause of death and local start must agree with the survival columns."""
+    cols = set(out.columns)
+
+    def flag(mask, text: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            errors.append(text.format(where=_where(out, mask)))
+
+    def equals(column: str, value) -> np.ndarray:
+        return (out[column] == value).fillna(False).to_numpy(dtype=bool)
+
+    if {s.PROGRESSION_EVENT, s.PFS_EVENT} <= cols:
+        flag(
+            equals(s.PROGRESSION_EVENT, 1) & equals(s.PFS_EVENT, 0),
+            "'progression_event' is 1 (progression) but 'pfs_event' is 0 (censored) in "
+            "{where}. A progression is a PFS event: set pfs_event to 1, or empty "
+            "progression_event if the patient has not progressed.",
+        )
+    if {s.PROGRESSION_EVENT, s.OS_EVENT} <= cols:
+        flag(
+            equals(s.PROGRESSION_EVENT, 0) & equals(s.OS_EVENT, 0),
+            "'progression_event' is 0 (death without progression) but 'os_event' is 0 (alive) "
+            "in {where}. Correct one of the two columns for these patients.",
+        )
+    if {s.DEATH_CAUSE, s.OS_EVENT} <= cols:
+        flag(
+            out[s.DEATH_CAUSE].notna().to_numpy() & equals(s.OS_EVENT, 0),
+            "'death_cause' is filled in but 'os_event' is 0 (alive) in {where}. Empty "
+            "death_cause for living patients, or set os_event to 1.",
+        )
+    if s.LOCAL_START_MONTHS in cols:
+        local = out[s.LOCAL_START_MONTHS].to_numpy(dtype="float64", na_value=np.nan)
+        if s.TREATMENT_GROUP in cols:
+            flag(
+                np.isfinite(local) & equals(s.TREATMENT_GROUP, s.SYSTEMIC),
+                "'local_start_months' is filled in for patients in the systemic-only group in "
+                "{where}. Patients who received local therapy belong to the local+systemic "
+                "group: correct local_modality/treatment_group or empty local_start_months.",
+            )
+        if s.OS_MONTHS in cols:
+            os_t = out[s.OS_MONTHS].to_numpy(dtype="float64", na_value=np.nan)
+            flag(
+                local > os_t + 1e-9,
+                "'local_start_months' is later than 'os_months' in {where}: local therapy "
+                "cannot start after death or the last follow-up. Check both times (or dates) "
+                "for these patients.",
             )
 
 

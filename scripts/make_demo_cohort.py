@@ -656,6 +656,39 @@ def assign_adverse_events(df: pd.DataFrame, rng) -> pd.DataFrame:
     return df
 
 
+def add_competing_columns(df: pd.DataFrame, rng) -> pd.DataFrame:
+    """progression_event, death_cause and the start of local therapy (issue 16).
+
+    Drawn from their own random stream after everything else, so the published figures (and
+    every other column) are untouched. Assumptions, not reported in the paper: about 1 in 8
+    deaths after progression and about 2 in 5 deaths without progression are not HCC-related;
+    local therapy starts within a month of systemic therapy for 60% of the local+systemic
+    patients, within 1-3 months for 30% and within 3-7 months for 10% (never after death or
+    the last follow-up).
+    """
+    start = pd.to_datetime(df["treatment_start_date"])
+    prog = df["progression_date"].fillna("") != ""
+    dead = df["death_date"].fillna("") != ""
+    pfs_event = pd.to_numeric(df["pfs_event"]) == 1
+    df["progression_event"] = np.where(pfs_event, np.where(prog, "1", "0"), "")
+    p_other = np.where(prog, 0.12, 0.4)
+    other = rng.random(len(df)) < p_other
+    df["death_cause"] = np.where(dead, np.where(other, "other", "hcc"), "")
+    end = pd.to_datetime(df["last_followup_date"])
+    follow_days = (end - start).dt.days.to_numpy()
+    band = rng.choice(3, size=len(df), p=[0.6, 0.3, 0.1])
+    low, high = np.array([0, 30, 91])[band], np.array([30, 91, 213])[band]
+    day = low + np.floor(rng.random(len(df)) * (high - low)).astype(int)
+    day = np.maximum(np.minimum(day, follow_days - 1), 0)
+    local = (df["treatment_group"] == "local+systemic").to_numpy()
+    df["local_start_months"] = np.where(local, np.round(day / DAYS_PER_MONTH, 2), np.nan)
+    df["local_start_date"] = [
+        (s + timedelta(days=int(d))).date().isoformat() if is_local else ""
+        for s, d, is_local in zip(start, day, local, strict=True)
+    ]
+    return df
+
+
 def build(seed: int = SEED, verbose: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     df = pd.concat([make_group(g, rng) for g in GROUPS], ignore_index=True)
@@ -687,6 +720,7 @@ def build(seed: int = SEED, verbose: bool = False) -> pd.DataFrame:
     # Shuffle row order and number patients so that group membership is not visible in the id.
     df = df.iloc[rng.permutation(len(df))].reset_index(drop=True)
     df.insert(0, "patient_id", [f"P{i + 1:03d}" for i in range(len(df))])
+    df = add_competing_columns(df, np.random.default_rng([seed, 16]))
     columns = [
         "patient_id",
         "local_modality",
@@ -718,6 +752,10 @@ def build(seed: int = SEED, verbose: bool = False) -> pd.DataFrame:
         "progression_date",
         "death_date",
         "last_followup_date",
+        "progression_event",
+        "death_cause",
+        "local_start_months",
+        "local_start_date",
     ]
     df["age"] = df["age"].astype(int)
     return df[columns]

@@ -117,6 +117,12 @@ def canonical_cohort() -> pd.DataFrame:
                     None,
                 ]
             ),
+            s.PROGRESSION_EVENT: pd.array([1, 1, 0, 1, pd.NA, pd.NA, 1, 0], dtype="Int64"),
+            s.DEATH_CAUSE: ["hcc", np.nan, "other", "hcc", np.nan, np.nan, np.nan, "hcc"],
+            s.LOCAL_START_MONTHS: [np.nan, 0.5, 2.0, 0.0, np.nan, 1.25, np.nan, np.nan],
+            s.LOCAL_START_DATE: pd.to_datetime(
+                [None, "2021-03-01", "2021-05-01", "2021-05-20", None, "2021-08-14", None, None]
+            ),
         }
     )
     for c in s.CATEGORICAL:
