@@ -12,6 +12,7 @@ from .cohort import (
     group_counts,
     ignored_filters,
 )
+from .competing import CIFResult, GrayTestResult, cumulative_incidence, gray_test
 from .cox import (
     AFP_400,
     BCLC_AB_VS_C,
@@ -98,4 +99,8 @@ __all__ = [
     "OverviewResult",
     "cohort_overview",
     "load_published_values",
+    "CIFResult",
+    "GrayTestResult",
+    "cumulative_incidence",
+    "gray_test",
 ]
