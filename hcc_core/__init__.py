@@ -11,6 +11,7 @@ from .cohort import (
     format_group_counts,
     group_counts,
     ignored_filters,
+    pfs_death_notes,
 )
 from .competing import CIFResult, GrayTestResult, cumulative_incidence, gray_test
 from .cox import (
@@ -83,6 +84,7 @@ __all__ = [
     "format_group_counts",
     "group_counts",
     "ignored_filters",
+    "pfs_death_notes",
     "LABELS",
     "TableOneResult",
     "table_one",

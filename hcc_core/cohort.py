@@ -24,6 +24,7 @@ __all__ = [
     "describe_filters",
     "group_counts",
     "format_group_counts",
+    "pfs_death_notes",
 ]
 
 AFP_HIGH_NG_ML = 400.0  # the paper's (and BCLC's) high-AFP threshold: AFP >= 400 ng/mL
@@ -256,3 +257,52 @@ def format_group_counts(filtered: pd.DataFrame, full: pd.DataFrame) -> str:
     """'n = 40 of 95 patients (18 systemic, 22 local+systemic)'."""
     parts = ", ".join(f"{n} {group}" for group, n in group_counts(filtered).items())
     return f"n = {len(filtered)} of {len(full)} patients ({parts})"
+
+
+def pfs_death_notes(df: pd.DataFrame, endpoint: str, rows: np.ndarray | None = None) -> tuple:
+    """The note every PFS result carries when it includes deaths at the time PFS was censored.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The cohort (or the rows given to the analysis).
+    endpoint : str
+        ``"os"`` or ``"pfs"``; only PFS gets a note.
+    rows : bool array, optional
+        The rows of ``df`` the analysis used (default: all).
+
+    Returns
+    -------
+    tuple of str
+        Empty unless some analysed patient has ``pfs_death_at_censoring`` (set by
+        ``load_cohort``); then one sentence saying how many and whether their deaths were
+        counted as PFS events (``pfs_event`` = 1) or kept censored.
+
+    Notes
+    -----
+    RECIST/mRECIST define PFS as the time to progression or death, so a death recorded at the
+    time PFS was censored is an event; in R, ``pfs_event[death_at_censoring] <- 1`` before
+    ``Surv(pfs_months, pfs_event)``.
+    """
+    if endpoint != "pfs" or s.PFS_DEATH_AT_CENSORING not in df.columns:
+        return ()
+    flag = df[s.PFS_DEATH_AT_CENSORING].to_numpy(dtype=bool, na_value=False)
+    if rows is not None:
+        flag = flag & np.asarray(rows, dtype=bool)
+    if not flag.any():
+        return ()
+    counted = flag & (df[s.PFS_EVENT].to_numpy(dtype="float64", na_value=np.nan) == 1)
+    notes = []
+    if counted.any():
+        notes.append(
+            f"{int(counted.sum())} patient(s) died at the time their PFS was censored in the "
+            "file; these deaths are counted as PFS events (RECIST/mRECIST definition: PFS ends "
+            "at progression or death). The upload page can keep them censored instead."
+        )
+    if (flag & ~counted).any():
+        notes.append(
+            f"{int((flag & ~counted).sum())} patient(s) died at the time their PFS was censored "
+            "and are kept censored, as chosen on the upload page; under RECIST/mRECIST these "
+            "deaths are PFS events, so PFS may be overestimated."
+        )
+    return tuple(notes)

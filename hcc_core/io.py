@@ -88,6 +88,12 @@ class Cohort:
     mapping: Mapping[str, str] = field(default_factory=dict)
     derived: tuple[str, ...] = ()
 
+    @property
+    def n_pfs_death_at_censoring(self) -> int:
+        """Patients who died at the time their PFS was censored in the file (see load_cohort)."""
+        flag = self.data.get(s.PFS_DEATH_AT_CENSORING)
+        return 0 if flag is None else int(flag.sum())
+
 
 # Bytes ---------------------------------------------------------------------------------------
 
@@ -509,6 +515,7 @@ def load_cohort(
     *,
     filename: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    death_as_pfs_event: bool = True,
 ) -> Cohort:
     """Load, map, validate and complete a cohort file.
 
@@ -524,6 +531,13 @@ def load_cohort(
         Name used in messages (default: from the path or file object).
     max_bytes : int
         Size limit (default 50 MB).
+    death_as_pfs_event : bool
+        A patient who died (os_event = 1) at the time PFS was censored (pfs_event = 0 at the
+        same time) gets pfs_event = 1 (default: the RECIST/mRECIST definition, PFS ends at
+        progression or death) or stays censored (``False``). Either way these patients are
+        flagged in the bool column ``pfs_death_at_censoring``, counted by
+        ``Cohort.n_pfs_death_at_censoring`` and named in a warning, and every PFS analysis
+        adds a note (:func:`hcc_core.cohort.pfs_death_notes`).
 
     Returns
     -------
@@ -552,7 +566,13 @@ def load_cohort(
     used, applied, map_warnings = _apply_mapping(table, mapping, name)
     warnings += map_warnings
     hints = {c: u for u, c in suggest_mapping(table.columns).items() if u != c}
-    data, more, derived = validate_cohort(used, name, decimal_comma=delimiter == ";", hints=hints)
+    data, more, derived = validate_cohort(
+        used,
+        name,
+        decimal_comma=delimiter == ";",
+        hints=hints,
+        death_as_pfs_event=death_as_pfs_event,
+    )
     return Cohort(
         data=data,
         warnings=tuple(warnings + more),

@@ -30,6 +30,7 @@ __all__ = [
     "ae_columns",
     "DAYS_PER_MONTH",
     "SYNONYMS",
+    "PFS_DEATH_AT_CENSORING",
 ]
 
 # Column names -----------------------------------------------------------------------
@@ -67,6 +68,10 @@ PROGRESSION_EVENT = "progression_event"
 DEATH_CAUSE = "death_cause"
 LOCAL_START_MONTHS = "local_start_months"
 LOCAL_START_DATE = "local_start_date"
+
+# Derived flag (bool), present only when some patient has it: the file had os_event = 1 and
+# pfs_event = 0 at the same time (a death at the time PFS was censored). See validate.
+PFS_DEATH_AT_CENSORING = "pfs_death_at_censoring"
 
 AE_PREFIX = "ae_"
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12, used when months are derived from dates

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import special
 
 from . import schema
+from .cohort import pfs_death_notes
 from .errors import CohortError
 
 __all__ = [
@@ -107,12 +108,16 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
 def _prepare(df: pd.DataFrame, endpoint: str, by: str | None, analysis: str):
     sd = _survival_data(df, endpoint, analysis)
     codes, levels, n_no_group = _group_codes(df, by, sd.keep)
+    used = sd.keep
     if n_no_group:
         ok = codes >= 0
+        used = sd.keep.copy()
+        used[used] = ok
         time, event, codes = sd.time[ok], sd.event[ok], codes[ok]
     else:
         time, event = sd.time, sd.event
     notes = _exclusion_notes(sd.n_missing, n_no_group, endpoint, by)
+    notes += pfs_death_notes(df, endpoint, used)
     return time, event, codes, levels, sd.n_missing + n_no_group, notes
 
 

@@ -507,6 +507,7 @@ def validate_cohort(
     *,
     decimal_comma: bool = False,
     hints: Mapping[str, str] | None = None,
+    death_as_pfs_event: bool = True,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Normalise codings, check consistency and derive fields of a canonically named table.
 
@@ -522,6 +523,11 @@ def validate_cohort(
     hints : dict, optional
         {canonical column -> user column that looks like it}, quoted when a required column
         is missing.
+    death_as_pfs_event : bool
+        A death (os_event = 1) at the time PFS is censored (pfs_event = 0, same time) is
+        counted as a PFS event (default, the RECIST/mRECIST definition) or kept censored.
+        Either way the patients are flagged in the bool column ``pfs_death_at_censoring``
+        (present only when there are any) and named in a warning.
 
     Returns
     -------
@@ -601,7 +607,9 @@ def validate_cohort(
     if s.ALBI_GRADE not in out.columns and s.ALBI_SCORE in out.columns:
         out[s.ALBI_GRADE] = albi_grade_from_score(out[s.ALBI_SCORE])
         derived.append(s.ALBI_GRADE)
-    _check_survival(out, errors)
+    _check_survival(out, errors, warnings, death_as_pfs_event)
+    if s.PFS_DEATH_AT_CENSORING in out.columns:
+        derived.append(s.PFS_DEATH_AT_CENSORING)
     derived += _derive_competing(out, warnings, errors)
     _check_competing(out, errors)
     if errors:
@@ -628,7 +636,9 @@ def validate_cohort(
     return data, warnings, derived
 
 
-def _check_survival(out: pd.DataFrame, errors: list[str]) -> None:
+def _check_survival(
+    out: pd.DataFrame, errors: list[str], warnings: list[str], death_as_pfs_event: bool
+) -> None:
     cols = set(out.columns)
     if {s.OS_MONTHS, s.PFS_MONTHS} <= cols:
         longer = (out[s.PFS_MONTHS] > out[s.OS_MONTHS] + 1e-9).to_numpy(dtype=bool)
@@ -651,10 +661,23 @@ def _check_survival(out: pd.DataFrame, errors: list[str]) -> None:
             & (out[s.PFS_EVENT] == 0).fillna(False).to_numpy(dtype=bool)
         )
         if censored_death.any():
-            errors.append(
-                f"In {_where(out, censored_death)} the patient died (os_event = 1) at the same "
-                "time as progression-free survival was censored (pfs_event = 0). Death counts "
-                "as a PFS event: set pfs_event to 1 for these patients, or correct the times."
+            out[s.PFS_DEATH_AT_CENSORING] = censored_death
+            n = int(censored_death.sum())
+            if death_as_pfs_event:
+                out.loc[censored_death, s.PFS_EVENT] = 1
+                what = (
+                    "These deaths are counted as PFS events (RECIST/mRECIST: PFS ends at "
+                    "progression or death); every PFS result says so. To keep them censored as "
+                    "in the file, choose that on the upload page."
+                )
+            else:
+                what = (
+                    "They are kept censored as in the file, as chosen; under RECIST/mRECIST "
+                    "these deaths are PFS events, so PFS may be overestimated."
+                )
+            warnings.append(
+                f"{n} patient(s) died (os_event = 1) at the time their progression-free "
+                f"survival was censored (pfs_event = 0): {_where(out, censored_death)}. {what}"
             )
 
 

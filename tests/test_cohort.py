@@ -247,3 +247,57 @@ def test_query_params_round_trip_property(filters):
 )
 def test_from_query_params_never_raises(params):
     assert isinstance(Filters.from_query_params(params), Filters)
+
+
+# Deaths at the time PFS was censored (issue 11 item 6) ---------------------------------------
+
+_PFS_FILE = (
+    "patient_id,local_modality,os_months,os_event,pfs_months,pfs_event\n"
+    "P1,none,10,1,10,1\nP2,HAIC,7.5,1,7.5,0\nP3,none,9,1,4,0\nP4,HAIC,12,0,12,0\n"
+    "P5,none,6,1,6,0\n"
+)
+_COUNTED = (
+    "2 patient(s) died at the time their PFS was censored in the file; these deaths are "
+    "counted as PFS events (RECIST/mRECIST definition: PFS ends at progression or death). The "
+    "upload page can keep them censored instead."
+)
+
+
+def test_every_pfs_result_notes_deaths_counted_as_events_with_hand_computed_km():
+    from hcc_core import fit_km, load_cohort, logrank_test, pfs_death_notes, rmst
+
+    data = load_cohort(_PFS_FILE.encode()).data
+    km = fit_km(data, "pfs")
+    # PFS times 4+, 6, 7.5, 10, 12+: S = 3/4 at 6, 3/4 * 2/3 = 1/2 at 7.5, 1/2 * 1/2 at 10
+    np.testing.assert_allclose(km.at([6, 7.5, 10])["survival"], [0.75, 0.5, 0.25], atol=1e-12)
+    assert km.notes == (_COUNTED,)
+    assert logrank_test(data, "pfs", "treatment_group").notes == (_COUNTED,)
+    assert rmst(data, "pfs", None, tau=10).attrs["notes"] == (_COUNTED,)
+    assert fit_km(data, "os").notes == ()  # OS is untouched
+    assert pfs_death_notes(data, "pfs", data["patient_id"].isin(["P1", "P3"])) == ()
+    one = pfs_death_notes(apply_filters(data, Filters(local_modalities=("HAIC",))), "pfs")
+    assert one == (_COUNTED.replace("2 patient(s)", "1 patient(s)"),)
+
+
+def test_kept_censored_deaths_are_noted_and_km_uses_the_file_coding():
+    from hcc_core import fit_km, load_cohort
+
+    data = load_cohort(_PFS_FILE.encode(), death_as_pfs_event=False).data
+    km = fit_km(data, "pfs")
+    # only P1's event at 10 with P1 and P4 at risk: S = 1/2
+    np.testing.assert_allclose(km.at([9, 10])["survival"], [1.0, 0.5], atol=1e-12)
+    assert km.notes == (
+        "2 patient(s) died at the time their PFS was censored and are kept censored, as chosen "
+        "on the upload page; under RECIST/mRECIST these deaths are PFS events, so PFS may be "
+        "overestimated.",
+    )
+
+
+def test_pfs_note_counts_only_analysed_patients():
+    from hcc_core import fit_km, load_cohort
+
+    data = load_cohort(_PFS_FILE.encode()).data
+    data.loc[data["patient_id"] == "P5", "pfs_months"] = np.nan  # excluded from the analysis
+    km = fit_km(data, "pfs")
+    assert km.notes[0] == "1 patient(s) without 'pfs_months' or 'pfs_event' were excluded."
+    assert km.notes[1] == _COUNTED.replace("2 patient(s)", "1 patient(s)")

@@ -499,15 +499,42 @@ def test_pfs_longer_than_os():
         load_cohort(text.encode())
 
 
-def test_death_with_pfs_censored_at_same_time():
-    text = (
-        "patient_id,local_modality,os_months,os_event,pfs_months,pfs_event\n"
-        "P1,none,10,1,10,1\nP2,HAIC,7.5,1,7.5,0\nP3,none,9,1,4,0\n"
+DEATH_AT_PFS_CENSORING = (
+    "patient_id,local_modality,os_months,os_event,pfs_months,pfs_event\n"
+    "P1,none,10,1,10,1\nP2,HAIC,7.5,1,7.5,0\nP3,none,9,1,4,0\nP4,HAIC,12,0,12,0\n"
+    "P5,none,6,1,6,0\n"
+)
+
+
+def test_death_at_pfs_censoring_loads_and_counts_as_pfs_event_by_default():
+    cohort = load_cohort(DEATH_AT_PFS_CENSORING.encode(), filename="pfs.csv")
+    data = cohort.data
+    # P2 and P5 died when PFS was censored: RECIST/mRECIST make those deaths PFS events.
+    assert data["pfs_event"].tolist() == [1, 1, 0, 0, 1]
+    assert data["pfs_death_at_censoring"].tolist() == [False, True, False, False, True]
+    assert cohort.n_pfs_death_at_censoring == 2
+    assert "pfs_death_at_censoring" in cohort.derived
+    assert cohort.warnings == (
+        "2 patient(s) died (os_event = 1) at the time their progression-free survival was "
+        "censored (pfs_event = 0): row 3 (patient_id P2), row 6 (patient_id P5). These deaths "
+        "are counted as PFS events (RECIST/mRECIST: PFS ends at progression or death); every "
+        "PFS result says so. To keep them censored as in the file, choose that on the upload "
+        "page.",
     )
-    with pytest.raises(
-        CohortError, match=r"In row 3 \(patient_id P2\) the patient died .*set pfs_event to 1"
-    ):
-        load_cohort(text.encode())
+
+
+def test_death_at_pfs_censoring_can_stay_censored():
+    cohort = load_cohort(DEATH_AT_PFS_CENSORING.encode(), death_as_pfs_event=False)
+    assert cohort.data["pfs_event"].tolist() == [1, 0, 0, 0, 0]  # as in the file
+    assert cohort.data["pfs_death_at_censoring"].tolist() == [False, True, False, False, True]
+    assert cohort.n_pfs_death_at_censoring == 2
+    assert "They are kept censored as in the file" in cohort.warnings[0]
+
+
+def test_no_flag_column_when_no_death_at_pfs_censoring():
+    cohort = load_cohort(MINIMAL.encode())
+    assert "pfs_death_at_censoring" not in cohort.data.columns
+    assert cohort.n_pfs_death_at_censoring == 0
 
 
 def test_file_over_size_limit(tmp_path):
