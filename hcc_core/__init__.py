@@ -29,6 +29,7 @@ from .cox import (
 from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
+from .landmark import LandmarkResult, landmark
 from .overview import OverviewResult, cohort_overview
 from .paper_check import load_published_values, paper_check
 from .response import ResponseResult, format_response, response_rates
@@ -105,4 +106,6 @@ __all__ = [
     "GrayTestResult",
     "cumulative_incidence",
     "gray_test",
+    "LandmarkResult",
+    "landmark",
 ]
