@@ -28,6 +28,7 @@ from .cox import (
 )
 from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
+from .finegray import FineGrayResult, fit_finegray
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
 from .landmark import LandmarkResult, landmark
 from .overview import OverviewResult, cohort_overview
@@ -108,4 +109,6 @@ __all__ = [
     "gray_test",
     "LandmarkResult",
     "landmark",
+    "FineGrayResult",
+    "fit_finegray",
 ]
