@@ -1,0 +1,728 @@
+"""The meeting pack: results in words, a provenance stamp, slides (.pptx) and a report (.docx).
+
+Nothing here computes a statistic. Every number comes from a result object the pages show
+(``KMResult``, ``LogRankResult``, ``CoxResult``, ``TableOneResult``, ``ResponseResult``,
+``AEResult``) and tables are the pages' own display tables (``format_table_one`` ...), so the
+slides say what the screen says. Charts arrive as PNG bytes rendered from the pages' charts.
+
+Every output carries where it came from (:class:`Provenance`): the population in words, n,
+endpoint and method, the date, the app version and a data fingerprint (the first 12 hex digits
+of the SHA-256 of the loaded file, checkable with ``sha256sum``), and "synthetic demo data"
+where it is. Fonts are left to the document theme, so Chinese text can be added later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .cohort import Filters, describe_filters
+from .office import ReportDocument, SlideDeck
+from .tables import LEVEL_LABELS, format_p, label_of
+
+__all__ = [
+    "APP_NAME",
+    "APP_VERSION",
+    "Provenance",
+    "make_provenance",
+    "filter_tag",
+    "file_name",
+    "fingerprint",
+    "survival_sentence",
+    "stamp_chart_spec",
+    "EndpointSection",
+    "MeetingPack",
+    "pack_sentences",
+    "pack_methods",
+    "pack_caveats",
+    "build_slides",
+    "build_report",
+]
+
+APP_NAME = "HCC Cohort Explorer"
+APP_VERSION = "0.1.0"  # = pyproject.toml's version (a test keeps them equal)
+DEMO_WORDS = "synthetic demo data"
+ENDPOINT_SHORT = {"os": "OS", "pfs": "PFS"}
+ENDPOINT_WORDS = {"os": "overall survival (OS)", "pfs": "progression-free survival (PFS)"}
+ENDPOINT_TITLES = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
+EVENT_WORDS = {"os": "deaths", "pfs": "progressions or deaths"}
+NON_RANDOMISED = (
+    "Non-randomised comparison: differences between groups may reflect who was selected for "
+    "local therapy rather than its effect. Read hazard ratios together with the multivariable "
+    "model and the baseline table."
+)
+
+# Short URL-like keys for file names: km_os_cp-A_bclc-C.png
+_TAG_KEYS = {
+    "local_modalities": "mod",
+    "child_pugh_classes": "cp",
+    "bclc_stages": "bclc",
+    "tumor_numbers": "tn",
+    "albi_grades": "albi",
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9.+_-]+")
+
+
+# ---- provenance -------------------------------------------------------------------------------
+def fingerprint(sha256: str) -> str:
+    """The data fingerprint shown everywhere: the first 12 hex digits of a SHA-256."""
+    return str(sha256)[:12].lower()
+
+
+def filter_tag(filters: Filters) -> str:
+    """A short, file-name-safe tag of the active filters, e.g. ``"cp-A_bclc-C"``; ``"all"``.
+
+    Levels of one filter are joined with ``+`` (``mod-HAIC+none``); AFP reads ``afp-high`` or
+    ``afp-low``; age ``age-50-70`` (``age-50-`` or ``age--70`` for one bound).
+    """
+    parts = []
+    for name, key in _TAG_KEYS.items():
+        chosen = getattr(filters, name)
+        if chosen:
+            parts.append(f"{key}-{'+'.join(str(v) for v in chosen)}")
+    if filters.afp_high is not None:
+        parts.append("afp-high" if filters.afp_high else "afp-low")
+    if filters.age_min is not None or filters.age_max is not None:
+        lo = "" if filters.age_min is None else f"{filters.age_min:g}"
+        hi = "" if filters.age_max is None else f"{filters.age_max:g}"
+        parts.append(f"age-{lo}-{hi}")
+    return "_".join(_UNSAFE.sub("", p) for p in parts) or "all"
+
+
+def file_name(what: str, filters: Filters, ext: str, endpoint: str | None = None) -> str:
+    """``{what}[_{endpoint}]_{filter tag}.{ext}``, e.g. ``km_os_cp-A_bclc-C.png``."""
+    parts = [_UNSAFE.sub("-", p) for p in (what, endpoint) if p]
+    return f"{'_'.join([*parts, filter_tag(filters)])}.{ext.lstrip('.')}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result came from, stamped on every slide, report, chart and table export.
+
+    Attributes
+    ----------
+    population : filters in words ("Child-Pugh class A; BCLC stage C") or "all patients".
+    n, n_total : patients after filters, and in the loaded cohort.
+    source : the cohort's name ("Synthetic demo cohort", "Uploaded: cohort.xlsx").
+    fingerprint : first 12 hex digits of the SHA-256 of the loaded file.
+    is_demo : the synthetic demo cohort is loaded.
+    created : when the output was made (UTC).
+    tag : :func:`filter_tag` of the filters, for file names.
+    app_version : this app's version.
+    """
+
+    population: str
+    n: int
+    n_total: int
+    source: str
+    fingerprint: str
+    is_demo: bool
+    created: dt.datetime
+    tag: str = "all"
+    app_version: str = APP_VERSION
+
+    @property
+    def date(self) -> str:
+        return self.created.strftime("%Y-%m-%d %H:%M UTC")
+
+    @property
+    def patients(self) -> str:
+        return f"{self.n} of {self.n_total} patients"
+
+    def lines(self, *, endpoint: str | None = None, method: str | None = None) -> list[str]:
+        """The stamp as lines ("Population: ...", "Patients: ...", ...) for notes and footers."""
+        out = [
+            f"Population: {self.population}",
+            f"Patients: {self.patients}",
+        ]
+        if endpoint:
+            out.append(f"Endpoint: {ENDPOINT_WORDS.get(endpoint, endpoint)}")
+        if method:
+            out.append(f"Method: {method}")
+        out += [
+            f"Data: {self.source}{' (' + DEMO_WORDS + ')' if self.is_demo else ''}, "
+            f"fingerprint {self.fingerprint} (first 12 hex digits of the file's SHA-256)",
+            f"Made {self.date} with {APP_NAME} {self.app_version}",
+        ]
+        return out
+
+    def footer(self, *, endpoint: str | None = None, method: str | None = None) -> str:
+        """The stamp on one line, for slide and page footers and chart footnotes."""
+        parts = [self.population, f"n = {self.n} of {self.n_total}"]
+        if endpoint:
+            parts.append(ENDPOINT_SHORT.get(endpoint, endpoint))
+        if method:
+            parts.append(method)
+        parts += [
+            self.date,
+            f"{APP_NAME} {self.app_version}",
+            f"data {self.fingerprint}",
+        ]
+        if self.is_demo:
+            parts.append(DEMO_WORDS)
+        return " · ".join(parts)
+
+
+def make_provenance(
+    filters: Filters,
+    *,
+    n: int,
+    n_total: int,
+    source: str,
+    sha256: str,
+    is_demo: bool,
+    created: dt.datetime | None = None,
+) -> Provenance:
+    """Build the :class:`Provenance` of the current view.
+
+    Parameters
+    ----------
+    filters : the active filters (described in words with ``describe_filters``).
+    n, n_total : patients after filters, and in the loaded cohort.
+    source : the cohort's name as the sidebar shows it.
+    sha256 : SHA-256 (hex) of the loaded data; its first 12 digits are the fingerprint.
+    is_demo : the synthetic demo cohort is loaded.
+    created : time of the output (default: now, UTC).
+    """
+    words = describe_filters(filters)
+    return Provenance(
+        population="; ".join(words) if words else "all patients",
+        n=int(n),
+        n_total=int(n_total),
+        source=source,
+        fingerprint=fingerprint(sha256),
+        is_demo=bool(is_demo),
+        created=(created or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+        tag=filter_tag(filters),
+    )
+
+
+def stamp_chart_spec(
+    spec: dict,
+    provenance: Provenance,
+    *,
+    title: str,
+    endpoint: str | None = None,
+    method: str | None = None,
+    width: int = 760,
+) -> dict:
+    """A Vega-Lite spec wrapped with a title, a subtitle (population, n) and a footnote (stamp).
+
+    Parameters
+    ----------
+    spec : the chart's Vega-Lite dict (``chart.to_dict()``); not modified.
+    provenance : where the data came from.
+    title : what the chart shows, e.g. "Overall survival (OS) by treatment group".
+    endpoint, method : named in the subtitle and footnote.
+    width : footnote width in pixels (lines wrap at about ``width / 6`` characters).
+
+    Returns
+    -------
+    dict
+        ``{"title": ..., "vconcat": [chart, footnote]}`` with the chart's top-level
+        ``config``, ``datasets`` and ``params`` kept at the top; renders with vl-convert.
+    """
+    inner = {k: v for k, v in spec.items() if k not in _TOP_LEVEL_ONLY}
+    subtitle = [f"{provenance.population} · n = {provenance.n} of {provenance.n_total}"]
+    if endpoint:
+        subtitle[0] += f" · {ENDPOINT_SHORT.get(endpoint, endpoint)}"
+    if provenance.is_demo:
+        subtitle.append("Synthetic demo data: simulated patients, not real patient data")
+    foot = _wrap(
+        " · ".join(
+            p
+            for p in (
+                method,
+                provenance.date,
+                f"{APP_NAME} {provenance.app_version}",
+                f"data {provenance.fingerprint} ({provenance.source})",
+            )
+            if p
+        ),
+        max(40, width // 6),
+    )
+    footnote = {
+        "data": {"values": [{"i": i, "line": line} for i, line in enumerate(foot)]},
+        "mark": {
+            "type": "text",
+            "align": "left",
+            "baseline": "top",
+            "fontSize": 11,
+            "color": "#444",
+        },
+        "encoding": {
+            "y": {"field": "i", "type": "ordinal", "axis": None},
+            "text": {"field": "line", "type": "nominal"},
+            "x": {"value": 0},
+        },
+        "width": width,
+        "height": 15 * len(foot),
+    }
+    out = {k: v for k, v in spec.items() if k in _TOP_LEVEL_ONLY}
+    out["title"] = {"text": title, "subtitle": subtitle, "anchor": "start"}
+    out["vconcat"] = [inner, footnote]
+    return out
+
+
+_TOP_LEVEL_ONLY = (
+    "$schema",
+    "config",
+    "datasets",
+    "params",
+    "background",
+    "padding",
+    "autosize",
+    "usermeta",
+)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+# ---- results in words -------------------------------------------------------------------------
+def _months(x: float) -> str:
+    return "NE" if x is None or not np.isfinite(x) else f"{x:.1f}"
+
+
+def _ci(lo: float, hi: float) -> str:
+    return f"{_months(lo)}-{_months(hi)}"
+
+
+def _hr_text(hr: float, lo: float, hi: float) -> str | None:
+    if not all(np.isfinite(v) for v in (hr, lo, hi)) or hr <= 0 or hi > 1e6:
+        return None
+    return f"{hr:.2f}"
+
+
+def _p_words(p: float) -> str:
+    text = format_p(p)
+    return (
+        "p not available"
+        if text == "-"
+        else ("p " + text if text.startswith("<") else f"p = {text}")
+    )
+
+
+def _arm(by: str, level) -> str:
+    """The prepositional phrase a clinician writes for a group."""
+    if by == S.TREATMENT_GROUP:
+        return {
+            S.SYSTEMIC: "with systemic therapy alone",
+            S.LOCAL_SYSTEMIC: "with local + systemic therapy",
+        }.get(level, f"with {level}")
+    if by == S.LOCAL_MODALITY:
+        if level == S.MODALITY_NONE:
+            return "with systemic therapy alone"
+        return f"with {level} + systemic therapy"
+    name = LEVEL_LABELS.get(by, {}).get(level, level)
+    return f"in {label_of(by)} {name}"
+
+
+def _group_name(by: str, level) -> str:
+    if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
+        return _arm(by, level).removeprefix("with ")
+    return f"{label_of(by)} {LEVEL_LABELS.get(by, {}).get(level, level)}"
+
+
+def _median_words(row, first: bool, conf: str) -> str:
+    ci = _ci(row["median_lower"], row["median_upper"])
+    ci = f"{conf} {ci}" if first else ci
+    if not np.isfinite(row["median"]):
+        return f"not reached ({ci})"
+    return f"{row['median']:.1f} months ({ci})"
+
+
+def _hr_of(cox, by: str, level):
+    """(hr, lower, upper) of ``by[level]`` in a Cox result, or None."""
+    if cox is None:
+        return None
+    term = f"{by}[{level}]"
+    if term not in cox.table.index:
+        return None
+    r = cox.table.loc[term]
+    return float(r["hr"]), float(r["hr_lower"]), float(r["hr_upper"])
+
+
+def survival_sentence(km, logrank=None, cox=None) -> str:
+    """One sentence a clinician writes for an endpoint, built from the results.
+
+    Parameters
+    ----------
+    km : KMResult
+        ``fit_km(df, endpoint, by=...)``: medians and their CIs, n and events per group.
+    logrank : LogRankResult, optional
+        ``logrank_test(df, endpoint, by)``: the log-rank p.
+    cox : CoxResult, optional
+        ``fit_cox(df, endpoint, (by,))``: hazard ratios of each group against the first.
+
+    Returns
+    -------
+    str
+        e.g. "Median OS was 20.3 months (95% CI 15.7-NE) with local + systemic therapy vs 14.7
+        months (10.0-21.2) with systemic therapy alone (HR 0.57, 95% CI 0.33-0.99; log-rank
+        p = 0.045; 95 patients, 52 deaths)." Months and their CIs to one decimal ("NE" where a
+        bound is not reached), HRs to two, p as on the pages; comparison groups first, the
+        reference (first) group last, as the HR reads.
+
+    Notes
+    -----
+    Wording only; every number is read from ``km.summary``, ``logrank.p_value`` and
+    ``cox.table`` (R: ``survfit``, ``survdiff``, ``coxph``).
+    """
+    name = ENDPOINT_SHORT.get(km.endpoint, km.endpoint.upper())
+    conf = f"{round(100 * km.conf_level):d}% CI"
+    summary = km.summary.reset_index(drop=True)
+    n, events = int(summary["n"].sum()), int(summary["events"].sum())
+    tally = f"{n} patients, {events} {EVENT_WORDS.get(km.endpoint, 'events')}"
+    if km.by is None or len(summary) < 2:
+        row = summary.iloc[0]
+        where = "" if km.by is None else f" {_arm(km.by, row['group'])}"
+        med = _median_words(row, True, conf)
+        return f"Median {name} was {med[:-1]}; {tally}){where}."
+    ref, others = summary.iloc[0], [summary.iloc[i] for i in range(1, len(summary))]
+    arms = [
+        f"{_median_words(r, i == 0, conf)} {_arm(km.by, r['group'])}" for i, r in enumerate(others)
+    ]
+    ref_text = f"{_median_words(ref, False, conf)} {_arm(km.by, ref['group'])}"
+    if len(others) == 1:
+        body = f"{arms[0]} vs {ref_text}"
+    else:
+        body = ", ".join(arms) + f" and {ref_text}"
+    stats = []
+    hrs = []
+    for r in others:
+        est = _hr_of(cox, km.by, r["group"])
+        shown = _hr_text(*est) if est else None
+        if len(others) == 1:
+            hrs.append(
+                f"HR {shown}, {conf} {est[1]:.2f}-{est[2]:.2f}" if shown else "HR not estimable"
+            )
+        else:
+            label = _group_name(km.by, r["group"])
+            hrs.append(
+                f"{label} {shown} ({est[1]:.2f}-{est[2]:.2f})"
+                if shown
+                else f"{label} not estimable"
+            )
+    if cox is not None:
+        if len(others) == 1:
+            stats.append(hrs[0])
+        else:
+            stats.append(f"HR vs {_group_name(km.by, ref['group'])}: " + ", ".join(hrs))
+    if logrank is not None:
+        stats.append(f"log-rank {_p_words(logrank.p_value)}")
+    stats.append(tally)
+    return f"Median {name} was {body} ({'; '.join(stats)})."
+
+
+# ---- the pack -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EndpointSection:
+    """One endpoint's survival results as the Survival page shows them."""
+
+    endpoint: str
+    km: object  # KMResult
+    logrank: object | None = None  # LogRankResult
+    cox: object | None = None  # CoxResult of the grouping alone: the HR(s)
+    chart_png: bytes | None = None  # the page's KM chart with its risk table
+
+    @property
+    def sentence(self) -> str:
+        return survival_sentence(self.km, self.logrank, self.cox)
+
+
+@dataclass(frozen=True)
+class MeetingPack:
+    """Everything a tumour-board pack shows, as the pages computed it.
+
+    ``tables`` are the pages' display tables (``format_table_one``, ``format_response``,
+    ``format_ae_table``); ``results`` their result objects (for methods and notes).
+    ``unavailable`` holds a sentence per analysis that could not run on this cohort.
+    """
+
+    provenance: Provenance
+    survival: tuple[EndpointSection, ...] = ()
+    cox_model: object | None = None  # CoxResult (multivariable, the Cox page's)
+    cox_table: pd.DataFrame | None = None  # its display table (label, hr, ...)
+    forest_png: bytes | None = None
+    table_one: object | None = None  # TableOneResult
+    table_one_display: pd.DataFrame | None = None
+    response: object | None = None  # ResponseResult
+    response_display: pd.DataFrame | None = None
+    response_png: bytes | None = None
+    adverse_events: object | None = None  # AEResult
+    adverse_events_display: pd.DataFrame | None = None
+    unavailable: tuple[str, ...] = field(default=())
+
+
+def pack_sentences(pack: MeetingPack) -> list[str]:
+    """The results in words: one sentence per endpoint."""
+    return [s.sentence for s in pack.survival]
+
+
+def pack_methods(pack: MeetingPack) -> list[tuple[str, str]]:
+    """(analysis, method) pairs naming each estimator and test as the pages do."""
+    out = []
+    for s in pack.survival:
+        name = ENDPOINT_SHORT.get(s.endpoint, s.endpoint)
+        out.append((f"Survival ({name})", s.km.method))
+        if s.logrank is not None:
+            out.append((f"Comparison ({name})", s.logrank.method))
+        if s.cox is not None:
+            out.append((f"Hazard ratio ({name})", s.cox.method))
+    if pack.cox_model is not None:
+        out.append(("Multivariable Cox model", pack.cox_model.method))
+    for label, res in (
+        ("Table 1", pack.table_one),
+        ("Response", pack.response),
+        ("Adverse events", pack.adverse_events),
+    ):
+        if res is not None:
+            out.append((label, res.method))
+    return out
+
+
+def pack_caveats(pack: MeetingPack) -> list[str]:
+    """Caveats and notes the pages show beside these results (deduplicated, in order)."""
+    out: list[str] = []
+    if pack.provenance.is_demo:
+        out.append(
+            "Synthetic demo cohort: simulated patients calibrated to Xia et al., Hepat "
+            "Mon 2026. Not real patient data."
+        )
+    for s in pack.survival:
+        if s.km.by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
+            out.append(NON_RANDOMISED)
+        summary = s.km.summary
+        small = summary[(summary["n"] < 10) | (summary["events"] < 5)]
+        if len(small):
+            out.append(
+                f"{ENDPOINT_SHORT.get(s.endpoint, s.endpoint)}: small groups ("
+                + ", ".join(
+                    f"{_group_name(s.km.by, g) if s.km.by else 'all'}: n = {n}, {e} events"
+                    for g, n, e in zip(small["group"], small["n"], small["events"], strict=True)
+                )
+                + "). Estimates are unstable with fewer than 10 patients or 5 events per group."
+            )
+        out += list(s.km.notes)
+        if s.cox is not None:
+            out += list(s.cox.notes)
+    if pack.cox_model is not None:
+        out += list(pack.cox_model.notes)
+    for res in (pack.table_one, pack.response, pack.adverse_events):
+        if res is not None:
+            out += list(res.notes)
+    out += list(pack.unavailable)
+    return list(dict.fromkeys(out))
+
+
+def _answer_lines(section: EndpointSection) -> list[str]:
+    """The answer box beside a KM chart: n, events, median (CI) per group; HR; log-rank p."""
+    km = section.km
+    conf = f"{round(100 * km.conf_level):d}% CI"
+    lines = []
+    for _, r in km.summary.iterrows():
+        label = _group_name(km.by, r["group"]) if km.by else "all patients"
+        med = "not reached" if not np.isfinite(r["median"]) else f"{r['median']:.1f} months"
+        events = "deaths" if km.endpoint == "os" else "events"
+        lines.append(
+            f"{label[:1].upper()}{label[1:]}: n = {int(r['n'])}, {int(r['events'])} "
+            f"{events}; median {med} ({conf} {_ci(r['median_lower'], r['median_upper'])})"
+        )
+    if section.cox is not None and km.by is not None:
+        ref = km.summary["group"].iloc[0]
+        for g in km.summary["group"].iloc[1:]:
+            est = _hr_of(section.cox, km.by, g)
+            shown = _hr_text(*est) if est else None
+            p = section.cox.table.loc[f"{km.by}[{g}]", "p_value"] if est else np.nan
+            vs = f"{_group_name(km.by, g)} vs {_group_name(km.by, ref)}"
+            lines.append(
+                f"HR {vs}: {shown} ({conf} {est[1]:.2f}-{est[2]:.2f}), Wald {_p_words(p)}"
+                if shown
+                else f"HR {vs}: not estimable"
+            )
+    if section.logrank is not None:
+        lines.append(f"Log-rank {_p_words(section.logrank.p_value)}")
+    return lines
+
+
+def _cox_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The Cox page's model table in words: term, HR (95% CI), p."""
+    return pd.DataFrame(
+        {
+            "Term": table["label"].astype(str),
+            "HR (95% CI)": [
+                "not estimable"
+                if not (np.isfinite(h) and np.isfinite(lo) and np.isfinite(hi))
+                or hi > 1e6
+                or h <= 0
+                else f"{h:.2f} ({lo:.2f}-{hi:.2f})"
+                for h, lo, hi in zip(table["hr"], table["hr_lower"], table["hr_upper"], strict=True)
+            ],
+            "p": [format_p(p) for p in table["p_value"]],
+        }
+    )
+
+
+def _slide_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A display table without the columns only a statistician reads (they are in the report)."""
+    return frame[[c for c in frame.columns if c not in _REPORT_ONLY]]
+
+
+_REPORT_ONLY = ("Test", "Statistic", "Missing", "Chi-square")
+
+
+# ---- slides -------------------------------------------------------------------------------------
+def build_slides(pack: MeetingPack) -> bytes:
+    """The pack as 16:9 slides (.pptx bytes), large type, native tables, charts as images.
+
+    Slides: title; results in words; KM per endpoint (chart with risk table and the answer
+    box); Cox forest; Table 1; response; adverse events; methods and caveats. Every slide's
+    footer carries the provenance stamp.
+
+    Notes
+    -----
+    python-pptx; fonts are the theme's (no font is forced, so CJK text can fall back).
+    """
+    prov = pack.provenance
+    deck = SlideDeck(prov)
+    subtitle = [
+        f"Population: {prov.population}",
+        f"{prov.patients} · {prov.source}",
+        f"{prov.date} · {APP_NAME} {prov.app_version} · data {prov.fingerprint}",
+    ]
+    if prov.is_demo:
+        subtitle.append("Synthetic demo data: simulated patients, not real patient data")
+    deck.title_slide(f"{APP_NAME}: tumour-board pack", subtitle)
+    if pack.survival:
+        deck.bullets(
+            "Results in words",
+            pack_sentences(pack),
+            size=22,
+            method="Kaplan-Meier, log-rank test, Cox model",
+        )
+    for s in pack.survival:
+        title = ENDPOINT_TITLES.get(s.endpoint, s.endpoint)
+        if s.km.by:
+            title += f" by {label_of(s.km.by).lower()}"
+        deck.chart_with_box(
+            title, s.chart_png, _answer_lines(s), endpoint=s.endpoint, method=s.km.method
+        )
+    if pack.cox_model is not None:
+        m = pack.cox_model
+        title = (
+            f"Cox model ({ENDPOINT_SHORT.get(m.endpoint, m.endpoint)}): {m.n} patients, "
+            f"{m.events} events"
+        )
+        if pack.forest_png is not None:
+            deck.chart(title, pack.forest_png, endpoint=m.endpoint, method=m.method)
+        if pack.cox_table is not None:
+            deck.table(
+                title,
+                _cox_display(pack.cox_table),
+                endpoint=m.endpoint,
+                method=m.method,
+                notes=m.notes,
+            )
+    if pack.table_one_display is not None:
+        deck.table(
+            "Baseline characteristics (Table 1)",
+            _slide_columns(pack.table_one_display),
+            method="Table 1 tests: see Methods; '*' expected count < 5, read Fisher P",
+        )
+    if pack.response_display is not None:
+        deck.table(
+            "Tumour response (mRECIST): ORR and DCR",
+            _slide_columns(pack.response_display),
+            method="Clopper-Pearson CIs; chi-square and Fisher's exact test",
+            notes=(
+                "ORR = CR + PR; DCR = CR + PR + SD; [95% CI]; difference (95% CI) in "
+                "percentage points.",
+            ),
+        )
+    if pack.adverse_events_display is not None:
+        deck.table(
+            "Adverse events (CTCAE v5)",
+            pack.adverse_events_display,
+            method="n (%); chi-square, Fisher's exact test where '*'",
+        )
+    deck.bullets("Methods", [f"{a}: {m}" for a, m in pack_methods(pack)], size=14)
+    deck.bullets("Caveats", pack_caveats(pack) or ["None noted."], size=16)
+    return deck.save()
+
+
+# ---- report -------------------------------------------------------------------------------------
+def build_report(pack: MeetingPack) -> bytes:
+    """The pack as a Word report (.docx bytes): the slides' content as a document.
+
+    Sections: provenance, results in words, survival per endpoint (chart, answer, notes),
+    multivariable Cox model, Table 1, response, adverse events, a Methods paragraph naming
+    each estimator and test as the pages do, and caveats. The footer of every page carries
+    the stamp.
+
+    Notes
+    -----
+    python-docx; native Word tables (editable), charts as 2x PNG images.
+    """
+    prov = pack.provenance
+    doc = ReportDocument(prov)
+    doc.heading(f"{APP_NAME}: tumour-board report", 0)
+    for line in prov.lines():
+        doc.paragraph(line, size=10)
+    doc.heading("Results in words", 1)
+    for sentence in pack_sentences(pack) or ["No survival analysis could run on this cohort."]:
+        doc.paragraph(sentence)
+    for s in pack.survival:
+        title = ENDPOINT_TITLES.get(s.endpoint, s.endpoint)
+        doc.heading(title + (f" by {label_of(s.km.by).lower()}" if s.km.by else ""), 1)
+        doc.picture(
+            s.chart_png,
+            f"Kaplan-Meier estimate of {ENDPOINT_WORDS[s.endpoint]} with "
+            "numbers at risk. " + prov.footer(endpoint=s.endpoint),
+        )
+        for line in _answer_lines(s):
+            doc.bullet(line)
+        doc.paragraph(s.km.method, size=9)
+    if pack.cox_model is not None:
+        m = pack.cox_model
+        doc.heading(f"Multivariable Cox model ({ENDPOINT_SHORT.get(m.endpoint, m.endpoint)})", 1)
+        doc.paragraph(
+            f"{m.n} patients, {m.events} events; concordance (Harrell's C) {m.concordance:.3f}."
+        )
+        doc.picture(pack.forest_png, "Hazard ratios (95% CI) of the multivariable model.")
+        if pack.cox_table is not None:
+            doc.table(_cox_display(pack.cox_table))
+        for note in m.notes:
+            doc.paragraph(note, size=9)
+    for title, display, res in (
+        ("Baseline characteristics (Table 1)", pack.table_one_display, pack.table_one),
+        ("Tumour response (mRECIST)", pack.response_display, pack.response),
+        ("Adverse events (CTCAE v5)", pack.adverse_events_display, pack.adverse_events),
+    ):
+        if display is None:
+            continue
+        doc.heading(title, 1)
+        if title.startswith("Tumour") and pack.response_png is not None:
+            doc.picture(pack.response_png, "Best overall response (mRECIST) per group.")
+        doc.table(display)
+        for line in res.footnotes if res is not None else ():
+            doc.paragraph(line, size=9)
+    doc.heading("Methods", 1)
+    doc.paragraph(" ".join(f"{a}: {m.rstrip('.')}." for a, m in pack_methods(pack)))
+    doc.heading("Caveats", 1)
+    for line in pack_caveats(pack) or ["None noted."]:
+        doc.bullet(line)
+    return doc.save()
