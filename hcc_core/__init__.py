@@ -33,6 +33,7 @@ from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapp
 from .landmark import LandmarkResult, landmark
 from .overview import OverviewResult, cohort_overview
 from .paper_check import load_published_values, paper_check
+from .propensity import PAPER_PS_COVARIATES, PropensityResult, e_value, fit_propensity
 from .response import ResponseResult, format_response, response_rates
 from .safety import AEResult, ae_table, format_ae_table
 from .survival import (
@@ -111,4 +112,8 @@ __all__ = [
     "landmark",
     "FineGrayResult",
     "fit_finegray",
+    "PropensityResult",
+    "PAPER_PS_COVARIATES",
+    "fit_propensity",
+    "e_value",
 ]
