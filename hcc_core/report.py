@@ -20,10 +20,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import charts
 from . import schema as S
 from .cohort import Filters, describe_filters
+from .cox import PAPER_COX_COVARIATES, fit_cox, term_label
+from .errors import CohortError
 from .office import ReportDocument, SlideDeck
-from .tables import LEVEL_LABELS, format_p, label_of
+from .response import format_response, response_rates
+from .safety import ae_table, format_ae_table
+from .survival import fit_km, logrank_test
+from .tables import LEVEL_LABELS, format_p, format_table_one, label_of, table_one
 
 __all__ = [
     "APP_NAME",
@@ -42,6 +48,8 @@ __all__ = [
     "pack_caveats",
     "build_slides",
     "build_report",
+    "PackSettings",
+    "collect_pack",
 ]
 
 APP_NAME = "HCC Cohort Explorer"
@@ -146,7 +154,7 @@ class Provenance:
             out.append(f"Method: {method}")
         out += [
             f"Data: {self.source}{' (' + DEMO_WORDS + ')' if self.is_demo else ''}, "
-            f"fingerprint {self.fingerprint} (first 12 hex digits of the file's SHA-256)",
+            f"fingerprint {self.fingerprint} (first 12 hex digits of the data's SHA-256)",
             f"Made {self.date} with {APP_NAME} {self.app_version}",
         ]
         return out
@@ -177,6 +185,7 @@ def make_provenance(
     sha256: str,
     is_demo: bool,
     created: dt.datetime | None = None,
+    population: str | None = None,
 ) -> Provenance:
     """Build the :class:`Provenance` of the current view.
 
@@ -188,10 +197,12 @@ def make_provenance(
     sha256 : SHA-256 (hex) of the loaded data; its first 12 digits are the fingerprint.
     is_demo : the synthetic demo cohort is loaded.
     created : time of the output (default: now, UTC).
+    population : the filters in words as the app's sidebar says them (default: built with
+        ``describe_filters``).
     """
     words = describe_filters(filters)
     return Provenance(
-        population="; ".join(words) if words else "all patients",
+        population=population or ("; ".join(words) if words else "all patients"),
         n=int(n),
         n_total=int(n_total),
         source=source,
@@ -726,3 +737,110 @@ def build_report(pack: MeetingPack) -> bytes:
     for line in pack_caveats(pack) or ["None noted."]:
         doc.bullet(line)
     return doc.save()
+
+
+# ---- collecting the pack ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PackSettings:
+    """The pages' settings the pack follows (the Survival and Cox pages' choices).
+
+    Attributes
+    ----------
+    by : the Survival page's "Compare by" column (None = whole cohort).
+    conf_type : the Survival page's CI type for Kaplan-Meier.
+    cox_endpoint : the Cox page's endpoint.
+    covariates : the Cox page's multivariable model.
+    endpoints : survival endpoints in the pack.
+    font_size : chart text size in px (the pages' presentation mode uses 20).
+    """
+
+    by: str | None = S.TREATMENT_GROUP
+    conf_type: str = "log-log"
+    cox_endpoint: str = "os"
+    covariates: tuple[str, ...] = tuple(PAPER_COX_COVARIATES)
+    endpoints: tuple[str, ...] = ("os", "pfs")
+    font_size: int = 14
+
+
+def _png(chart, scale: float) -> bytes | None:
+    return charts.chart_png(chart, scale=scale) if scale > 0 else None
+
+
+def collect_pack(
+    df: pd.DataFrame,
+    provenance: Provenance,
+    settings: PackSettings | None = None,
+    *,
+    scale: float = 3.0,
+) -> MeetingPack:
+    """Run the pages' analyses with the pages' settings and gather them into a pack.
+
+    Parameters
+    ----------
+    df : the filtered cohort the pages show.
+    provenance : its stamp (:func:`make_provenance`).
+    settings : the pages' current choices; default as the pages open.
+    scale : chart PNG scale (3 = about 2,300 px wide, sharp on a projector); 0 = no charts.
+
+    Returns
+    -------
+    MeetingPack
+        Results from the same functions and arguments the pages call (``fit_km``,
+        ``logrank_test``, ``fit_cox``, ``table_one``, ``response_rates``, ``ae_table``) and
+        their display tables. An analysis that cannot run on this cohort is left out and its
+        reason kept in ``unavailable`` (shown under Caveats).
+    """
+    settings = settings or PackSettings()
+    unavailable: list[str] = []
+
+    def run(what: str, fn, *args, **kwargs):
+        try:
+            return fn(df, *args, **kwargs)
+        except CohortError as exc:
+            unavailable.append(f"{what} is not in this pack: {exc}")
+            return None
+
+    by = settings.by if settings.by in df.columns else None
+    sections = []
+    for ep in settings.endpoints:
+        name = ENDPOINT_SHORT.get(ep, ep)
+        km = run(f"Survival ({name})", fit_km, ep, by=by, conf_type=settings.conf_type)
+        if km is None:
+            continue
+        lr = cox = None
+        if by is not None and len(km.summary) > 1:
+            lr = run(f"Log-rank test ({name})", logrank_test, ep, by)
+            cox = run(f"Hazard ratio ({name})", fit_cox, ep, (by,))
+        p_text = f"Log-rank {_p_words(lr.p_value)}" if lr is not None else None
+        png = _png(charts.km_chart(km, p_value_text=p_text, font_size=settings.font_size), scale)
+        sections.append(EndpointSection(ep, km, lr, cox, png))
+    model = cox_table = forest = None
+    covariates = tuple(c for c in settings.covariates if c)
+    if covariates:
+        model = run("The multivariable Cox model", fit_cox, settings.cox_endpoint, covariates)
+    if model is not None:
+        cox_table = model.table.reset_index(names="term")
+        cox_table.insert(0, "label", [term_label(t) for t in cox_table["term"]])
+        forest = _png(charts.forest_chart(cox_table, font_size=settings.font_size), scale)
+    t1 = run("Table 1", table_one)
+    resp = run("Tumour response", response_rates)
+    ae = run("Adverse events", ae_table)
+    return MeetingPack(
+        provenance=provenance,
+        survival=tuple(sections),
+        cox_model=model,
+        cox_table=cox_table,
+        forest_png=forest,
+        table_one=t1,
+        table_one_display=format_table_one(t1) if t1 is not None else None,
+        response=resp,
+        response_display=format_response(resp) if resp is not None else None,
+        response_png=(
+            _png(charts.response_bar_chart(resp.counts, font_size=settings.font_size), scale)
+            if resp is not None
+            else None
+        ),
+        adverse_events=ae,
+        adverse_events_display=format_ae_table(ae) if ae is not None else None,
+        unavailable=tuple(unavailable),
+    )

@@ -34,15 +34,15 @@ from hcc_core import (
     logrank_test,
     response_rates,
     table_one,
-    term_label,
 )
 from hcc_core import schema as S
 from hcc_core.report import (
     APP_VERSION,
-    EndpointSection,
     MeetingPack,
+    PackSettings,
     build_report,
     build_slides,
+    collect_pack,
     file_name,
     filter_tag,
     make_provenance,
@@ -79,35 +79,7 @@ def _prov(filters: Filters = ALL, df: pd.DataFrame | None = None):
 
 def _pack(filters: Filters = ALL) -> MeetingPack:
     df = apply_filters(DEMO.data, filters)
-    by = S.TREATMENT_GROUP
-    sections = tuple(
-        EndpointSection(
-            ep,
-            fit_km(df, ep, by=by),
-            logrank_test(df, ep, by),
-            fit_cox(df, ep, (by,)),
-            _png(1520, 1000),
-        )
-        for ep in ("os", "pfs")
-    )
-    model = fit_cox(df, "os", PAPER_COX_COVARIATES)
-    cox_table = model.table.reset_index(names="term")
-    cox_table.insert(0, "label", [term_label(t) for t in cox_table["term"]])
-    t1, resp, ae = table_one(df), response_rates(df), ae_table(df)
-    return MeetingPack(
-        _prov(filters, df),
-        sections,
-        model,
-        cox_table,
-        _png(2000, 700),
-        t1,
-        format_table_one(t1),
-        resp,
-        format_response(resp),
-        _png(),
-        ae,
-        format_ae_table(ae),
-    )
+    return collect_pack(df, _prov(filters, df), scale=1)
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +404,45 @@ def test_report_has_the_sentences_tables_methods_and_stamp(demo_pack):
         "P-value"
     ].tolist()
     assert len(doc.inline_shapes) == 4  # KM OS, KM PFS, forest, response bars
+
+
+# ---- collecting ---------------------------------------------------------------------------------
+def test_collected_pack_holds_what_the_pages_compute(demo_pack):
+    df = DEMO.data
+    by = S.TREATMENT_GROUP
+    for section, ep in zip(demo_pack.survival, ("os", "pfs"), strict=True):
+        pd.testing.assert_frame_equal(section.km.summary, fit_km(df, ep, by=by).summary)
+        assert section.logrank.p_value == logrank_test(df, ep, by).p_value
+        pd.testing.assert_frame_equal(section.cox.table, fit_cox(df, ep, (by,)).table)
+        assert section.chart_png[:4] == b"\x89PNG"
+    pd.testing.assert_frame_equal(
+        demo_pack.cox_model.table, fit_cox(df, "os", PAPER_COX_COVARIATES).table
+    )
+    pd.testing.assert_frame_equal(demo_pack.table_one_display, format_table_one(table_one(df)))
+    pd.testing.assert_frame_equal(demo_pack.response_display, format_response(response_rates(df)))
+    pd.testing.assert_frame_equal(demo_pack.adverse_events_display, format_ae_table(ae_table(df)))
+    assert demo_pack.unavailable == ()
+
+
+def test_pack_follows_the_page_settings_and_says_what_is_missing():
+    df = DEMO.data.drop(columns=["pfs_months", "pfs_event", "best_response"])
+    settings = PackSettings(
+        by=S.LOCAL_MODALITY,
+        conf_type="log",
+        cox_endpoint="os",
+        covariates=(S.AGE, S.LOCAL_MODALITY),
+    )
+    pack = collect_pack(df, _prov(ALL, df), settings, scale=0)
+    assert [s.endpoint for s in pack.survival] == ["os"]
+    km = pack.survival[0].km
+    assert km.by == S.LOCAL_MODALITY and km.conf_type == "log"
+    assert list(pack.cox_model.table.index[:1]) == ["age"]
+    assert pack.response is None and pack.response_display is None
+    assert len(pack.unavailable) == 2
+    assert pack.unavailable[0].startswith("Survival (PFS) is not in this pack: ")
+    assert pack.unavailable[1].startswith("Tumour response is not in this pack: ")
+    assert "best_response" in pack.unavailable[1]
+    texts = _slide_texts(build_slides(pack))
+    caveats = "\n".join(t for t in texts if t.startswith("Caveats"))
+    assert pack.unavailable[0] in caveats
+    assert not any(t.startswith("Progression-free survival") for t in texts)
