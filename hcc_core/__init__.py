@@ -49,6 +49,7 @@ from .survival import (
     rmst,
 )
 from .tables import LABELS, TableOneResult, format_table_one, group_column, label_of, table_one
+from .timedep import TimeDependentData, simon_makuch, split_at_local_start
 
 __all__ = [
     "KMResult",
@@ -116,4 +117,7 @@ __all__ = [
     "PAPER_PS_COVARIATES",
     "fit_propensity",
     "e_value",
+    "TimeDependentData",
+    "simon_makuch",
+    "split_at_local_start",
 ]

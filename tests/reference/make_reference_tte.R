@@ -163,7 +163,7 @@ td_case <- function(d, time_col, event_col, times) {
   cx <- coxph(Surv(tstart, tstop, event) ~ local + age, data = td, ties = "efron")
   naive <- coxph(Surv(ftime, fevent) ~ I(as.numeric(treatment_group == "local+systemic")) + age,
                  data = base, ties = "efron")
-  sm <- survfit(Surv(tstart, tstop, event) ~ local, data = td)
+  sm <- survfit(Surv(tstart, tstop, event) ~ local, data = td, conf.type = "log-log")
   ss <- summary(sm, times = times, extend = TRUE)
   list(n_rows = nrow(td), tstart = td$tstart, tstop = td$tstop, event = td$event,
        local = td$local, id = td$patient_id,
@@ -171,7 +171,10 @@ td_case <- function(d, time_col, event_col, times) {
        naive_coef = unname(coef(naive)), naive_se = unname(sqrt(diag(vcov(naive)))),
        sm = list(strata = as.character(ss$strata), time = ss$time, surv = ss$surv,
                  lower = ss$lower, upper = ss$upper, n_risk = ss$n.risk),
-       sm_conf_type = sm$conf.type)
+       sm_conf_type = sm$conf.type,
+       sm_median = unname(summary(sm)$table[, "median"]),
+       sm_median_lower = unname(summary(sm)$table[, "0.95LCL"]),
+       sm_median_upper = unname(summary(sm)$table[, "0.95UCL"]))
 }
 ref$time_dependent <- list(
   demo_os = td_case(demo, "os_months", "os_event", c(0, 3, 6, 12, 24)),
