@@ -324,9 +324,10 @@ class ReportDocument:
         rows = [[str(c) for c in frame.columns]] + [
             ["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)
         ]
-        for i, values in enumerate(rows):
-            for j, value in enumerate(values):
-                para = table.cell(i, j).paragraphs[0]
+        # row.cells once per row: table.cell(i, j) rescans the whole table on every call.
+        for i, (row, values) in enumerate(zip(table.rows, rows, strict=True)):
+            for cell, value in zip(row.cells, values, strict=True):
+                para = cell.paragraphs[0]
                 run = para.add_run(value)
                 run.font.size = size
                 run.bold = i == 0
