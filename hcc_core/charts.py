@@ -21,6 +21,8 @@ __all__ = [
     "forest_chart",
     "subgroup_forest_chart",
     "response_bar_chart",
+    "love_plot",
+    "ps_histogram_chart",
     "thin_curve",
     "chart_png",
     "chart_svg",
@@ -100,6 +102,8 @@ def km_chart(
     p_value_text: str | None = None,
     y_title: str = "Survival probability",
     x_title: str = "Months",
+    risk_title: str = "Number at risk",
+    risk_format: str = "d",
     font_size: int = 14,
 ) -> alt.VConcatChart:
     """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
@@ -114,6 +118,9 @@ def km_chart(
         Draw the pointwise confidence band.
     p_value_text : str, optional
         Annotation drawn in the top-right corner, e.g. "Log-rank p = 0.045".
+    risk_title, risk_format : str
+        Title and d3 number format of the at-risk row (weighted curves: sums of weights,
+        e.g. "Weighted number at risk" and ".1f").
     """
     curve = km.curve
     groups = [str(g) for g in pd.unique(curve["group"])]
@@ -176,11 +183,11 @@ def km_chart(
         alt.Chart(risk)
         .mark_text(fontSize=font_size)
         .encode(
-            x=alt.X("time:Q", scale=x_scale, title="Number at risk", axis=alt.Axis(
+            x=alt.X("time:Q", scale=x_scale, title=risk_title, axis=alt.Axis(
                 grid=False, ticks=False, labels=False, domain=False)),
             y=alt.Y("group:N", sort=groups, title=None,
                     axis=alt.Axis(domain=False, ticks=False, labelPadding=12)),
-            text=alt.Text("at_risk:Q", format="d"),
+            text=alt.Text("at_risk:Q", format=risk_format),
             color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
         )
         .properties(width=WIDTH, height=max(30 * len(groups), 40))
@@ -294,6 +301,78 @@ def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Char
     )
     # A one-panel concat keeps its declared size in every renderer (Streamlit resizes a
     # single view to its container, which collapses a short bar chart).
+    return _configure(alt.vconcat(chart), font_size)
+
+
+def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
+              font_size: int = 14) -> alt.VConcatChart:
+    """Love plot: |standardised mean difference| per term before and after adjustment.
+
+    ``balance`` is ``PropensityResult.balance`` (``label, smd_before, smd_after``), drawn in
+    its order with a dashed line at ``threshold``.
+    """
+    labels = balance["label"].astype(str).tolist()
+    d = pd.concat([
+        pd.DataFrame({"label": labels, "sample": "Before adjustment",
+                      "smd": balance["smd_before"].abs().to_numpy()}),
+        pd.DataFrame({"label": labels, "sample": "After adjustment",
+                      "smd": balance["smd_after"].abs().to_numpy()}),
+    ], ignore_index=True)
+    samples = ["Before adjustment", "After adjustment"]
+    x_max = max(float(np.nanmax(d["smd"])) if len(d) else 0.0, threshold) * 1.1
+    x = alt.X("smd:Q", title="Absolute standardised mean difference",
+              scale=alt.Scale(domain=[0, x_max], nice=False))
+    y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320))
+    points = alt.Chart(d).mark_point(size=110, filled=True).encode(
+        x=x, y=y,
+        color=alt.Color("sample:N", scale=alt.Scale(domain=samples,
+                                                    range=[OKABE_ITO[1], OKABE_ITO[0]]),
+                        title=None, legend=alt.Legend(orient="top")),
+        shape=alt.Shape("sample:N", scale=alt.Scale(domain=samples, range=["circle", "square"]),
+                        legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Term"), alt.Tooltip("sample:N", title=""),
+                 alt.Tooltip("smd:Q", title="|SMD|", format=".3f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(
+        strokeDash=[4, 4], color="#555").encode(x="t:Q")
+    chart = alt.layer(rule, points).properties(width=WIDTH - 280,
+                                               height=max(26 * len(labels), 80))
+    return _configure(alt.vconcat(chart), font_size)
+
+
+def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
+                       font_size: int = 14) -> alt.VConcatChart:
+    """Mirrored histogram of propensity scores: the first group above the axis, the second
+    below, the common-support region shaded.
+
+    ``hist`` is ``PropensityResult.ps_histogram()`` (``group, bin_start, bin_end, count``);
+    ``overlap`` is ``PropensityResult.overlap``.
+    """
+    groups = [str(g) for g in pd.unique(hist["group"])]
+    d = hist.assign(group=hist["group"].astype(str))
+    d["height"] = np.where(d["group"] == groups[0], d["count"], -d["count"])
+    top = max(int(d["count"].max()) if len(d) else 1, 1)
+    x = alt.X("bin_start:Q", title="Propensity score", scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y("height:Q", title="Patients (first group up, second down)",
+              scale=alt.Scale(domain=[-top * 1.1, top * 1.1]),
+              axis=alt.Axis(labelExpr="abs(datum.value)"))
+    layers = []
+    lo, hi = overlap
+    if np.isfinite(lo) and np.isfinite(hi):
+        layers.append(alt.Chart(pd.DataFrame({"lo": [lo], "hi": [hi]})).mark_rect(
+            color="#999999", opacity=0.15).encode(x="lo:Q", x2="hi:Q"))
+    layers.append(alt.Chart(d).mark_bar(opacity=0.85, binSpacing=1).encode(
+        x=x, x2="bin_end:Q", y=y,
+        color=alt.Color("group:N", scale=_colour_scale(groups), title=None,
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("bin_start:Q", title="PS from", format=".2f"),
+                 alt.Tooltip("bin_end:Q", title="PS to", format=".2f"),
+                 alt.Tooltip("count:Q", title="Patients")],
+    ))
+    layers.append(alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#333").encode(
+        y="zero:Q"))
+    chart = alt.layer(*layers).properties(width=WIDTH - 160, height=300)
     return _configure(alt.vconcat(chart), font_size)
 
 

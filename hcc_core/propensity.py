@@ -67,9 +67,12 @@ class PropensityResult:
     ess : indexed by group label with ``n_before, n_after, sum_weights, min_weight,
         max_weight, ess``.
     model : the PS model's ``coef, se, odds_ratio`` indexed by term (``(Intercept)`` first).
+    scores : every patient in the PS model (the input's index): ``group, ps, ps_logit,
+        weight`` (weight 0 when trimmed or unmatched).
     """
 
     data: pd.DataFrame
+    scores: pd.DataFrame
     balance: pd.DataFrame
     ess: pd.DataFrame
     model: pd.DataFrame
@@ -95,6 +98,35 @@ class PropensityResult:
     def estimand_text(self) -> str:
         """The estimand in words."""
         return ESTIMAND_TEXT[self.estimand]
+
+    @property
+    def overlap(self) -> tuple[float, float]:
+        """Common support: the PS range both groups reach (lower, upper); NaN if none."""
+        g = self.scores.groupby("group", sort=False)["ps"]
+        lo, hi = float(g.min().max()), float(g.max().min())
+        return (lo, hi) if lo <= hi else (np.nan, np.nan)
+
+    @property
+    def n_outside_overlap(self) -> int:
+        """Patients whose PS lies outside the common support."""
+        lo, hi = self.overlap
+        ps = self.scores["ps"]
+        return int(len(ps) if np.isnan(lo) else ((ps < lo) | (ps > hi)).sum())
+
+    def ps_histogram(self, bins: int = 20) -> pd.DataFrame:
+        """PS counts per group in ``bins`` equal bins over [0, 1]: ``group, bin_start,
+        bin_end, count`` (all patients in the PS model, before weighting)."""
+        edges = np.linspace(0.0, 1.0, bins + 1)
+        rows = []
+        for group in (self.treated, self.control):
+            ps = self.scores.loc[self.scores["group"] == group, "ps"].to_numpy()
+            counts, _ = np.histogram(ps, bins=edges)
+            rows.append(
+                pd.DataFrame(
+                    {"group": group, "bin_start": edges[:-1], "bin_end": edges[1:], "count": counts}
+                )
+            )
+        return pd.concat(rows, ignore_index=True)
 
 
 # ---- PS model: R glm.fit(family = binomial()) ---------------------------------------------------
@@ -514,12 +546,17 @@ def fit_propensity(
         )
 
     keep_rows = weight > 0
+    scores = pd.DataFrame(
+        {"group": np.where(z == 1, treated, control), "ps": ps, "ps_logit": eta, "weight": weight},
+        index=df.index[rows],
+    )
     data = df.iloc[rows[keep_rows]].copy()
     data["ps"], data["ps_logit"], data["weight"] = ps[keep_rows], eta[keep_rows], weight[keep_rows]
     if subclass is not None:
         data["subclass"] = subclass[keep_rows]
     return PropensityResult(
         data=data,
+        scores=scores,
         balance=balance,
         ess=ess,
         model=model,

@@ -252,3 +252,46 @@ def test_e_value_known_number():
     """VanderWeele and Ding's example: RR 3.9 gives E = 3.9 + sqrt(3.9 x 2.9) = 7.26."""
     assert e_value(3.9, 1.8, 8.7, rare=True)[0] == pytest.approx(7.2631, abs=1e-4)
     assert all(np.isnan(e_value(np.nan, 0.5, 2.0)))
+
+
+@pytest.mark.parametrize("name", COHORTS)
+def test_overlap_and_histogram_from_r_scores(name):
+    """Common support = [max of the group minima, min of the group maxima] of R's fitted PS;
+    the histogram counts R's scores in 20 bins over [0, 1]."""
+    case, res = _fit(name)
+    d = _data(name).set_index("patient_id").loc[case["patient_id"]]
+    ps = pd.Series(case["glm"]["ps"], index=d.index)
+    treated = d["treatment_group"] == "local+systemic"
+    lo = max(ps[treated].min(), ps[~treated].min())
+    hi = min(ps[treated].max(), ps[~treated].max())
+    assert res.overlap == pytest.approx((lo, hi), rel=1e-9)
+    assert res.n_outside_overlap == int(((ps < lo) | (ps > hi)).sum())
+    h = res.ps_histogram()
+    for group, sel in (("local+systemic", treated), ("systemic", ~treated)):
+        expect, _ = np.histogram(ps[sel], bins=np.linspace(0, 1, 21))
+        assert h.loc[h["group"] == group, "count"].tolist() == expect.tolist()
+
+
+def test_love_plot_and_histogram_charts_show_the_numbers():
+    """The Love plot carries |SMD| before and after for every term and the 0.1 line; the
+    mirrored histogram draws the second group below the axis and shades the overlap."""
+    from hcc_core import charts
+
+    _, res = _fit("veteran")
+    spec = charts.love_plot(res.balance).to_dict()
+    rows = [r for ds in spec["datasets"].values() for r in ds if "smd" in r]
+    assert len(rows) == 2 * len(res.balance)
+    after = {r["label"]: r["smd"] for r in rows if r["sample"] == "After adjustment"}
+    assert after == pytest.approx(
+        dict(zip(res.balance["label"], res.balance["smd_after"].abs(), strict=True))
+    )
+    assert any(r.get("t") == 0.1 for ds in spec["datasets"].values() for r in ds)
+    spec = charts.ps_histogram_chart(res.ps_histogram(), res.overlap).to_dict()
+    bars = [r for ds in spec["datasets"].values() for r in ds if "height" in r]
+    assert all(r["height"] <= 0 for r in bars if r["group"] == "systemic")
+    assert (
+        sum(-r["height"] for r in bars if r["group"] == "systemic")
+        == (res.scores["group"] == "systemic").sum()
+    )
+    lo_hi = [r for ds in spec["datasets"].values() for r in ds if "lo" in r]
+    assert lo_hi == [{"lo": res.overlap[0], "hi": res.overlap[1]}]
