@@ -18,6 +18,7 @@ import pandas as pd
 __all__ = [
     "OKABE_ITO",
     "km_chart",
+    "cif_chart",
     "forest_chart",
     "subgroup_forest_chart",
     "response_bar_chart",
@@ -105,6 +106,7 @@ def km_chart(
     risk_title: str = "Number at risk",
     risk_format: str = "d",
     font_size: int = 14,
+    value_title: str = "Survival",
 ) -> alt.VConcatChart:
     """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
 
@@ -155,7 +157,7 @@ def km_chart(
             tooltip=[
                 alt.Tooltip("group:N", title="Group"),
                 alt.Tooltip("time:Q", title="Month", format=".1f"),
-                alt.Tooltip("survival:Q", title="Survival", format=".1%"),
+                alt.Tooltip("survival:Q", title=value_title, format=".1%"),
                 alt.Tooltip("lower:Q", title="CI lower", format=".1%"),
                 alt.Tooltip("upper:Q", title="CI upper", format=".1%"),
             ],
@@ -193,6 +195,41 @@ def km_chart(
         .properties(width=WIDTH, height=max(30 * len(groups), 40))
     )
     return _configure(alt.vconcat(top, table, spacing=8).resolve_scale(color="shared"), font_size)
+
+
+class _CIFAsCurve:
+    """A CIFResult seen through km_chart's eyes: ``cif`` drawn where ``survival`` would be."""
+
+    def __init__(self, cif) -> None:
+        self.curve = cif.curve.rename(columns={"cif": "survival"})
+        self.risk_table = cif.risk_table
+
+
+def cif_chart(
+    cif,
+    *,
+    risk_times: list[float] | None = None,
+    show_ci: bool = True,
+    p_value_text: str | None = None,
+    y_title: str = "Cumulative incidence",
+    x_title: str = "Months",
+    font_size: int = 14,
+) -> alt.VConcatChart:
+    """Cumulative incidence curves in the Kaplan-Meier chart's conventions.
+
+    Rising step curves with the pointwise CI band, censor ticks and the number at risk below,
+    drawn by :func:`km_chart` from a ``CIFResult`` (``hcc_core.cumulative_incidence``).
+    """
+    return km_chart(
+        _CIFAsCurve(cif),
+        risk_times=risk_times,
+        show_ci=show_ci,
+        p_value_text=p_value_text,
+        y_title=y_title,
+        x_title=x_title,
+        font_size=font_size,
+        value_title="Cumulative incidence",
+    )
 
 
 def forest_chart(

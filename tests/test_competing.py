@@ -223,3 +223,21 @@ def test_errors_are_sentences():
         cumulative_incidence(tte_data("demo").drop(columns=s.DEATH_CAUSE), "hcc_death")
     with pytest.raises(CohortError, match="at least two groups"):
         gray_test(tte_data("demo").query("treatment_group == 'systemic'"), "ttp", s.TREATMENT_GROUP)
+
+
+def test_cif_chart_draws_the_cif_with_the_number_at_risk():
+    from hcc_core import charts
+
+    res = cumulative_incidence(tte_data("demo"), "ttp", s.TREATMENT_GROUP)
+    spec = charts.cif_chart(res, risk_times=[0, 12, 24]).to_dict()
+    datasets = list(spec["datasets"].values())
+    drawn = next(d for d in datasets if d and "survival" in d[0] and "lower" in d[0])
+    at_12 = res.at([12.0]).set_index("group")["cif"]
+    for group in res.groups:
+        rows = [r for r in drawn if r["group"] == group and r["time"] <= 12]
+        assert rows[-1]["survival"] == pytest.approx(at_12[group], abs=1e-5)
+    risk = next(d for d in datasets if d and "at_risk" in d[0])
+    table = res.risk_table([0, 12, 24])
+    assert [r["at_risk"] for r in risk] == table["at_risk"].tolist()
+    text = json.dumps(spec)
+    assert "Cumulative incidence" in text and "Number at risk" in text
