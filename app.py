@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import Filters, apply_filters, format_group_counts, ignored_filters, load_cohort
+from hcc_core import (
+    Filters,
+    apply_filters,
+    describe_filters,
+    format_group_counts,
+    ignored_filters,
+    load_cohort,
+)
 from hcc_core import schema as S
 from pages import _ui
 
@@ -27,7 +34,7 @@ PAGES = [
 ]
 DEMO_LABEL = "Synthetic demo cohort (95 patients)"
 UPLOAD_LABEL = "My uploaded cohort"
-MODALITY_LABELS = {"none": "systemic only", "mTACE": "mTACE", "HAIC": "HAIC", "IMRT": "IMRT"}
+MODALITY_LABELS = _ui.MODALITY_LABELS
 AFP_CHOICES = {"any": None, ">= 400 ng/mL": True, "< 400 ng/mL": False}
 
 
@@ -114,6 +121,33 @@ def _filters(data) -> Filters:
                    age_min=age_min, age_max=age_max)
 
 
+FILTER_PARAMS = ("modality", "child_pugh", "bclc", "tumor_number", "albi", "afp", "age_min",
+                 "age_max")
+
+
+def _filters_to_url(filters: Filters) -> None:
+    """Mirror the filters in the URL so a link reproduces this view (no patient data in it).
+
+    Only the filter parameters are touched: the pages' settings are in the URL too
+    (``_ui.linked``), and Streamlit forbids writing those directly.
+    """
+    params = filters.to_query_params()
+    for name in FILTER_PARAMS:
+        if name in params and st.query_params.get_all(name) != [params[name]]:
+            st.query_params[name] = params[name]
+        elif name not in params and name in st.query_params:
+            del st.query_params[name]
+
+
+def _population(filters: Filters) -> str:
+    """The filters in words for chart subtitles: 'Child-Pugh class A; BCLC stage C'."""
+    words = describe_filters(filters)
+    if filters.local_modalities:  # 'none' reads 'systemic only'
+        words[0] = "local modality " + " or ".join(MODALITY_LABELS.get(m, m)
+                                                   for m in filters.local_modalities)
+    return "; ".join(words) if words else "All patients"
+
+
 def sidebar() -> None:
     st.sidebar.title("HCC Cohort Explorer")
     cohort, data_key, label, is_demo = _source()
@@ -126,21 +160,22 @@ def sidebar() -> None:
     if is_demo:
         st.sidebar.caption("Synthetic demo cohort: simulated patients calibrated to Xia et al., "
                            "Hepat Mon 2026. Not real patient data.")
-    presentation = st.sidebar.toggle("Presentation mode (larger text)", key="presentation")
-    # Mirror the filters in the URL so a link reproduces this view (no patient data in it).
-    params = filters.to_query_params()
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    presentation = st.sidebar.toggle("Presentation mode (larger text)",
+                                     **_ui.linked("presentation"))
+    _filters_to_url(filters)
     _ui.set_view(_ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),
                           source_label=label, is_demo=is_demo,
-                          font_size=20 if presentation else 14))
+                          font_size=20 if presentation else 14,
+                          population=_population(filters), presentation=presentation))
     if presentation:
         st.html("<style>.stApp, .stMarkdown p, .stDataFrame, li {font-size: 1.25rem;}</style>")
 
 
-sidebar()
 current = st.navigation(PAGES)
-wanted = st.session_state.pop("_wanted_page", None)
+wanted = _ui.wanted_page()
 if wanted:  # a deep link that legacy routing sent to a page before navigation existed
-    st.switch_page(wanted, query_params=st.query_params.to_dict())
-current.run()
+    # Before any widget binds its URL parameter (bound parameters cannot be passed on).
+    st.switch_page(wanted, query_params=_ui.query_string())
+sidebar()
+with _ui.app_run():
+    current.run()

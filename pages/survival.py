@@ -19,12 +19,12 @@ by_options = [c for c in S.GROUP_COLUMNS if c in v.df.columns] + [None]
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 endpoint = c1.radio("Endpoint", list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
-                    key="surv_endpoint")
-by = c2.selectbox("Compare by", by_options, key="surv_by",
+                    **_ui.linked("surv_endpoint"))
+by = c2.selectbox("Compare by", by_options, **_ui.linked("surv_by"),
                   format_func=lambda c: "Whole cohort" if c is None else _ui.group_label(c))
 conf_type = c3.selectbox("Confidence interval", list(CI_TYPES), format_func=CI_TYPES.get,
-                         key="surv_ci")
-show_ci = c4.toggle("CI bands", value=True, key="surv_band")
+                         **_ui.linked("surv_ci"))
+show_ci = c4.toggle("CI bands", value=True, **_ui.linked("surv_band"))
 
 km = _ui.compute(fit_km, endpoint, by=by, conf_type=conf_type)
 if km is not None:
@@ -86,7 +86,7 @@ if km is not None:
     tau = st.number_input("Horizon tau (months)", min_value=1.0,
                           max_value=max(1.0, round(max_t, 1)),
                           value=min(24.0, max(1.0, round(max_t, 1))), step=1.0,
-                          key="surv_tau")
+                          **_ui.linked("surv_tau"))
     if by is not None:
         rm = _ui.compute(rmst, endpoint, by, tau)
         if rm is not None:

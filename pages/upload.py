@@ -12,6 +12,8 @@ from hcc_core import schema as S
 from hcc_core.io import DEFAULT_MAX_BYTES
 from pages import _ui
 
+_ui.view()
+
 IGNORE = "(ignore this column)"
 st.title("Upload your cohort")
 st.markdown(

@@ -44,13 +44,17 @@ def _all_text(at: AppTest) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _served_routing(monkeypatch):
+def _served_routing(request, monkeypatch):
     """Route pages as a running server does once app.py has called st.navigation.
 
     AppTest switches Streamlit's legacy ``pages/`` routing back on before every run (a real
-    server keeps it off after the first st.navigation call), which would run page files
-    without app.py. The first-request-on-a-fresh-server case is covered by test_browser.py.
+    server keeps it off after its first st.navigation call), which would run page files
+    without app.py and, on every rerun, reset the sidebar's widgets. Tests named
+    ``..._legacy_...`` keep AppTest's legacy routing: a fresh server's first request, where a
+    page hands over to app.py (pages/_ui.view). The app itself never reads this flag.
     """
+    if "legacy" in request.node.name:
+        return
     original = PagesManager.__init__
 
     def init(self, *args, **kwargs):
@@ -188,3 +192,31 @@ def test_new_upload_drops_filters_that_no_longer_apply():
     assert at.sidebar.multiselect(key="f_modality").value == []  # HAIC is not in this file
     assert at.sidebar.multiselect(key="f_bclc").value == ["C"]  # still applies
     assert _n_line(at) == "n = 2 of 3 patients (1 systemic, 1 local+systemic)"
+
+
+def test_deep_link_with_settings_in_legacy_mode(demo):
+    """A shared /survival?... link opened on a fresh server (legacy pages/ routing) keeps
+    the filters and the page's settings (item 13 of issue 11, item 8 of issue 12)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"modality": "none", "child_pugh": "A",
+                            "surv_endpoint": "Progression-free survival (PFS)",
+                            "presentation": "true"})
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = demo[(demo["local_modality"] == "none") & (demo["child_pugh_class"] == "A")]
+    assert _n_line(at) == f"n = {len(expected)} of 95 patients ({len(expected)} systemic, 0 local+systemic)"
+    assert at.title[0].value == "Survival"
+    assert at.radio(key="surv_endpoint").value == "pfs"
+    assert at.toggle(key="presentation").value is True
+    assert at.query_params["surv_endpoint"] == "Progression-free survival (PFS)"
+    assert at.query_params["modality"] == "none"
+
+
+def test_glue_is_not_a_routable_page():
+    """Legacy routing makes a page of every pages/*.py file (streamlit _mpa_v1 globs
+    pages/*.py); the shared glue must not be one of them, and every page calls view()."""
+    pages = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    assert pages == sorted(p.split("/")[1] for p in PAGES)
+    for name in pages:
+        assert "_ui.view()" in (ROOT / "pages" / name).read_text(encoding="utf-8"), name

@@ -1,0 +1,286 @@
+"""Streamlit glue shared by app.py and the pages: state, session cache, safe rendering, links.
+
+It lives in a sub-package of ``pages/`` on purpose: Streamlit's legacy ``pages/`` routing turns
+every ``pages/*.py`` file into a page (streamlit/runtime/scriptrunner/script_runner.py,
+``_mpa_v1``: ``pages_folder.glob("*.py")``), but never a folder, so this module is not routable.
+
+No statistics here: every number comes from an ``hcc_core`` function called through
+:func:`compute`, which caches per session and turns ``CohortError`` into a readable message.
+
+Every page starts with ``v = _ui.view()``.
+
+The link is the view
+--------------------
+Every widget that changes what a page shows puts its value in the URL, keeps it when the user
+switches pages and comes back, and is restored from a shared link. One argument per widget::
+
+    endpoint = st.radio("Endpoint", ["os", "pfs"], **_ui.linked("surv_endpoint"))
+    tau = st.number_input("Horizon tau (months)", 1.0, 60.0, 24.0, **_ui.linked("surv_tau"))
+    tabs = st.tabs(["Model", "Univariable"], **_ui.linked_tabs("cox_tab"))
+
+The key is the URL parameter name: prefix it with the page (``surv_``, ``cox_``, ...) so two
+pages never share one. Streamlit's public ``bind="query-params"`` does the URL part (values
+equal to the default are left out; values a hand-edited link makes invalid are ignored) and
+``persist_state="session"`` keeps the value across page switches. ``st.tabs`` has no
+``persist_state``: :func:`linked_tabs` remembers the open tab itself and reruns the page when
+the tab changes, so a page can compute only the open tab. Only settings go in the URL, never
+patient data. The sidebar filters have their own compact form (``Filters.to_query_params``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hcc_core import CohortError, charts, export, label_of
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PATH = ROOT / "data" / "demo_cohort.csv"
+log = logging.getLogger("hcc_explorer")
+
+_CACHE_KEY = "_results_cache"
+_CACHE_SIZE = 96
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page works on: the filtered cohort and where it came from."""
+
+    df: pd.DataFrame  # filtered canonical data
+    full: pd.DataFrame  # the whole loaded cohort
+    data_key: str  # SHA-256 of the source bytes (+ mapping): identifies the data
+    filters_key: str
+    source_label: str
+    is_demo: bool
+    font_size: int  # chart text in px: 14, or 20 in presentation mode
+    population: str = "All patients"  # the filters in words, for chart titles
+    presentation: bool = False  # projector mode: large static tables, 20 px text
+
+    def subtitle(self, endpoint: str | None = None) -> str:
+        """Who a chart shows: filters in words, n, endpoint (and the data source)."""
+        parts = [self.population, f"n = {len(self.df)}"]
+        if endpoint:
+            parts.append(ENDPOINT_LABELS.get(endpoint, endpoint))
+        return " · ".join(parts + [self.source_label])
+
+
+_VIEW = "_view"
+_APP_RUNNING = "_app_running"
+_WANTED = "_wanted_page"
+
+
+def set_view(view: View) -> None:
+    """app.py: the view of this run; pages read it with :func:`view`."""
+    st.session_state[_VIEW] = view
+
+
+@contextmanager
+def app_run() -> Iterator[None]:
+    """app.py runs the current page inside this block; :func:`view` checks it."""
+    st.session_state[_APP_RUNNING] = True
+    try:
+        yield
+    finally:
+        st.session_state[_APP_RUNNING] = False
+
+
+def wanted_page() -> str | None:
+    """The page a legacy-routed run asked app.py to reopen (once), or None."""
+    return st.session_state.pop(_WANTED, None)
+
+
+def query_string() -> dict[str, list[str]]:
+    """The current query string with repeated parameters kept (multiselects)."""
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def view() -> View:
+    """The current view, set by app.py on every run. Call it first on every page.
+
+    Streamlit's legacy ``pages/`` routing (active until app.py has called ``st.navigation``:
+    on a fresh server for a deep link such as a shared ``/survival?...`` URL, and on every
+    AppTest run) can run a page file without app.py, so without this run's sidebar and
+    filters. app.py marks the runs it makes (:func:`app_run`); any other run of a page hands
+    over to app.py, which reopens the page with the same query string. This uses public API
+    only (no private page-manager flag).
+    """
+    if not st.session_state.get(_APP_RUNNING) or _VIEW not in st.session_state:
+        caller = Path(inspect.stack()[1].filename).resolve()
+        st.session_state[_WANTED] = f"pages/{caller.name}"
+        st.switch_page("app.py", query_params=query_string())
+    return st.session_state[_VIEW]
+
+
+def linked(key: str) -> dict[str, Any]:
+    """Widget arguments that put the widget's value in the URL and keep it across pages.
+
+    ``st.selectbox("Compare by", options, **_ui.linked("surv_by"))``; see the module
+    docstring. ``key`` is also the URL parameter name.
+    """
+    return {"key": key, "bind": "query-params", "persist_state": "session"}
+
+
+def linked_tabs(key: str) -> dict[str, Any]:
+    """:func:`linked` for ``st.tabs`` (which has no ``persist_state``).
+
+    The open tab's label goes in the URL; the page reruns when the tab changes (read the open
+    tab with ``tab.open``, or ``st.session_state[key]``), and the tab is remembered across
+    page switches.
+    """
+    remembered = st.session_state.setdefault("_linked_tabs", {})
+    if key in st.session_state:
+        remembered[key] = st.session_state[key]
+    elif key in remembered:
+        st.session_state[key] = remembered[key]
+    return {"key": key, "bind": "query-params", "on_change": "rerun"}
+
+
+def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
+    """Session-scoped LRU: ``thunk()`` once per key in this user's session."""
+    cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = thunk()
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def _guarded(thunk: Callable[[], Any], what: str) -> tuple[str, Any]:
+    """("ok", thunk()) or ("error", a message): the one error guard of analyses and charts."""
+    try:
+        return ("ok", thunk())
+    except CohortError as exc:
+        return ("error", str(exc))
+    except Exception:  # never show a traceback to a user; log it for the admin
+        log.exception("Unexpected error in %s", what)
+        return ("error", f"{what} failed unexpectedly on this cohort. The details were logged "
+                         "on the server; please report this to your administrator.")
+
+
+def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: Any) -> Any:
+    """Run ``fn(view().df, *args, **kwargs)`` once per (data, filters, arguments) per session.
+
+    With ``full=True`` the function gets the whole cohort instead of the filtered one. The
+    cache lives in this user's session state, so one user never sees another's results, and
+    is keyed on the SHA-256 of the data, never on a sampled hash. Returns ``None`` after
+    showing the message when the analysis cannot run on this cohort.
+    """
+    v = view()
+    key = (v.data_key, "full" if full else v.filters_key, fn.__module__, fn.__qualname__, args,
+           tuple(sorted(kwargs.items())))
+
+    status, value = _memo(key, lambda: _guarded(
+        lambda: fn(v.full if full else v.df, *args, **kwargs), f"The analysis '{fn.__name__}'"))
+    if status == "error":
+        st.warning(value)
+        return None
+    return value
+
+
+def sha256_of(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8") if isinstance(p, str) else p)
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def fmt_num(x: float | None, digits: int = 2, nr: str = "NR") -> str:
+    """Format a number for display; NaN (e.g. median not reached) becomes ``nr``."""
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return nr
+    return f"{x:.{digits}f}"
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or not np.isfinite(p):
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True) -> None:
+    """Show a whole table (no inner scrolling, for screen-sharing) with CSV/Excel downloads.
+
+    Downloads neutralise spreadsheet formula injection (hcc_core.export). No pandas Styler:
+    it imports matplotlib, which writes a font cache to disk.
+    """
+    if view().presentation:
+        # The interactive grid draws ~13 px text on a canvas that does not scale: on a
+        # projector tables are static HTML, sized by the presentation CSS (app.py).
+        st.table(df, hide_index=hide_index)
+    else:  # whole tables for screen-sharing; only very long ones scroll inside the page
+        st.dataframe(df, hide_index=hide_index, width="stretch",
+                     height="content" if len(df) <= 60 else 900)
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
+                       on_click="ignore")
+    c2.download_button("Download Excel", data=lambda: export.to_excel_bytes(df, sheet_name=name[:31]),
+                       file_name=f"{name}.xlsx", key=f"xlsx_{name}", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
+               stretch: bool = False) -> None:
+    """Show the chart ``build()`` makes, with PNG and SVG downloads rendered on click.
+
+    The Vega-Lite spec is cached per (data, filters, ``name``, ``options``) in the session, so
+    a rerun that changes nothing the chart shows does not rebuild it; ``options`` must hold
+    every setting the chart depends on besides the data and filters. ``build`` runs under the
+    same error guard as :func:`compute`: a chart that cannot be drawn shows a message.
+    """
+    v = view()
+    status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
+                         lambda: _guarded(lambda: build().to_dict(), f"The chart '{name}'"))
+    if status == "error":  # charts run under the same guard as analyses
+        st.warning(spec)
+        return
+    # stretch: the chart takes the column width (its views are sized "container").
+    st.vega_lite_chart(spec, theme=None, width="stretch" if stretch else "content")
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download PNG", data=lambda: charts.chart_png(spec),
+                       file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
+                       on_click="ignore")
+    c2.download_button("Download SVG", data=lambda: charts.chart_svg(spec),
+                       file_name=f"{name}.svg", mime="image/svg+xml", key=f"svg_{name}",
+                       on_click="ignore")
+
+
+def caution(text: str) -> None:
+    """A statistical caution where it applies (small groups, PH violated, ...)."""
+    st.warning(text, icon=":material/warning:")
+
+
+def group_label(column: str) -> str:
+    """Human label of a canonical column, e.g. 'Child-Pugh class'."""
+    return label_of(column)
+
+
+ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
+MODALITY_LABELS = {"none": "systemic only", "mTACE": "mTACE", "HAIC": "HAIC", "IMRT": "IMRT"}
+
+
+def level_label(column: str | None, value: Any) -> str:
+    """How a group level reads on screen: local modality 'none' is 'systemic only'."""
+    if column == "local_modality":
+        return MODALITY_LABELS.get(str(value), str(value))
+    return str(value)
+
+NON_RANDOMISED = (
+    "This is a non-randomised comparison: differences between groups may reflect who was "
+    "selected for local therapy rather than its effect. Read hazard ratios together with the "
+    "multivariable model and the baseline table."
+)
