@@ -17,8 +17,15 @@ import pandas as pd
 from . import schema
 from .competing import COMPETING_ENDPOINTS
 from .errors import CohortError
+from .survival import KMResult, LogRankResult, fit_km, logrank_test
 
-__all__ = ["LandmarkResult", "landmark", "endpoint_time_column"]
+__all__ = [
+    "LandmarkResult",
+    "LandmarkSurvival",
+    "landmark",
+    "landmark_survival",
+    "endpoint_time_column",
+]
 
 
 def endpoint_time_column(endpoint: str) -> str:
@@ -122,3 +129,46 @@ def landmark(df: pd.DataFrame, endpoint: str, at: float) -> LandmarkResult:
         tuple(notes),
         method,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class LandmarkSurvival:
+    """Kaplan-Meier (and the log-rank test when comparing groups) from a landmark on."""
+
+    landmark: LandmarkResult
+    km: KMResult
+    logrank: LogRankResult | None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.landmark.notes + self.km.notes
+
+    @property
+    def method(self) -> str:
+        parts = [self.landmark.method, self.km.method]
+        if self.logrank is not None:
+            parts.append(self.logrank.method)
+        return "; ".join(parts)
+
+
+def landmark_survival(
+    df: pd.DataFrame,
+    endpoint: str,
+    at: float,
+    by: str | None = None,
+    conf_type: str = "log-log",
+    conf_level: float = 0.95,
+) -> LandmarkSurvival:
+    """Kaplan-Meier curves and log-rank test of the patients at risk after ``at`` months.
+
+    Notes
+    -----
+    R: ``lm <- subset(d, time > at); lm$time <- lm$time - at``; ``survfit(Surv(time, event) ~
+    by, data = lm)`` and ``survdiff(...)``. For ``os`` and ``pfs`` (Kaplan-Meier endpoints).
+    """
+    lm = landmark(df, endpoint, at)
+    km = fit_km(lm.data, endpoint, by, conf_type=conf_type, conf_level=conf_level)
+    lr = None
+    if by is not None and km.summary["n"].gt(0).sum() >= 2 and km.summary["events"].sum() > 0:
+        lr = logrank_test(lm.data, endpoint, by)
+    return LandmarkSurvival(lm, km, lr)

@@ -90,3 +90,15 @@ def test_landmark_convention_and_notes():
     with pytest.raises(ValueError, match="landmark must be a number of months >= 0"):
         landmark(df, "os", -1)
     assert landmark(DEMO, "ttp", 3).data[s.PFS_MONTHS].min() > 0
+
+
+def test_landmark_survival_bundles_km_and_logrank_on_the_landmark_data():
+    from hcc_core.landmark import landmark_survival
+
+    ref = R_TTE["landmark"]["demo_os_6"]
+    res = landmark_survival(DEMO, "os", 6.0, s.TREATMENT_GROUP)
+    assert res.logrank.statistic == pytest.approx(ref["logrank"]["chisq"], rel=1e-8)
+    assert res.km.summary["n"].sum() == ref["n"]
+    assert res.notes[0].startswith("13 patient(s) had the event or were censored at or before")
+    assert "time > at" in res.method and "survdiff" in res.method
+    assert landmark_survival(DEMO, "os", 6.0).logrank is None
