@@ -21,6 +21,7 @@ from scipy import linalg, stats
 from . import schema
 from .cox import PAPER_COX_COVARIATES, _design, _encode, _order_levels, term_label
 from .errors import CohortError
+from .matching import match_columns, nearest_match
 
 __all__ = [
     "PropensityResult",
@@ -192,92 +193,6 @@ def _weights(ps: np.ndarray, z: np.ndarray, method: str, estimand: str, stabiliz
     return np.where(z == 1, pt / ps, pc / (1 - ps))
 
 
-class _Available:
-    """Sorted positions still available, with nearest-left/right lookup (union-find jumps)."""
-
-    def __init__(self, avail: np.ndarray) -> None:
-        n = avail.size
-        self.right = np.where(avail, np.arange(n), np.arange(n) + 1).tolist() + [n]
-        # left[q + 1] stands for position q (left[0] for "none")
-        self.left = [0] + np.where(avail, np.arange(n) + 1, np.arange(n)).tolist()
-
-    def _find(self, parent: list, p: int) -> int:
-        root = p
-        while parent[root] != root:
-            root = parent[root]
-        while parent[p] != root:
-            parent[p], p = root, parent[p]
-        return root
-
-    def right_of(self, p: int) -> int:  # first available position > p (n if none)
-        return self._find(self.right, p + 1)
-
-    def left_of(self, p: int) -> int:  # last available position < p (-1 if none)
-        return self._find(self.left, p) - 1
-
-    def remove(self, p: int) -> None:
-        self.right[p] = p + 1
-        self.left[p + 1] = p
-
-
-def _nearest_match(distance: np.ndarray, z: np.ndarray, ratio: int, caliper: float) -> list:
-    """Matched control rows per treated row (treated in data order), as MatchIt 4.5.
-
-    Treated units in decreasing distance, for each round ``r < ratio``: the nearest still
-    unmatched control on the left and on the right in the sorted distances (R ``sort.list``, a
-    stable sort); a side whose nearest control lies beyond the caliper has none; the left one
-    wins ties. Without replacement.
-    """
-    order = np.argsort(distance, kind="stable")
-    pos = np.empty_like(order)
-    pos[order] = np.arange(order.size)
-    d = distance[order].tolist()
-    treated = np.flatnonzero(z == 1)
-    first = np.argsort(-distance[treated], kind="stable")
-    avail = _Available(z[order] == 0)
-    n_left = int((z == 0).sum())
-    matches: list[list[int]] = [[] for _ in treated]
-    for _ in range(ratio):
-        for i in first.tolist():
-            if n_left == 0:
-                return matches
-            ii = int(pos[treated[i]])
-            di = d[ii]
-            kl, kr = avail.left_of(ii), avail.right_of(ii)
-            dl = abs(d[kl] - di) if kl >= 0 else np.inf
-            dr = abs(d[kr] - di) if kr < len(d) else np.inf
-            dl = np.inf if dl > caliper else dl
-            dr = np.inf if dr > caliper else dr
-            if dl == np.inf and dr == np.inf:
-                continue
-            k = kl if dl <= dr else kr
-            matches[i].append(int(order[k]))
-            avail.remove(k)
-            n_left -= 1
-    return matches
-
-
-def _match_columns(matches: list, treated: np.ndarray, n: int):
-    """MatchIt's subclass (numbered by treated unit in data order) and weights (weights.matrix)."""
-    subclass = np.zeros(n, dtype=np.int64)
-    weight = np.zeros(n)
-    k = 0
-    for t, row in zip(treated.tolist(), matches, strict=True):
-        if not row:
-            continue
-        k += 1
-        subclass[t] = k
-        subclass[row] = k
-        weight[t] = 1.0
-        weight[row] += 1.0 / len(row)
-    ctrl = np.ones(n, dtype=bool)
-    ctrl[treated] = False
-    cw = weight[ctrl]
-    if cw.sum() > 0:
-        weight[ctrl] = cw * (cw > 0).sum() / cw.sum()
-    return subclass, weight
-
-
 # ---- balance (cobalt bal.tab, binary = "std", s.d.denom = "pooled") ----------------------------
 def _balance_terms(encoded: dict, keep: np.ndarray) -> dict[str, np.ndarray]:
     """Each covariate's balance terms: numeric as is, a 2-level factor as its second level,
@@ -344,6 +259,37 @@ def _ess_table(z, w_before, w_after, treated, control) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, index=pd.Index([treated, control], name="group"))
+
+
+def _adjustment_warnings(balance, z, weight, method, names, cstat) -> list[str]:
+    """Residual imbalance, extreme weights and poor overlap, in words."""
+    treated, control = names
+    out: list[str] = []
+    bad = balance.index[np.abs(balance["smd_after"]) > SMD_THRESHOLD].tolist()
+    if bad:
+        out.append(
+            f"{len(bad)} term(s) remain imbalanced after adjustment (|SMD| > {SMD_THRESHOLD}): "
+            f"{', '.join(bad)}. Consider other covariates, a caliper, or an outcome model that "
+            "also adjusts for them."
+        )
+    if method != "match":
+        extreme = []
+        for g, name in ((1, treated), (0, control)):
+            wg = weight[(z == g) & (weight > 0)]
+            if wg.size and wg.max() > EXTREME_WEIGHT * wg.mean():
+                extreme.append(f"{name}: largest weight {wg.max():.1f}, mean {wg.mean():.2f}")
+        if extreme:
+            out.append(
+                "Extreme weights (above 10 times the group's mean weight; "
+                f"{'; '.join(extreme)}): a few patients dominate the estimate. Consider trimming "
+                "or overlap weights."
+            )
+    if cstat > C_STAT_THRESHOLD:
+        out.append(
+            f"The propensity score separates the groups well (c-statistic {cstat:.2f} > "
+            f"{C_STAT_THRESHOLD}): the groups overlap poorly and any adjustment extrapolates."
+        )
+    return out
 
 
 # ---- public API ---------------------------------------------------------------------------------
@@ -492,8 +438,8 @@ def fit_propensity(
         cal = np.inf
         if caliper is not None:
             caliper_logit = cal = float(caliper * np.std(lp, ddof=1))
-        matches = _nearest_match(lp, zz, int(ratio), cal)
-        sc, wt = _match_columns(matches, np.flatnonzero(zz == 1), zz.size)
+        matches = nearest_match(lp, zz, int(ratio), cal)
+        sc, wt = match_columns(matches, np.flatnonzero(zz == 1), zz.size)
         weight[sub_rows], subclass = wt, np.zeros(z.size, dtype=np.int64)
         subclass[sub_rows] = sc
         n_unmatched = int(((zz == 1) & (wt == 0)).sum())
@@ -520,30 +466,7 @@ def fit_propensity(
     terms = _balance_terms({c: encoded[c] for c in covs}, np.flatnonzero(has_t)[des.keep])
     balance = _balance(terms, z, weight)
     ess = _ess_table(z, np.ones(z.size), weight, treated, control)
-    bad = balance.index[np.abs(balance["smd_after"]) > SMD_THRESHOLD].tolist()
-    if bad:
-        warnings.append(
-            f"{len(bad)} term(s) remain imbalanced after adjustment (|SMD| > {SMD_THRESHOLD}): "
-            f"{', '.join(bad)}. Consider other covariates, a caliper, or an outcome model that "
-            "also adjusts for them."
-        )
-    if method != "match":
-        extreme = []
-        for g, name in ((1, treated), (0, control)):
-            wg = weight[(z == g) & (weight > 0)]
-            if wg.size and wg.max() > EXTREME_WEIGHT * wg.mean():
-                extreme.append(f"{name}: largest weight {wg.max():.1f}, mean {wg.mean():.2f}")
-        if extreme:
-            warnings.append(
-                "Extreme weights (above 10 times the group's mean weight; "
-                f"{'; '.join(extreme)}): a few patients dominate the estimate. Consider trimming "
-                "or overlap weights."
-            )
-    if cstat > C_STAT_THRESHOLD:
-        warnings.append(
-            f"The propensity score separates the groups well (c-statistic {cstat:.2f} > "
-            f"{C_STAT_THRESHOLD}): the groups overlap poorly and any adjustment extrapolates."
-        )
+    warnings += _adjustment_warnings(balance, z, weight, method, (treated, control), cstat)
 
     keep_rows = weight > 0
     scores = pd.DataFrame(
