@@ -26,9 +26,11 @@ from .cox import (
     subgroup_forest,
     term_label,
 )
+from .cox_plan import CoxPlan, LeftOut, plan_cox
 from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
 from .finegray import FineGrayResult, fit_finegray
+from .formatting import format_hr, format_n_pct, format_p, hr_estimable, readable_columns
 from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
 from .landmark import LandmarkResult, landmark
 from .overview import OverviewResult, cohort_overview
@@ -48,7 +50,17 @@ from .survival import (
     pairwise_logrank,
     rmst,
 )
-from .tables import LABELS, TableOneResult, format_table_one, group_column, label_of, table_one
+from .tables import (
+    COMPARE_BY,
+    LABELS,
+    OVERALL,
+    TableOneResult,
+    format_table_one,
+    group_column,
+    label_of,
+    level_label,
+    table_one,
+)
 from .timedep import TimeDependentData, simon_makuch, split_at_local_start
 
 __all__ = [
@@ -72,6 +84,17 @@ __all__ = [
     "cox_univariable",
     "subgroup_forest",
     "term_label",
+    "CoxPlan",
+    "LeftOut",
+    "plan_cox",
+    "format_hr",
+    "format_n_pct",
+    "format_p",
+    "hr_estimable",
+    "readable_columns",
+    "COMPARE_BY",
+    "OVERALL",
+    "level_label",
     "CohortError",
     "MissingColumnsError",
     "to_csv_bytes",

@@ -15,6 +15,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from . import formatting as fmt
+
 __all__ = [
     "OKABE_ITO",
     "km_chart",
@@ -232,84 +234,213 @@ def cif_chart(
     )
 
 
+# Forest plots ------------------------------------------------------------------------------
+
+# Journal-style axis: 0.1 to 10 unless the estimates need more; CIs beyond it end in an arrow.
+_FOREST_AXIS = (0.1, 10.0)
+_FOREST_LIMITS = (0.01, 100.0)
+_FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+NOT_ESTIMABLE = "not estimable"
+
+
+def _text_width(lines, font_size: int) -> int:
+    longest = max((len(str(t)) for t in lines), default=1)
+    return int(math.ceil(longest * 0.56 * font_size)) + 12
+
+
+def _forest_domain(hr, lower, upper) -> tuple[float, float]:
+    lo = min(max(np.min(lower), _FOREST_AXIS[0]), 0.5, np.min(hr))
+    hi = max(min(np.max(upper), _FOREST_AXIS[1]), 2.0, np.max(hr))
+    lo, hi = max(lo, _FOREST_LIMITS[0]), min(hi, _FOREST_LIMITS[1])
+    lo = max(t for t in _FOREST_TICKS if t <= lo * 1.0001)
+    hi = min(t for t in _FOREST_TICKS if t >= hi * 0.9999)
+    return lo, hi
+
+
+def _forest_rows(table: pd.DataFrame, label_col: str) -> pd.DataFrame:
+    d = table.reset_index(drop=True).copy()
+    for c in ("hr", "hr_lower", "hr_upper", "p_value"):
+        # An empty result has object columns; numbers only from here on.
+        d[c] = pd.to_numeric(d[c], errors="coerce") if c in d else np.nan
+    d["label"] = d[label_col].astype(str)
+    d["header"] = d["header"].astype(bool) if "header" in d else False
+    d["estimable"] = [
+        (not h) and fmt.hr_estimable(a, b, c)
+        for h, a, b, c in zip(d["header"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
+    ]
+    d["text"] = [
+        "" if h else (fmt.format_hr(a, b, c) if e else NOT_ESTIMABLE)
+        for h, e, a, b, c in zip(
+            d["header"], d["estimable"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True
+        )
+    ]
+    d["p_text"] = ["" if h else fmt.format_p(p) if np.isfinite(p) else ""
+                   for h, p in zip(d["header"], d["p_value"], strict=True)]
+    return d[["label", "header", "estimable", "text", "p_text", "hr", "hr_lower", "hr_upper"]]
+
+
 def forest_chart(
     table: pd.DataFrame,
     *,
     label_col: str = "label",
+    label_header: str = "",
     title: str = "Hazard ratio (95% CI)",
+    favours: tuple[str, str] = ("Lower hazard", "Higher hazard"),
+    counts: list[tuple[str, str, str]] | tuple = (),
+    extra: list[tuple[str, str]] | tuple = (),
     font_size: int = 14,
 ) -> alt.HConcatChart:
-    """Forest plot of hazard ratios: a point and CI rule per row on a log axis.
+    """Forest plot as journals draw it: column headers, a log axis with the direction under it,
+    arrows where a CI runs past the axis, n/events per row.
 
-    ``table`` needs ``hr, hr_lower, hr_upper, p_value`` and a label column (rows drawn in
-    table order). Rows with a missing HR are listed with an empty plot row.
+    Parameters
+    ----------
+    table : rows in display order with ``hr, hr_lower, hr_upper``, a label column and
+        optionally ``p_value`` and ``header`` (True: a bold heading row without an estimate).
+        Rows whose HR is not estimable (missing, 0, infinite, see
+        ``formatting.hr_estimable``) are listed as "not estimable" and never drawn.
+    label_header : header of the label column ("Covariate", "Subgroup").
+    title : header of the plot column.
+    favours : what a hazard ratio below and above 1 means, written under the axis.
+    counts : ``(header, events column, n column)`` per count column, shown "events/n".
+    extra : ``(header, text column)`` columns added at the right (e.g. p for interaction).
     """
-    d = table.reset_index(drop=True).copy()
-    d["row"] = np.arange(len(d))
-    d["label"] = d[label_col].astype(str)
-    d["text"] = [
-        "not estimable" if not np.isfinite(h) else f"{h:.2f} ({lo:.2f}-{hi:.2f})"
-        for h, lo, hi in zip(d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
-    ]
-    d["p_text"] = [_p_text(p) for p in d["p_value"]]
-    finite = d[np.isfinite(d["hr"]) & np.isfinite(d["hr_lower"]) & np.isfinite(d["hr_upper"])]
-    lo = float(min(finite["hr_lower"].min(), 0.5)) if len(finite) else 0.1
-    hi = float(max(finite["hr_upper"].max(), 2.0)) if len(finite) else 10.0
-    # An explicit domain keeps every panel's rows aligned, even where HRs are missing.
-    y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(len(d)))))
-    height = max(28 * len(d), 60)
-    labels = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
-        y=y, text="label:N", x=alt.value(0)
-    ).properties(width=260, height=height, title="")
-    x_scale = alt.Scale(type="log", domain=[lo * 0.9, hi * 1.1], nice=False)
-    ticks = [t for t in (0.01, 0.03, 0.1, 0.25, 0.5, 1, 2, 4, 10, 30, 100)
-             if lo * 0.9 <= t <= hi * 1.1]
-    x = alt.X("hr:Q", scale=x_scale, title=title, axis=alt.Axis(values=ticks, format="~g"))
-    plot = alt.layer(
+    d = _forest_rows(table, label_col)
+    src = table.reset_index(drop=True)
+    n_rows = len(d)
+    row_h = int(round(font_size * 2))
+    head_h = 2 * row_h  # two header lines above the rows
+    height = head_h + max(n_rows, 1) * row_h
+    y_dom = list(range(-2, max(n_rows, 1)))
+    y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=y_dom, paddingInner=0, paddingOuter=0))
+    d["row"] = np.arange(n_rows)
+
+    def text_panel(lines: list[str], col: str, header: list[str], bold_col: str | None = None):
+        rows = pd.DataFrame({"row": [-2, -1], "t": header})
+        width = _text_width([*header, *lines], font_size)
+        head = alt.Chart(rows).mark_text(align="left", fontSize=font_size, fontWeight="bold",
+                                         color="#222").encode(y=y, text="t:N", x=alt.value(0))
+        layers = [head]
+        # Vega-Lite has no font-weight channel: heading rows are a second, bold layer.
+        for bold in (False, True) if bold_col else (False,):
+            part = d[d[bold_col] == bold] if bold_col else d
+            if len(part):
+                layers.append(alt.Chart(part).mark_text(
+                    align="left", fontSize=font_size, color="#222",
+                    fontWeight="bold" if bold else "normal").encode(
+                    y=y, text=f"{col}:N", x=alt.value(0)))
+        return alt.layer(*layers).properties(width=width, height=height)
+
+    d["indent_label"] = d["label"]
+    panels = [text_panel(list(d["label"]), "indent_label", ["", label_header], "header")]
+    for header, ev, n in counts:
+        col = f"_count_{len(panels)}"
+        d[col] = [
+            "" if h or not np.isfinite(pd.to_numeric(a, errors="coerce"))
+            else f"{int(a)}/{int(b)}"
+            for h, a, b in zip(d["header"], src[ev], src[n], strict=True)
+        ]
+        lines = header.split("\n")
+        panels.append(text_panel(list(d[col]), col, (["", *lines])[-2:]))
+
+    est = d[d["estimable"].astype(bool).to_numpy()]
+    if len(est):
+        lo, hi = _forest_domain(est["hr"].to_numpy(), est["hr_lower"].to_numpy(),
+                                est["hr_upper"].to_numpy())
+    else:
+        lo, hi = 0.5, 2.0
+    drawn = est.assign(
+        x1=est["hr_lower"].clip(lower=lo, upper=hi),
+        x2=est["hr_upper"].clip(lower=lo, upper=hi),
+        left=est["hr_lower"] < lo,
+        right=est["hr_upper"] > hi,
+        inside=(est["hr"] >= lo) & (est["hr"] <= hi),
+    )
+    plot_w = max(260, int(13 * font_size))
+    x_scale = alt.Scale(type="log", domain=[lo, hi], nice=False)
+    ticks = [t for t in _FOREST_TICKS if lo <= t <= hi]
+    x_axis = alt.Axis(values=ticks, format="~g", title=None, grid=False, labelFlush=True)
+    layers = [
         alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
-        .encode(x="one:Q"),
-        alt.Chart(finite).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
-            y=y, x=alt.X("hr_lower:Q", scale=x_scale, title=title), x2="hr_upper:Q"
-        ),
-        alt.Chart(finite).mark_point(filled=True, size=110, shape="square",
-                                     color=OKABE_ITO[0]).encode(
-            y=y, x=x,
-            tooltip=["label:N", alt.Tooltip("text:N", title="HR (95% CI)"),
-                     alt.Tooltip("p_text:N", title="p")],
-        ),
-    ).properties(width=340, height=height)
-    values = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
-        y=y, text="text:N", x=alt.value(0)
-    ).properties(width=170, height=height)
-    pvals = alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
-        y=y, text="p_text:N", x=alt.value(0)
-    ).properties(width=90, height=height)
-    panels = [labels, plot, values, pvals]
-    if "p_int_text" in d:
-        panels.append(alt.Chart(d).mark_text(align="left", fontSize=font_size).encode(
-            y=y, text="p_int_text:N", x=alt.value(0)
-        ).properties(width=150, height=height))
-    return _configure(alt.hconcat(*panels, spacing=4), font_size)
+        .encode(x=alt.X("one:Q", scale=x_scale, axis=x_axis), y=alt.value(head_h),
+                y2=alt.value(height)),
+        alt.Chart(pd.DataFrame({"t": ["", title]}).assign(row=[-2, -1])).mark_text(
+            fontSize=font_size, fontWeight="bold", color="#222").encode(
+            y=y, text="t:N", x=alt.value(plot_w / 2)),
+    ]
+    if len(drawn):
+        tooltip = ["label:N", alt.Tooltip("text:N", title="HR (95% CI)"),
+                   alt.Tooltip("p_text:N", title="p")]
+        layers += [
+            alt.Chart(drawn).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
+                y=y, x=alt.X("x1:Q", scale=x_scale), x2="x2:Q", tooltip=tooltip),
+            alt.Chart(drawn[drawn["inside"]]).mark_point(
+                filled=True, size=font_size * 8, shape="square", color=OKABE_ITO[0],
+                opacity=1).encode(y=y, x=alt.X("hr:Q", scale=x_scale), tooltip=tooltip),
+        ]
+        for side, col in (("left", "x1"), ("right", "x2")):
+            arrows = drawn[drawn[side]]
+            if len(arrows):
+                layers.append(alt.Chart(arrows).mark_point(
+                    filled=True, size=font_size * 7, shape=f"triangle-{side}",
+                    color=OKABE_ITO[0], opacity=1).encode(y=y, x=alt.X(f"{col}:Q",
+                                                                       scale=x_scale)))
+    plot = alt.layer(*layers).properties(width=plot_w, height=height)
+    # One text either side of HR = 1, so the direction sits exactly at the reference line.
+    favour = alt.layer(
+        alt.Chart(pd.DataFrame({"x": [1.0], "t": [f"\u2190 {favours[0]}"]})).mark_text(
+            align="right", dx=-6, fontSize=font_size, color="#222").encode(
+            x=alt.X("x:Q", scale=x_scale, axis=None), text="t:N"),
+        alt.Chart(pd.DataFrame({"x": [1.0], "t": [f"{favours[1]} \u2192"]})).mark_text(
+            align="left", dx=6, fontSize=font_size, color="#222").encode(
+            x=alt.X("x:Q", scale=x_scale, axis=None), text="t:N"),
+    ).properties(width=plot_w, height=row_h)
+    panels.append(alt.vconcat(plot, favour, spacing=2))
+    panels.append(text_panel(list(d["text"]), "text", ["", "HR (95% CI)"]))
+    if any(d["p_text"]):
+        panels.append(text_panel(list(d["p_text"]), "p_text", ["", "p"]))
+    for header, col in extra:
+        lines = header.split("\n")
+        d[col] = src[col].fillna("").astype(str).to_numpy()
+        panels.append(text_panel(list(d[col]), col, (["", *lines])[-2:]))
+    return _configure(alt.hconcat(*panels, spacing=max(8, font_size // 2)), font_size)
 
 
-def subgroup_forest_chart(forest: pd.DataFrame, *, font_size: int = 14) -> alt.HConcatChart:
-    """Subgroup forest plot: treatment HR within each subgroup level.
+def subgroup_forest_chart(
+    forest: pd.DataFrame,
+    *,
+    arms: tuple[str, str] = ("Reference", "Comparator"),
+    font_size: int = 14,
+) -> alt.HConcatChart:
+    """Subgroup forest plot: the treatment HR within each subgroup level.
 
-    ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame; rows are labelled
-    "variable: level (n = ...)" in the order given.
+    ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame (labels already in words):
+    an "All patients" row, then per subgroup variable a bold heading carrying the p for
+    interaction and its levels indented. ``arms`` = (reference, comparator) labels: the
+    events/n columns and "favours" under the axis name them (HR < 1 favours the comparator).
     """
-    d = forest.reset_index(drop=True).copy()
-    d["label"] = [
-        f"{v} (n = {n})" if lv == "all" else f"{v}: {lv} (n = {n})"
-        for v, lv, n in zip(d["subgroup"], d["level"], d["n"], strict=True)
-    ]
-    # The interaction p belongs to the subgroup variable: show it once, on its first level.
-    first = ~d["subgroup"].duplicated()
-    d["p_int_text"] = [
-        f"p-interaction {_p_text(p).removeprefix('p ')}" if f and np.isfinite(p) else ""
-        for f, p in zip(first, d["p_interaction"], strict=True)
-    ]
-    return forest_chart(d, title="Treatment hazard ratio (95% CI)", font_size=font_size)
+    rows = []
+    for sub, block in forest.groupby("subgroup", sort=False):
+        first = block.iloc[0]
+        if len(block) == 1 and str(first["level"]) == "all":
+            rows.append({**first.to_dict(), "label": str(sub), "header": False, "p_int": ""})
+            continue
+        p_int = first.get("p_interaction", np.nan)
+        rows.append({"label": str(sub), "header": True, "hr": np.nan, "hr_lower": np.nan,
+                     "hr_upper": np.nan, "p_value": np.nan,
+                     "p_int": fmt.format_p(p_int) if np.isfinite(p_int) else ""})
+        for _, r in block.iterrows():
+            # An em space indents: Vega trims leading ASCII spaces.
+            rows.append({**r.to_dict(), "label": f"\u2003{r['level']}", "header": False,
+                         "p_int": ""})
+    d = pd.DataFrame(rows)
+    ref, comp = arms
+    counts = [(f"{comp}\nevents/n", "events_comparator", "n_comparator"),
+              (f"{ref}\nevents/n", "events_reference", "n_reference")]
+    counts = [c for c in counts if c[1] in d]
+    return forest_chart(d, label_header="Subgroup", title="Treatment hazard ratio",
+                        favours=(f"Favours {comp}", f"Favours {ref}"), counts=counts,
+                        extra=[("p for\ninteraction", "p_int")], font_size=font_size)
 
 
 def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Chart:
@@ -411,12 +542,6 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
         y="zero:Q"))
     chart = alt.layer(*layers).properties(width=WIDTH - 160, height=300)
     return _configure(alt.vconcat(chart), font_size)
-
-
-def _p_text(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _spec_json(chart: alt.TopLevelMixin | dict) -> str:

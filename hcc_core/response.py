@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError
+from .formatting import DASH, format_n_pct, format_number, format_p, symbol_notes
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     clopper_pearson,
@@ -20,15 +21,17 @@ from .stats_tests import (
 )
 from .stats_tests import newcombe_difference as _newcombe
 from .tables import (
+    FISHER_HEAD,
+    OVERALL,
+    P_HEAD,
     _count_table,
     _Footnoted,
     _frame,
     _group_header,
     _group_index,
     _group_notes,
-    format_n_pct,
-    format_p,
     group_column,
+    level_label,
 )
 
 __all__ = [
@@ -55,7 +58,9 @@ class ResponseResult(_Footnoted):
     Clopper-Pearson), per non-reference group ``diff[g], diff_ci_low[g], diff_ci_high[g]``
     (percentage points, group minus reference), and, on the ORR and DCR rows, ``statistic,
     df, p_value, min_expected, low_expected, fisher_p, fisher_method``. ``denominators``:
-    patients per group with a known best response; ``n_excluded``: those without.
+    patients per group with a known best response; ``n_excluded``: those without. With
+    ``overall`` the ``n, pct, ci_low, ci_high`` columns also exist for ``OVERALL`` (every
+    patient with a group), first; differences and tests compare the groups only.
     """
 
     table: pd.DataFrame
@@ -67,22 +72,25 @@ class ResponseResult(_Footnoted):
     n_group_missing: int
     method: str
     notes: tuple[str, ...]
+    overall: bool = False
+
+    def _per_group_n(self) -> dict:
+        return self.denominators  # the header's N: patients with a recorded best response
 
     @property
     def counts(self) -> pd.DataFrame:
-        """Best response long: ``group, response, n, percent`` (CR..NE per group, in order)."""
+        """Best response long: ``group, response, n, percent`` (CR..NE per column, in order;
+        the ``OVERALL`` column first when present)."""
         t = self.table[self.table["kind"] == "response"]
+        cols = self.columns
         return pd.DataFrame(
             {
-                "group": np.repeat(np.array(self.groups, dtype=object), len(t)),
-                "response": np.tile(t["category"].to_numpy(), len(self.groups)),
-                "n": np.concatenate([t[group_column("n", g)].to_numpy() for g in self.groups]),
-                "percent": np.concatenate(
-                    [t[group_column("pct", g)].to_numpy() for g in self.groups]
-                ),
+                "group": np.repeat(np.array(cols, dtype=object), len(t)),
+                "response": np.tile(t["category"].to_numpy(), len(cols)),
+                "n": np.concatenate([t[group_column("n", g)].to_numpy() for g in cols]),
+                "percent": np.concatenate([t[group_column("pct", g)].to_numpy() for g in cols]),
             }
         )
-
 
 
 def _response_codes(series: pd.Series) -> np.ndarray:
@@ -100,13 +108,16 @@ def _response_codes(series: pd.Series) -> np.ndarray:
     return perm[raw]
 
 
-def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseResult:
+def response_rates(
+    df: pd.DataFrame, by: str = S.TREATMENT_GROUP, overall: bool = False
+) -> ResponseResult:
     """Best response counts, ORR and DCR by group, with exact CIs, differences and tests.
 
     Parameters
     ----------
     df : one row per patient with ``best_response`` (CR, PR, SD, PD, NE) and ``by``.
     by : grouping column; the first level (schema order) is the reference.
+    overall : add an ``OVERALL`` column (every patient with a group), with its exact CIs.
 
     Returns
     -------
@@ -139,15 +150,19 @@ def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseRes
     }
     usable = denom > 0
     ref = next((i for i in range(len(grp.levels)) if usable[i]), 0)
+    columns = (OVERALL, *grp.levels) if overall else grp.levels
     rows = []
     for name, k in [*((lv, counts[:, j]) for j, lv in enumerate(RESPONSE_LEVELS)), *rates.items()]:
         is_rate = name in RATE_DEFINITIONS
-        low, high = clopper_pearson(k, denom)
+        # The overall column is one more binomial: all groups' counts over all denominators.
+        kk = np.concatenate([[k.sum()], k]) if overall else k
+        nn = np.concatenate([[denom.sum()], denom]) if overall else denom
+        low, high = clopper_pearson(kk, nn)
         with np.errstate(invalid="ignore", divide="ignore"):
             row = {"category": name, "kind": "rate" if is_rate else "response"}
-            for i, g in enumerate(grp.levels):
-                row[group_column("n", g)] = int(k[i])
-                row[group_column("pct", g)] = 100.0 * k[i] / denom[i] if denom[i] else np.nan
+            for i, g in enumerate(columns):
+                row[group_column("n", g)] = int(kk[i])
+                row[group_column("pct", g)] = 100.0 * kk[i] / nn[i] if nn[i] else np.nan
                 row[group_column("ci_low", g)] = 100.0 * low[i]
                 row[group_column("ci_high", g)] = 100.0 * high[i]
         d, dl, dh = _newcombe(k, denom, k[ref], denom[ref])
@@ -163,7 +178,7 @@ def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseRes
     others = [g for i, g in enumerate(grp.levels) if i != ref]
     table = _frame(
         rows,
-        grp.levels,
+        columns,
         ("n", "pct", "ci_low", "ci_high"),
         lead=("category", "kind"),
         tail=(
@@ -185,8 +200,9 @@ def response_rates(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> ResponseRes
         denominators={g: int(n) for g, n in zip(grp.levels, denom, strict=True)},
         n_excluded={g: int(n) for g, n in zip(grp.levels, missing, strict=True)},
         n_group_missing=grp.n_missing,
-        method=_method(len(grp.levels), grp.levels[ref]),
+        method=_method(len(grp.levels), level_label(by, grp.levels[ref])),
         notes=tuple(notes),
+        overall=overall,
     )
 
 
@@ -204,45 +220,65 @@ def _method(n_groups: int, reference) -> str:
     )
 
 
-def format_response(result: ResponseResult, digits: int = 2) -> pd.DataFrame:
+RESPONSE_SYMBOLS = {
+    DASH: "no patient of the group has a recorded best response, or no test is possible "
+    "(fewer than two groups with patients)",
+}
+_CATEGORY_WORDS = {"NE": "NE (not evaluable)"}
+
+
+def _rate_cell(row, g) -> str:
+    n, pct = row[group_column("n", g)], row[group_column("pct", g)]
+    if not np.isfinite(pct):
+        return DASH
+    text = format_n_pct(n, pct)
+    if row["kind"] == "rate":
+        lo, hi = (format_number(row[group_column(c, g)], "pct") for c in ("ci_low", "ci_high"))
+        text += f" [{lo}-{hi}]"
+    return text
+
+
+def format_response(result: ResponseResult, digits: int | None = None) -> pd.DataFrame:
     """Display strings for the response table, like the paper's Table 2.
 
     Rows CR, PR, SD, PD (NE only when present), ORR, DCR; cells "8 (20.51)", with the
-    95% CI ("9.30-36.46") for ORR and DCR; columns "Difference (95% CI)" per non-reference
-    group, "Chi-square", "P-value", "Fisher P". Footnote: ``result.method``.
+    95% CI ("[9.30-36.46]") for ORR and DCR; an "Overall (N = ...)" column first with
+    ``result.overall``; per non-reference group a difference column ("Local + systemic vs
+    Systemic, difference (95% CI)"); then "Chi-square", "p", "Fisher's exact p".
+    ``attrs["notes"]`` explains any "-"; footnote: ``result.method``. ``digits`` is
+    accepted for compatibility; percentages follow ``formatting.DIGITS``.
     """
     t = result.table
-    groups = result.groups
-    heads = [_group_header(g, result.denominators[g]) for g in groups]
-    others = [g for g in groups if g != result.reference]
+    groups, cols, n = result.groups, result.columns, result.column_n
+    heads = [_group_header(result.by, g, n[g]) for g in cols]
+    ref = result.reference
+    others = [g for g in groups if g != ref]
+    diff_head = {
+        g: f"{level_label(result.by, g)} vs {level_label(result.by, ref)}, difference (95% CI)"
+        for g in others
+    }
     out = []
     for _, row in t.iterrows():
         if row["category"] == "NE" and all(row[group_column("n", g)] == 0 for g in groups):
             continue
         rate = row["kind"] == "rate"
-        cells = {"": row["category"]}
-        for g, h in zip(groups, heads, strict=True):
-            text = format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
-            if rate and np.isfinite(row[group_column("ci_low", g)]):
-                text += (
-                    f" [{row[group_column('ci_low', g)]:.{digits}f}-"
-                    f"{row[group_column('ci_high', g)]:.{digits}f}]"
-                )
-            cells[h] = text
+        cells = {"": _CATEGORY_WORDS.get(row["category"], row["category"])}
+        for g, h in zip(cols, heads, strict=True):
+            cells[h] = _rate_cell(row, g)
         for g in others:
             d = row[group_column("diff", g)]
-            cells[f"Difference vs {result.reference} ({g})"] = (
-                f"{d:.{digits}f} ({row[group_column('diff_ci_low', g)]:.{digits}f}, "
-                f"{row[group_column('diff_ci_high', g)]:.{digits}f})"
-                if rate and np.isfinite(d)
-                else ""
-            )
-        cells["Chi-square"] = (
-            f"{row['statistic']:.3f}" if rate and np.isfinite(row["statistic"]) else ""
-        )
-        cells["P-value"] = (
+            cells[diff_head[g]] = (
+                f"{format_number(d, 'pct')} ({format_number(row[group_column('diff_ci_low', g)], 'pct')}, "
+                f"{format_number(row[group_column('diff_ci_high', g)], 'pct')})"
+                if np.isfinite(d)
+                else DASH
+            ) if rate else ""
+        cells["Chi-square"] = format_number(row["statistic"], "statistic") if rate else ""
+        cells[P_HEAD] = (
             format_p(row["p_value"]) + (" *" if row["low_expected"] else "") if rate else ""
         )
-        cells["Fisher P"] = format_p(row["fisher_p"]) if rate else ""
+        cells[FISHER_HEAD] = format_p(row["fisher_p"]) if rate else ""
         out.append(cells)
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    table.attrs["notes"] = symbol_notes(table, RESPONSE_SYMBOLS)
+    return table

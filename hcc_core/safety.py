@@ -12,16 +12,18 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
+from .formatting import DASH, format_n_pct, format_p, symbol_notes
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
     ANY_AE,
+    FISHER_HEAD,
+    OVERALL,
+    P_HEAD,
     _Footnoted,
     _frame,
     _group_header,
     _group_index,
     _group_notes,
-    format_n_pct,
-    format_p,
     group_column,
     label_of,
 )
@@ -49,7 +51,9 @@ class AEResult(_Footnoted):
     in the band; percent of patients with a known grade), then ``statistic, df, p_value,
     min_expected, low_expected, fisher_p, fisher_method, missing``. The first rows
     (``term == "ae_any"``) use each patient's worst grade over all terms. ``grade5`` lists
-    every grade-5 (fatal) event: ``patient_id`` (when present), group, term, label.
+    every grade-5 (fatal) event: ``patient_id`` (when present), group, term, label. With
+    ``overall`` the ``n, pct, missing`` columns also exist for ``OVERALL`` (every patient
+    with a group), first; tests compare the groups only.
     """
 
     table: pd.DataFrame
@@ -61,7 +65,7 @@ class AEResult(_Footnoted):
     n_group_missing: int
     method: str
     notes: tuple[str, ...]
-
+    overall: bool = False
 
 
 def _grades(df: pd.DataFrame, columns: list[str], analysis: str) -> np.ndarray:
@@ -96,13 +100,14 @@ def _worst(grades: np.ndarray) -> np.ndarray:
     return np.where(known.any(axis=1), worst, np.nan)
 
 
-def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> AEResult:
+def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP, overall: bool = False) -> AEResult:
     """Patients with adverse events by term, grade band and group, with tests.
 
     Parameters
     ----------
     df : one row per patient; ``ae_<term>`` columns hold the worst CTCAE v5 grade (0-5).
     by : grouping column; levels in schema order.
+    overall : add an ``OVERALL`` column (every patient with a group).
 
     Returns
     -------
@@ -136,14 +141,14 @@ def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> AEResult:
     }
     any_grade5 = bool(events["5"].any())
     rows = [
-        _row(term, band, events[band][:, j], known[:, j], missing[:, j], grp.levels)
+        _row(term, band, events[band][:, j], known[:, j], missing[:, j], grp.levels, overall)
         for j, term in enumerate(terms)
         for band in AE_BANDS
         if band != "5" or events["5"][:, j].any()
     ]
     table = _frame(
         rows,
-        grp.levels,
+        (OVERALL, *grp.levels) if overall else grp.levels,
         ("n", "pct", "missing"),
         lead=("term", "label", "category", "category_label", "band"),
         tail=(
@@ -168,6 +173,7 @@ def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP) -> AEResult:
         n_group_missing=grp.n_missing,
         method=_method(len(grp.levels), any_grade5),
         notes=tuple(notes),
+        overall=overall,
     )
 
 
@@ -175,7 +181,7 @@ def _category_order(column: str) -> int:
     return list(AE_CATEGORY_LABELS).index(S.AE_CATEGORY.get(column, "other"))
 
 
-def _row(term, band, events, known, missing, levels) -> dict:
+def _row(term, band, events, known, missing, levels, overall: bool = False) -> dict:
     category = "any" if term == ANY_AE else S.AE_CATEGORY.get(term, "other")
     row = {
         "term": term,
@@ -189,6 +195,11 @@ def _row(term, band, events, known, missing, levels) -> dict:
         row[group_column("n", g)] = int(events[i])
         row[group_column("pct", g)] = 100.0 * events[i] / known[i] if known[i] else np.nan
         row[group_column("missing", g)] = int(missing[i])
+    if overall:
+        k, n = events.sum(), known.sum()
+        row[group_column("n", OVERALL)] = int(k)
+        row[group_column("pct", OVERALL)] = 100.0 * k / n if n else np.nan
+        row[group_column("missing", OVERALL)] = int(missing.sum())
     if (known > 0).sum() >= 2:
         ct = contingency_test(np.column_stack([events, known - events]))
         row.update(**ct.as_dict())
@@ -232,16 +243,24 @@ def _method(n_groups: int, any_grade5: bool) -> str:
 _BAND_LABEL = {"any": "Any grade", "1-2": "Grade 1-2", ">=3": "Grade >= 3", "5": "Grade 5"}
 
 
-def format_ae_table(result: AEResult, digits: int = 2) -> pd.DataFrame:
+AE_SYMBOLS = {
+    DASH: "no test is possible (fewer than two groups with a known grade), or no patient "
+    "of the group has a known grade",
+}
+
+
+def format_ae_table(result: AEResult, digits: int | None = None) -> pd.DataFrame:
     """Display strings for the adverse-event table, like the paper's Table 3.
 
-    Category header rows, then per term "Pain" (any grade) with n (%), p-value and
-    Fisher's p, followed by its "Grade 1-2", "Grade >= 3" (and "Grade 5") rows.
-    Footnote: ``result.method``.
+    Category header rows, then per term "Pain" (any grade) with n (%), p and Fisher's
+    exact p, followed by its "Grade 1-2", "Grade >= 3" (and "Grade 5") rows; an
+    "Overall (N = ...)" column first with ``result.overall``. ``attrs["notes"]`` explains
+    any "-"; footnote: ``result.method``.
     """
-    heads = [_group_header(g, result.group_n[g]) for g in result.groups]
+    cols, n = result.columns, result.column_n
+    heads = [_group_header(result.by, g, n[g]) for g in cols]
     out, category = [], None
-    blank = dict.fromkeys([*heads, "P-value", "Fisher P"], "")
+    blank = dict.fromkeys([*heads, P_HEAD, FISHER_HEAD], "")
     for _, row in result.table.iterrows():
         if row["category"] != category:
             category = row["category"]
@@ -249,10 +268,16 @@ def format_ae_table(result: AEResult, digits: int = 2) -> pd.DataFrame:
                 out.append({"Adverse event": row["category_label"], **blank})
         name = row["label"] if row["band"] == "any" else f"    {_BAND_LABEL[row['band']]}"
         cells = {
-            h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
-            for g, h in zip(result.groups, heads, strict=True)
+            h: (
+                format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
+                if np.isfinite(row[group_column("pct", g)])
+                else DASH
+            )
+            for g, h in zip(cols, heads, strict=True)
         }
-        cells["P-value"] = format_p(row["p_value"]) + (" *" if row["low_expected"] else "")
-        cells["Fisher P"] = format_p(row["fisher_p"]) if row["low_expected"] else ""
+        cells[P_HEAD] = format_p(row["p_value"]) + (" *" if row["low_expected"] else "")
+        cells[FISHER_HEAD] = format_p(row["fisher_p"]) if row["low_expected"] else ""
         out.append({"Adverse event": name, **cells})
-    return pd.DataFrame(out, columns=["Adverse event", *heads, "P-value", "Fisher P"])
+    table = pd.DataFrame(out, columns=["Adverse event", *heads, P_HEAD, FISHER_HEAD])
+    table.attrs["notes"] = symbol_notes(table, AE_SYMBOLS)
+    return table

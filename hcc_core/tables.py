@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
+from .formatting import DASH, NE, format_n_pct, format_number, format_p, symbol_notes
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
@@ -31,6 +32,8 @@ from .stats_tests import (
 
 __all__ = [
     "ANY_AE",
+    "OVERALL",
+    "COMPARE_BY",
     "LABELS",
     "LEVEL_LABELS",
     "DEFAULT_TABLE_ONE_VARIABLES",
@@ -39,12 +42,20 @@ __all__ = [
     "format_table_one",
     "group_column",
     "label_of",
+    "level_label",
     "format_p",
     "format_n_pct",
 ]
 
 # Pseudo-column of the adverse-event table: each patient's worst grade over all terms.
 ANY_AE = "ae_any"
+# Name of the all-patients column (``n[Overall]``) of a table built with ``overall=True``.
+OVERALL = "Overall"
+# Groupings the table pages offer ("Compare by"): column -> label.
+COMPARE_BY: dict[str, str] = {
+    S.TREATMENT_GROUP: "Treatment group",
+    S.LOCAL_MODALITY: "Local modality",
+}
 
 LABELS: dict[str, str] = {
     S.AGE: "Age (years)",
@@ -88,6 +99,7 @@ LEVEL_LABELS: dict[str, dict] = {
     S.SEX: {"M": "Male", "F": "Female"},
     S.TUMOR_NUMBER: {"single": "Single", "multiple": "Multiple"},
     S.TREATMENT_GROUP: {S.SYSTEMIC: "Systemic", S.LOCAL_SYSTEMIC: "Local + systemic"},
+    S.LOCAL_MODALITY: {S.MODALITY_NONE: "Systemic only"},
     **{
         c: {S.NO: "No", S.YES: "Yes"}
         for c in (S.CHRONIC_HEPATITIS, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY)
@@ -122,6 +134,11 @@ def label_of(column: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def level_label(column: str, level) -> str:
+    """Human label of a level: ``level_label("local_modality", "none")`` is "Systemic only"."""
+    return str(LEVEL_LABELS.get(column, {}).get(level, level))
+
+
 def group_column(stat: str, group) -> str:
     """Name of the per-group column of a result table, e.g. ``n[systemic]``."""
     return f"{stat}[{group}]"
@@ -147,6 +164,11 @@ def _group_index(df: pd.DataFrame, by: str, analysis: str) -> _Groups:
         raise CohortError(
             f"The {analysis} needs a group for each patient, but the column '{by}' is "
             "empty. Fill it in or choose another grouping column."
+        )
+    if OVERALL in levels:
+        raise CohortError(
+            f"The {analysis} uses the name '{OVERALL}' for the all-patients column, but the "
+            f"grouping column '{by}' has a group with that name. Rename that group."
         )
     sizes = np.bincount(codes[codes >= 0], minlength=len(levels))
     return _Groups(codes, tuple(levels), sizes, int((codes < 0).sum()))
@@ -197,15 +219,31 @@ def _is_continuous(series: pd.Series, column: str) -> bool:
 
 
 class _Footnoted:
-    """Shared by the table results: ``method`` and ``notes`` are their fields."""
+    """Shared by the table results: ``method``, ``notes``, ``groups``, ``overall`` are fields."""
 
     method: str
     notes: tuple[str, ...]
+    groups: tuple
+    overall: bool
 
     @property
     def footnotes(self) -> tuple[str, ...]:
         """``method`` followed by the notes: every line the UI shows under the table."""
         return (self.method, *self.notes)
+
+    @property
+    def columns(self) -> tuple:
+        """The table's columns left to right: ``OVERALL`` first when present, then the groups."""
+        return (OVERALL, *self.groups) if self.overall else self.groups
+
+    def _per_group_n(self) -> dict:
+        return self.group_n
+
+    @property
+    def column_n(self) -> dict:
+        """Patients per column (the header's N), the overall column included."""
+        n = self._per_group_n()
+        return {OVERALL: sum(n.values()), **n}
 
 
 @dataclass(frozen=True)
@@ -217,7 +255,9 @@ class TableOneResult(_Footnoted):
     group ``n[g], pct[g], mean[g], sd[g], median[g], q1[g], q3[g], missing[g]`` (see
     :func:`group_column`), then ``test, statistic, df, p_value, min_expected,
     low_expected, fisher_p, fisher_method, smd, missing``. Variable-level values
-    (test, p, SMD, missing) repeat on each level row of a categorical variable.
+    (test, p, SMD, missing) repeat on each level row of a categorical variable. With
+    ``overall`` the same per-group columns exist for ``OVERALL`` (every patient with a
+    group), placed first; tests and SMDs compare the groups only.
     """
 
     table: pd.DataFrame
@@ -229,27 +269,29 @@ class TableOneResult(_Footnoted):
     n_group_missing: int
     method: str
     notes: tuple[str, ...]
+    overall: bool = False
 
 
+def _describe(x: np.ndarray) -> dict:
+    q1, med, q3 = spss_quartiles(x)
+    return dict(
+        n=len(x),
+        mean=x.mean() if len(x) else np.nan,
+        sd=x.std(ddof=1) if len(x) > 1 else np.nan,
+        median=med,
+        q1=q1,
+        q3=q3,
+    )
 
-def _continuous_rows(values, grp: _Groups, normal_alpha: float):
+
+def _continuous_rows(values, grp: _Groups, normal_alpha: float, overall: bool = False):
     n_groups = len(grp.levels)
     miss = np.isnan(values)
     missing = np.bincount(grp.codes[miss & (grp.codes >= 0)], minlength=n_groups)
     xs = [values[(grp.codes == g) & ~miss] for g in range(n_groups)]
     present = [x for x in xs if len(x) > 0]
     normal = bool(present) and all(is_normal(x, normal_alpha) for x in present)
-    stats = {}
-    for g, x in zip(grp.levels, xs, strict=True):
-        q1, med, q3 = spss_quartiles(x)
-        stats[g] = dict(
-            n=len(x),
-            mean=x.mean() if len(x) else np.nan,
-            sd=x.std(ddof=1) if len(x) > 1 else np.nan,
-            median=med,
-            q1=q1,
-            q3=q3,
-        )
+    stats = {g: _describe(x) for g, x in zip(grp.levels, xs, strict=True)}
     test = None
     if len(present) >= 2:
         if len(present) == 2:
@@ -266,13 +308,18 @@ def _continuous_rows(values, grp: _Groups, normal_alpha: float):
         for key, val in stats[g].items():
             row[group_column(key, g)] = val
         row[group_column("missing", g)] = int(missing[i])
+    if overall:
+        for key, val in _describe(values[(grp.codes >= 0) & ~miss]).items():
+            row[group_column(key, OVERALL)] = val
+        row[group_column("missing", OVERALL)] = int(missing.sum())
     return [row]
 
 
-def _categorical_rows(series, grp: _Groups, column: str):
+def _categorical_rows(series, grp: _Groups, column: str, overall: bool = False):
     n_groups = len(grp.levels)
     codes, levels = _codes(series, column)
     counts, missing = _count_table(grp.codes, codes, n_groups, len(levels))
+    all_counts, all_known = counts.sum(axis=0), counts.sum()
     known = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         props = counts / known
@@ -290,6 +337,12 @@ def _categorical_rows(series, grp: _Groups, column: str):
             row[group_column("n", g)] = int(counts[i, j]) if levels else 0
             row[group_column("pct", g)] = 100.0 * props[i, j] if levels else np.nan
             row[group_column("missing", g)] = int(missing[i])
+        if overall:
+            row[group_column("n", OVERALL)] = int(all_counts[j]) if levels else 0
+            row[group_column("pct", OVERALL)] = (
+                100.0 * all_counts[j] / all_known if levels and all_known else np.nan
+            )
+            row[group_column("missing", OVERALL)] = int(missing.sum())
         rows.append(row)
     return rows
 
@@ -334,6 +387,7 @@ def table_one(
     by: str = S.TREATMENT_GROUP,
     variables: list[str] | tuple[str, ...] | None = None,
     normal_alpha: float = 0.05,
+    overall: bool = False,
 ) -> TableOneResult:
     """Baseline characteristics by group, as in the paper's Table 1 (and better).
 
@@ -343,6 +397,9 @@ def table_one(
     by : grouping column; its levels appear in schema order.
     variables : columns to describe; default: the paper's Table 1 rows present in ``df``.
     normal_alpha : Shapiro-Wilk level below which a group counts as non-normal.
+    overall : add an ``OVERALL`` column describing every patient with a group (R tableone
+        ``print(..., addOverall = TRUE)``); the choice of mean/SD or median/IQR follows the
+        groups, and tests compare the groups only.
 
     Returns
     -------
@@ -369,14 +426,15 @@ def table_one(
     for var in present:
         series = df[var]
         if _is_continuous(series, var):
-            new = _continuous_rows(_numeric(series, var, analysis), grp, normal_alpha)
+            new = _continuous_rows(_numeric(series, var, analysis), grp, normal_alpha, overall)
             kind = "continuous"
         else:
-            new = _categorical_rows(series, grp, var)
+            new = _categorical_rows(series, grp, var, overall)
             kind = "categorical"
         for row in new:
             rows.append({"variable": var, "label": label_of(var), "kind": kind, **row})
-    table = _frame(rows, grp.levels, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing"))
+    columns = (OVERALL, *grp.levels) if overall else grp.levels
+    table = _frame(rows, columns, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing"))
     notes = _group_notes(grp, by)
     if absent:
         notes.append("Not in this cohort: " + ", ".join(label_of(v) for v in absent) + ".")
@@ -391,6 +449,7 @@ def table_one(
         n_group_missing=grp.n_missing,
         method=_table_one_method(len(grp.levels), any_mc),
         notes=tuple(notes),
+        overall=overall,
     )
 
 
@@ -433,29 +492,13 @@ def _group_notes(grp: _Groups, by: str) -> list[str]:
 
 # Display ---------------------------------------------------------------------------
 
-
-def format_p(p: float) -> str:
-    """P-value for display: "< 0.001", three decimals, or "-" when there is no test."""
-    if p is None or not np.isfinite(p):
-        return "-"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+P_HEAD = "p"
+FISHER_HEAD = "Fisher's exact p"
 
 
-def format_n_pct(n, pct, digits: int = 2) -> str:
-    """ "35 (89.74)"; just the count when the percentage is undefined."""
-    if n is None or pd.isna(n):
-        return "-"
-    if pct is None or not np.isfinite(pct):
-        return f"{int(n)}"
-    return f"{int(n)} ({pct:.{digits}f})"
-
-
-def _format_number(x: float, digits: int) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
-
-
-def _group_header(g, n: int) -> str:
-    return f"{LEVEL_LABELS.get(S.TREATMENT_GROUP, {}).get(g, g)} (N = {n})"
+def _group_header(by: str, g, n: int) -> str:
+    """Column header of a group: "Local + systemic (N = 56)", "Overall (N = 95)"."""
+    return f"{g if g == OVERALL else level_label(by, g)} (N = {n})"
 
 
 _TEST_SYMBOL = {
@@ -467,48 +510,62 @@ _TEST_SYMBOL = {
 }
 
 
-_TEST_HEADS = ("Test", "Statistic", "P-value", "Fisher P", "SMD", "Missing")
+_TEST_HEADS = ("Test", "Statistic", P_HEAD, FISHER_HEAD, "SMD", "Missing")
 
 
 def _test_cells(row) -> dict:
     fisher = format_p(row["fisher_p"]) if row["low_expected"] else ""
     return {
-        "Test": _TEST_SYMBOL.get(row["test"], row["test"]),
-        "Statistic": _format_number(row["statistic"], 3),
-        "P-value": format_p(row["p_value"]) + (" *" if row["low_expected"] else ""),
-        "Fisher P": fisher,
-        "SMD": _format_number(row["smd"], 3),
+        "Test": _TEST_SYMBOL.get(row["test"], row["test"]) or DASH,
+        "Statistic": format_number(row["statistic"], "statistic"),
+        P_HEAD: format_p(row["p_value"]) + (" *" if row["low_expected"] else ""),
+        FISHER_HEAD: fisher,
+        "SMD": format_number(row["smd"], "smd"),
         "Missing": str(int(row["missing"])),
     }
 
 
+def _continuous_cell(row, g, summary: str) -> str:
+    if not row[group_column("n", g)]:
+        return DASH
+    if summary == "mean_sd":
+        m, sd = row[group_column("mean", g)], row[group_column("sd", g)]
+        return f"{format_number(m)} +/- {format_number(sd, missing=NE)}"
+    med, q1, q3 = (format_number(row[group_column(k, g)]) for k in ("median", "q1", "q3"))
+    return f"{med} ({q1}, {q3})"
+
+
+TABLE_ONE_SYMBOLS = {
+    NE: "a standard deviation needs at least two patients with a value",
+    DASH: "no patient of the group has a value, or no test is possible (fewer than two "
+    "groups with values)",
+}
+
+
 def format_table_one(
-    result: TableOneResult, digits: int = 2, compact_binary: bool = True
+    result: TableOneResult, digits: int | None = None, compact_binary: bool = True
 ) -> pd.DataFrame:
     """Display strings for Table 1: one column per group ("Systemic (N = 39)").
 
     Continuous rows read "60.95 +/- 11.18" or "41.20 (36.40, 45.30)"; categorical rows
     "35 (89.74)" under a header row carrying the test. With ``compact_binary`` a no/yes
     variable is one row showing the "yes" count, as in the paper. P-values marked "*"
-    have an expected count < 5 (see "Fisher P"). Footnote: ``result.method``.
+    have an expected count < 5 (see "Fisher's exact p"). With ``result.overall`` an
+    "Overall (N = ...)" column comes first. ``attrs["notes"]`` explains any "NE" or "-";
+    footnote: ``result.method``. ``digits`` overrides the percentage digits.
     """
-    heads = [_group_header(g, result.group_n[g]) for g in result.groups]
+    cols = result.columns
+    n = result.column_n
+    heads = [_group_header(result.by, g, n[g]) for g in cols]
     out = []
     for var, block in result.table.groupby("variable", sort=False):
         first = block.iloc[0]
         tests = _test_cells(first)
         if first["kind"] == "continuous":
-            cells = {}
-            for g, h in zip(result.groups, heads, strict=True):
-                if first["summary"] == "mean_sd":
-                    m, s = first[group_column("mean", g)], first[group_column("sd", g)]
-                    cells[h] = f"{_format_number(m, digits)} +/- {_format_number(s, digits)}"
-                else:
-                    med, q1, q3 = (first[group_column(k, g)] for k in ("median", "q1", "q3"))
-                    cells[h] = (
-                        f"{_format_number(med, digits)} ({_format_number(q1, digits)}, "
-                        f"{_format_number(q3, digits)})"
-                    )
+            cells = {
+                h: _continuous_cell(first, g, first["summary"])
+                for g, h in zip(cols, heads, strict=True)
+            }
             out.append({"Characteristic": first["label"], **cells, **tests})
             continue
         levels = list(block["level"])
@@ -524,22 +581,23 @@ def format_table_one(
                     if len(yes)
                     else "0"
                 )
-                for g, h in zip(result.groups, heads, strict=True)
+                for g, h in zip(cols, heads, strict=True)
             }
             out.append({"Characteristic": first["label"], **cells, **tests})
             continue
         out.append({"Characteristic": first["label"], **dict.fromkeys(heads, ""), **tests})
-        names = LEVEL_LABELS.get(var, {})
         for _, row in block[block["level"].notna()].iterrows():
             cells = {
                 h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
-                for g, h in zip(result.groups, heads, strict=True)
+                for g, h in zip(cols, heads, strict=True)
             }
             out.append(
                 {
-                    "Characteristic": f"    {names.get(row['level'], row['level'])}",
+                    "Characteristic": f"    {level_label(var, row['level'])}",
                     **cells,
                     **dict.fromkeys(tests, ""),
                 }
             )
-    return pd.DataFrame(out, columns=["Characteristic", *heads, *_TEST_HEADS])
+    table = pd.DataFrame(out, columns=["Characteristic", *heads, *_TEST_HEADS])
+    table.attrs["notes"] = symbol_notes(table, TABLE_ONE_SYMBOLS)
+    return table

@@ -10,6 +10,7 @@ from hcc_core import (
     charts,
     cox_univariable,
     fit_cox,
+    level_label,
     subgroup_forest,
     term_label,
 )
@@ -77,7 +78,9 @@ with tab_sub:
                                level=forest["level"].astype(str))  # ALBI grades are ints
         small = forest[(forest["n_reference"] < 10) | (forest["n_comparator"] < 10)
                        | (forest["events_reference"] < 5) | (forest["events_comparator"] < 5)]
-        _ui.show_chart(lambda: charts.subgroup_forest_chart(forest, font_size=v.font_size),
+        arms = tuple(level_label(S.TREATMENT_GROUP, a) for a in (S.SYSTEMIC, S.LOCAL_SYSTEMIC))
+        _ui.show_chart(lambda: charts.subgroup_forest_chart(forest, arms=arms,
+                                                            font_size=v.font_size),
                        f"subgroup_forest_{endpoint}", options=subgroups)
         if len(small):
             _ui.caution(f"{len(small)} subgroup level(s) have fewer than 10 patients or 5 events "

@@ -39,16 +39,6 @@ def test_thin_curve_bounds_points_and_keeps_endpoints_and_shape():
     assert np.max(np.abs(orig - drawn)) < 0.9 / 1000 * 2
 
 
-def test_forest_chart_rows_and_labels():
-    table = pd.DataFrame({"label": ["treatment", "age"], "hr": [0.58, 1.01],
-                          "hr_lower": [0.34, 0.98], "hr_upper": [0.98, 1.04],
-                          "p_value": [0.042, 0.5]})
-    spec = charts.forest_chart(table).to_dict()
-    text = json.dumps(spec)
-    assert "0.58 (0.34-0.98)" in text and "p = 0.042" in text
-    assert '"type": "log"' in text
-
-
 def test_response_bars_use_okabe_ito_and_normalised_stack():
     counts = pd.DataFrame({"group": ["systemic"] * 2, "response": ["PR", "PD"], "n": [7, 20],
                            "percent": [25.9, 74.1]})
@@ -65,18 +55,6 @@ def test_font_size_is_at_least_14_px():
     assert cfg["axis"]["labelFontSize"] >= 14 and cfg["legend"]["labelFontSize"] >= 14
     big = charts.response_bar_chart(counts, font_size=22).to_dict()["config"]
     assert big["axis"]["labelFontSize"] == 22
-
-
-def test_subgroup_forest_shows_interaction_p_once_per_subgroup():
-    forest = pd.DataFrame({
-        "subgroup": ["All patients", "Child-Pugh class", "Child-Pugh class"],
-        "level": ["all", "A", "B"], "n": [95, 77, 18],
-        "hr": [0.57, 0.59, 0.52], "hr_lower": [0.33, 0.31, 0.18], "hr_upper": [0.99, 1.13, 1.51],
-        "p_value": [0.048, 0.112, 0.23], "p_interaction": [np.nan, 0.8396, 0.8396],
-    })
-    text = json.dumps(charts.subgroup_forest_chart(forest).to_dict())
-    assert text.count("p-interaction = 0.840") == 1
-    assert "All patients (n = 95)" in text and "Child-Pugh class: B (n = 18)" in text
 
 
 class _FakeKM:

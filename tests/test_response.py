@@ -111,7 +111,7 @@ def test_ne_is_a_non_responder_and_missing_is_excluded(paper):
     assert "2 patient(s) without a recorded best response" in res.notes[0]
     assert "NE (not evaluable) counts as a non-responder" in res.method
     shown = format_response(res)
-    assert "NE" in set(shown[""])
+    assert "NE (not evaluable)" in set(shown[""])
 
 
 def test_values_are_normalised_and_bad_values_named():
@@ -154,7 +154,7 @@ def test_one_group_no_test():
     res = response_rates(_frame({SYS: {"PR": 3, "PD": 5}}))
     assert res.table["p_value"].isna().all()
     assert "Only one group" in res.notes[0]
-    assert format_response(res).set_index("").loc["ORR", "P-value"] == "-"
+    assert format_response(res).set_index("").loc["ORR", "p"] == "-"
 
 
 def test_format_response_paper_strings(paper):
@@ -163,10 +163,10 @@ def test_format_response_paper_strings(paper):
     assert shown.loc["CR", "Systemic (N = 39)"] == "1 (2.56)"
     assert shown.loc["ORR", "Systemic (N = 39)"] == "8 (20.51) [9.30-36.46]"
     assert shown.loc["ORR", "Chi-square"] == "4.420"
-    assert shown.loc["ORR", "P-value"] == "0.036"
-    assert shown.loc["DCR", "P-value"] == "0.005"
-    assert shown.loc["DCR", "Fisher P"] == "0.008"
-    assert shown.loc["ORR", "Difference vs systemic (local+systemic)"].startswith("20.56 (")
+    assert shown.loc["ORR", "p"] == "0.036"
+    assert shown.loc["DCR", "p"] == "0.005"
+    assert shown.loc["DCR", "Fisher's exact p"] == "0.008"
+    assert shown.loc["ORR", "Local + systemic vs Systemic, difference (95% CI)"].startswith("20.56 (")
 
 
 def test_counts_long_view_for_the_bar_chart(paper):
@@ -178,3 +178,50 @@ def test_counts_long_view_for_the_bar_chart(paper):
     assert sys_pd["n"] == 20 and sys_pd["percent"] == pytest.approx(100 * 20 / 39)
     assert counts.groupby("group")["n"].sum().to_dict() == {SYS: 39, LOC: 56}
     assert res.footnotes[0] == res.method
+
+
+def test_overall_column_by_hand(paper):
+    """Overall ORR = (8 + 20) / 95 with its own Clopper-Pearson CI (scipy binomtest, exact =
+    R binom.test); the test still compares the two groups only."""
+    sys_orr = T2["systemic"]["CR"] + T2["systemic"]["PR"]
+    loc_orr = T2["local_systemic"]["CR"] + T2["local_systemic"]["PR"]
+    res = response_rates(paper, overall=True)
+    assert res.columns == ("Overall", SYS, LOC) and res.column_n["Overall"] == 95
+    orr = res.table.set_index("category").loc["ORR"]
+    k = sys_orr + loc_orr
+    assert orr[col("n", "Overall")] == k
+    assert orr[col("pct", "Overall")] == pytest.approx(100 * k / 95)
+    ci = stats.binomtest(k, 95).proportion_ci(method="exact")
+    assert orr[col("ci_low", "Overall")] == pytest.approx(100 * ci.low, abs=1e-8)
+    assert orr[col("ci_high", "Overall")] == pytest.approx(100 * ci.high, abs=1e-8)
+    plain = response_rates(paper).table.set_index("category").loc["ORR"]
+    assert orr["p_value"] == plain["p_value"]
+    shown = format_response(res).set_index("")
+    assert shown.columns[0] == "Overall (N = 95)"
+    assert shown.loc["ORR", "Overall (N = 95)"].startswith(f"{k} ({100 * k / 95:.2f}) [")
+    assert res.counts.groupby("group")["n"].sum().to_dict() == {"Overall": 95, SYS: 39, LOC: 56}
+
+
+def test_compare_by_local_modality_by_hand():
+    """ORR by modality: systemic only 2/10, HAIC 3/5; difference HAIC - systemic only
+    = 40 points; headers name the groups in words."""
+    df = _frame({"none": {"PR": 2, "PD": 8}, "HAIC": {"CR": 1, "PR": 2, "SD": 2}},
+                by=S.LOCAL_MODALITY)
+    res = response_rates(df, by=S.LOCAL_MODALITY, overall=True)
+    assert res.reference == "none"
+    orr = res.table.set_index("category").loc["ORR"]
+    assert orr[col("diff", "HAIC")] == pytest.approx(40.0)
+    assert orr[col("n", "Overall")] == 5 and orr[col("pct", "Overall")] == pytest.approx(100 / 3)
+    shown = format_response(res)
+    assert list(shown.columns[1:4]) == ["Overall (N = 15)", "Systemic only (N = 10)",
+                                        "HAIC (N = 5)"]
+    assert "HAIC vs Systemic only, difference (95% CI)" in shown.columns
+    assert "nan" not in shown.to_string().lower()
+
+
+def test_a_group_without_recorded_response_shows_a_dash_with_a_footnote():
+    df = pd.DataFrame({S.TREATMENT_GROUP: [SYS, SYS, LOC], S.BEST_RESPONSE: ["PR", "PD", None]})
+    shown = format_response(response_rates(df)).set_index("")
+    assert shown.loc["ORR", "Local + systemic (N = 0)"] == "-"
+    assert "nan" not in shown.to_string().lower()
+    assert any(n.startswith('"-": no patient of the group') for n in shown.attrs["notes"])

@@ -157,9 +157,39 @@ def test_format_ae_table_paper_strings(paper):
     assert first["Adverse event"] == "Any adverse event"
     assert first["Systemic (N = 39)"] == "20 (51.28)"
     assert first["Local + systemic (N = 56)"] == "49 (87.50)"
-    assert first["P-value"] == "< 0.001"
-    assert shown.iloc[2]["Adverse event"] == "    Grade >= 3" and shown.iloc[2]["P-value"] == "-"
+    assert first["p"] == "< 0.001"
+    assert shown.iloc[2]["Adverse event"] == "    Grade >= 3" and shown.iloc[2]["p"] == "-"
     assert shown.iloc[3]["Adverse event"] == "Local treatment-related"
     pain = shown.iloc[4]
     assert pain["Adverse event"] == "Pain" and pain["Local + systemic (N = 56)"] == "5 (8.93)"
-    assert pain["P-value"] == "0.055 *" and pain["Fisher P"] == "0.076"
+    assert pain["p"] == "0.055 *" and pain["Fisher's exact p"] == "0.076"
+
+
+def test_overall_column_by_hand(paper):
+    """Any adverse event overall: 20 + 49 = 69 of 95 patients (72.63 %)."""
+    res = ae_table(paper, overall=True)
+    assert res.columns == ("Overall", SYS, LOC)
+    row = _row(res, ANY_AE)
+    assert row[col("n", "Overall")] == 69
+    assert row[col("pct", "Overall")] == pytest.approx(100 * 69 / 95)
+    assert row["p_value"] == _row(ae_table(paper), ANY_AE)["p_value"]
+    shown = format_ae_table(res)
+    assert shown.columns[1] == "Overall (N = 95)"
+    assert shown.iloc[0]["Overall (N = 95)"] == "69 (72.63)"
+
+
+def test_compare_by_local_modality_by_hand():
+    df = pd.DataFrame({S.LOCAL_MODALITY: ["none", "none", "HAIC", "HAIC", "IMRT"],
+                       "ae_pain": [0, 1, 3, 2, np.nan]})
+    res = ae_table(df, by=S.LOCAL_MODALITY, overall=True)
+    pain3 = _row(res, "ae_pain", ">=3")
+    assert [pain3[col("n", g)] for g in ("Overall", "none", "HAIC")] == [1, 0, 1]
+    # IMRT's only patient has no known grade: "-" (not "0" or "nan"), explained below
+    assert np.isnan(pain3[col("pct", "IMRT")])
+    assert pain3[col("pct", "Overall")] == pytest.approx(25.0)
+    shown = format_ae_table(res)
+    assert list(shown.columns[1:5]) == ["Overall (N = 5)", "Systemic only (N = 2)",
+                                        "HAIC (N = 2)", "IMRT (N = 1)"]
+    assert shown.iloc[0]["IMRT (N = 1)"] == "-"
+    assert "nan" not in shown.to_string().lower()
+    assert any(n.startswith('"-": ') for n in shown.attrs["notes"])

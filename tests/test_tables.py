@@ -103,11 +103,11 @@ def test_paper_table1_counts_and_display(paper_table_one_df):
     assert shown.loc["    Male", "Local + systemic (N = 56)"] == "48 (85.71)"
     # compact yes/no row, as the paper prints it
     assert shown.loc["Arteriovenous fistula", "Local + systemic (N = 56)"] == "10 (17.86)"
-    assert shown.loc["Arteriovenous fistula", "P-value"] == "0.156"
+    assert shown.loc["Arteriovenous fistula", "p"] == "0.156"
     assert shown.loc["Arteriovenous fistula", "Statistic"] == "2.011"
     # sex: expected count 12 * 39 / 95 = 4.93 < 5 -> flagged, Fisher alongside (R fisher.test)
-    assert shown.loc["Sex", "P-value"] == "0.561 *"
-    assert shown.loc["Sex", "Fisher P"] == format_p(stats.fisher_exact([[35, 4], [48, 8]]).pvalue)
+    assert shown.loc["Sex", "p"] == "0.561 *"
+    assert shown.loc["Sex", "Fisher's exact p"] == format_p(stats.fisher_exact([[35, 4], [48, 8]]).pvalue)
     # absent continuous rows are listed, not invented
     assert S.AGE in res.absent and S.AFP in res.absent
     assert any("Age (years)" in n for n in res.notes)
@@ -160,7 +160,7 @@ def test_normal_branch_student_t_matches_r():
     assert row["smd"] == pytest.approx(smd, rel=1e-10)
     shown = format_table_one(res).iloc[0]
     assert shown["Systemic (N = 11)"] == "6.35 +/- 2.68"
-    assert shown["Test"] == "t" and shown["P-value"] == "0.037"
+    assert shown["Test"] == "t" and shown["p"] == "0.037"
 
 
 def test_mann_whitney_spss_z_matches_r():
@@ -302,7 +302,7 @@ def test_one_group_gives_no_test_and_a_note():
     assert res.table["p_value"].isna().all() and res.table["smd"].isna().all()
     assert res.table["test"].eq("").all()
     assert "Only one group" in res.notes[0]
-    assert format_table_one(res).iloc[0]["P-value"] == "-"
+    assert format_table_one(res).iloc[0]["p"] == "-"
 
 
 def test_errors_name_the_analysis():
@@ -384,5 +384,71 @@ def test_a_variable_with_no_known_value_still_shows_its_missing_count():
     assert rows.loc[S.ALBUMIN, "missing"] == 23 and rows.loc[S.ALBUMIN, group_column("n", LOC)] == 0
     assert np.isnan(rows.loc[S.SEX, "p_value"]) and np.isnan(rows.loc[S.ALBUMIN, "p_value"])
     shown = format_table_one(res).set_index("Characteristic")
-    assert shown.loc["Sex", "Missing"] == "23" and shown.loc["Albumin (g/L)", "P-value"] == "-"
+    assert shown.loc["Sex", "Missing"] == "23" and shown.loc["Albumin (g/L)", "p"] == "-"
     assert len(shown) == 2  # no level rows for a variable without levels
+
+
+def _five_patients() -> pd.DataFrame:
+    """Three systemic-only patients and two local + systemic (one HAIC, one IMRT)."""
+    return pd.DataFrame(
+        {
+            S.TREATMENT_GROUP: [SYS, SYS, SYS, LOC, LOC],
+            S.LOCAL_MODALITY: ["none", "none", "none", "HAIC", "IMRT"],
+            S.AGE: [50, 60, 70, 40, 80],
+            S.SEX: ["M", "F", "M", "M", "M"],
+        }
+    )
+
+
+def test_overall_column_by_hand():
+    """Overall = every patient with a group. Ages 40, 50, 60, 70, 80: median 60, SPSS
+    quartiles at (n + 1)p = 1.5 and 4.5 -> 45 and 75, mean 60, SD sqrt(1000 / 4) = 15.8114;
+    sex 4 male (80 %), 1 female (20 %). Tests still compare the two groups only."""
+    res = table_one(_five_patients(), overall=True)
+    assert res.columns == ("Overall", SYS, LOC) and res.column_n["Overall"] == 5
+    age = res.table[res.table["variable"] == S.AGE].iloc[0]
+    assert age[group_column("n", "Overall")] == 5
+    assert age[group_column("median", "Overall")] == 60
+    assert (age[group_column("q1", "Overall")], age[group_column("q3", "Overall")]) == (45, 75)
+    assert age[group_column("sd", "Overall")] == pytest.approx(15.8113883, abs=1e-6)
+    assert age["test"] == "Mann-Whitney U"
+    male = res.table[(res.table["variable"] == S.SEX) & (res.table["level"] == "M")].iloc[0]
+    assert male[group_column("n", "Overall")] == 4
+    assert male[group_column("pct", "Overall")] == pytest.approx(80.0)
+    shown = format_table_one(res).set_index("Characteristic")
+    assert list(shown.columns[:3]) == [
+        "Overall (N = 5)", "Systemic (N = 3)", "Local + systemic (N = 2)"]
+    assert shown.loc["Age (years)", "Overall (N = 5)"] == "60.00 (45.00, 75.00)"
+    assert shown.loc["    Male", "Overall (N = 5)"] == "4 (80.00)"
+    # without overall=True nothing changes
+    plain = table_one(_five_patients())
+    assert plain.columns == (SYS, LOC) and group_column("n", "Overall") not in plain.table
+
+
+def test_compare_by_local_modality_labels_groups_in_words():
+    res = table_one(_five_patients(), by=S.LOCAL_MODALITY, overall=True)
+    assert res.groups == ("none", "HAIC", "IMRT")
+    shown = format_table_one(res)
+    assert list(shown.columns[1:5]) == ["Overall (N = 5)", "Systemic only (N = 3)",
+                                        "HAIC (N = 1)", "IMRT (N = 1)"]
+    sex = res.table[(res.table["variable"] == S.SEX) & (res.table["level"] == "M")].iloc[0]
+    assert [sex[group_column("n", g)] for g in ("none", "HAIC", "IMRT")] == [2, 1, 1]
+
+
+def test_display_never_shows_nan_and_explains_placeholders():
+    """A group without any value shows "-" (and no test is possible), with a footnote."""
+    df = pd.DataFrame({S.TREATMENT_GROUP: [SYS, SYS, SYS, LOC, LOC],
+                       S.AGE: [1.0, 2.0, 3.0, np.nan, np.nan]})
+    shown = format_table_one(table_one(df, variables=[S.AGE], overall=True))
+    text = shown.to_string()
+    assert "nan" not in text.lower() and "None" not in text
+    assert shown.iloc[0]["Local + systemic (N = 2)"] == "-" and shown.iloc[0]["p"] == "-"
+    # the only group with values (1, 2, 3) passes Shapiro-Wilk: mean 2, SD 1
+    assert shown.iloc[0]["Overall (N = 5)"] == "2.00 +/- 1.00"
+    assert any(n.startswith('"-": no patient of the group') for n in shown.attrs["notes"])
+
+
+def test_overall_name_clash_is_a_clear_error():
+    df = pd.DataFrame({"arm": ["Overall", "x"], S.SEX: ["M", "F"]})
+    with pytest.raises(CohortError, match="has a group with that name"):
+        table_one(df, by="arm", overall=True)

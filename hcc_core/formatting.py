@@ -1,0 +1,207 @@
+"""The one formatting layer: numbers become display strings here and nowhere else.
+
+One rounding rule per kind of number (``DIGITS``). A value that does not exist is never
+shown as "nan", "None" or "0.00 (0.00-inf)": it becomes ``NE`` (not estimable) or ``DASH``
+(nothing to show), and the table that shows it carries a footnote saying why.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+__all__ = [
+    "DIGITS",
+    "NE",
+    "DASH",
+    "SYMBOL_NOTES",
+    "is_missing",
+    "format_p",
+    "format_number",
+    "format_n_pct",
+    "format_hr",
+    "hr_estimable",
+    "not_estimable_reason",
+    "symbol_notes",
+    "COLUMN_WORDS",
+    "readable_columns",
+]
+
+NE = "NE"
+DASH = "-"
+
+# Digits after the decimal point, one rule per kind of number, on every page and export.
+DIGITS: dict[str, int] = {
+    "hr": 2,  # hazard ratios and their CI limits
+    "p": 3,  # p-values ("< 0.001" below)
+    "pct": 2,  # percentages, as the paper prints them ("35 (89.74)")
+    "summary": 2,  # means, SDs, medians, quartiles
+    "statistic": 3,  # test statistics (t, Z, chi-square, F, H)
+    "smd": 3,  # standardised mean differences
+}
+
+# Below this an HR prints as "< 0.01" (never "0.00"); above the upper bound as "> 100".
+_HR_FLOOR, _HR_CEIL = 0.01, 100.0
+# A 95% CI wider than a millionfold range: the coefficient is not identified (separation).
+_MAX_CI_RATIO = 1e6
+
+SYMBOL_NOTES: dict[str, str] = {
+    NE: "not estimable",
+    DASH: "no value",
+}
+
+
+def is_missing(x) -> bool:
+    """True for None, NaN, pandas NA and infinities: values that must not be printed."""
+    if x is None or x is pd.NA:
+        return True
+    try:
+        return not math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_p(p) -> str:
+    """P-value: "< 0.001", else three decimals; "-" when there is no test."""
+    if is_missing(p):
+        return DASH
+    return "< 0.001" if p < 0.001 else f"{p:.{DIGITS['p']}f}"
+
+
+def format_number(x, kind: str = "summary", missing: str = DASH) -> str:
+    """A number with the digits of its ``kind`` (see ``DIGITS``); ``missing`` when absent."""
+    if is_missing(x):
+        return missing
+    return f"{float(x):.{DIGITS[kind]}f}"
+
+
+def format_n_pct(n, pct, digits: int | None = None) -> str:
+    """ "35 (89.74)"; "-" without a count; the count alone when the percentage is undefined."""
+    if is_missing(n):
+        return DASH
+    if is_missing(pct):
+        return f"{int(n)}"
+    return f"{int(n)} ({pct:.{DIGITS['pct'] if digits is None else digits}f})"
+
+
+def hr_estimable(hr, lower, upper) -> bool:
+    """False when the hazard ratio or its CI is missing, 0, infinite or absurdly wide.
+
+    A Cox coefficient under separation (a group with no events, or with all of them) runs
+    off to infinity: R prints HR 0.00 (0.00-Inf). Such a row is "not estimable", not a number.
+    """
+    if any(is_missing(v) for v in (hr, lower, upper)):
+        return False
+    if hr <= 0 or lower <= 0:
+        return False
+    return upper / lower <= _MAX_CI_RATIO
+
+
+def not_estimable_reason(hr, lower, upper) -> str:
+    """Why :func:`hr_estimable` said no, in words for a footnote ("" when it is estimable)."""
+    if hr_estimable(hr, lower, upper):
+        return ""
+    if is_missing(hr):
+        return "not estimated (too few patients or events in a group)"
+    return (
+        "the coefficient may be infinite (separation: a group with no events or with all "
+        "the events), so its confidence interval runs from 0 to infinity"
+    )
+
+
+def _hr_number(x: float) -> str:
+    if x < _HR_FLOOR:
+        return f"< {_HR_FLOOR:.2f}"
+    if x > _HR_CEIL:
+        return f"> {_HR_CEIL:.0f}"
+    return f"{x:.{DIGITS['hr']}f}"
+
+
+def format_hr(hr, lower, upper) -> str:
+    """ "0.58 (0.34-0.98)"; "NE" when the HR is not estimable (see :func:`hr_estimable`)."""
+    if not hr_estimable(hr, lower, upper):
+        return NE
+    return f"{_hr_number(hr)} ({_hr_number(lower)}-{_hr_number(upper)})"
+
+
+def _shows(cells: list[str], symbol: str) -> bool:
+    if symbol == DASH:
+        return any(c.strip() == DASH for c in cells)
+    return any(symbol in c.replace("(", " ").replace(")", " ").split() for c in cells)
+
+
+def symbol_notes(table: pd.DataFrame, reasons: dict[str, str] | None = None) -> list[str]:
+    """Footnotes for the placeholder symbols a display table shows ('"NE": not estimable.').
+
+    The first column (row labels) is not scanned. ``reasons`` maps a symbol to why it
+    appears in this table; a symbol gets a footnote only when some cell shows it, alone or
+    as a part ("60.00 +/- NE").
+    """
+    reasons = reasons or {}
+    cells = [str(c) for c in table.iloc[:, 1:].to_numpy().ravel()] if table.shape[1] > 1 else []
+    notes = []
+    for symbol, text in SYMBOL_NOTES.items():
+        if _shows(cells, symbol):
+            notes.append(f'"{symbol}": {reasons.get(symbol, text)}.')
+    return notes
+
+
+# Words for the numeric result columns, for tables shown or exported as numbers.
+COLUMN_WORDS: dict[str, str] = {
+    "variable": "Variable",
+    "label": "Characteristic",
+    "level": "Level",
+    "kind": "Kind",
+    "summary": "Summary",
+    "category": "Category",
+    "term": "Term",
+    "band": "Grade band",
+    "category_label": "Category",
+    "covariate": "Covariate",
+    "n": "n",
+    "pct": "%",
+    "mean": "Mean",
+    "sd": "SD",
+    "median": "Median",
+    "q1": "Q1",
+    "q3": "Q3",
+    "missing": "Missing",
+    "ci_low": "95% CI lower (%)",
+    "ci_high": "95% CI upper (%)",
+    "diff": "Difference (percentage points)",
+    "diff_ci_low": "Difference 95% CI lower",
+    "diff_ci_high": "Difference 95% CI upper",
+    "test": "Test",
+    "statistic": "Statistic",
+    "df": "Degrees of freedom",
+    "p_value": "p",
+    "min_expected": "Smallest expected count",
+    "low_expected": "Expected count < 5",
+    "fisher_p": "Fisher's exact p",
+    "fisher_method": "Fisher's test method",
+    "smd": "SMD",
+    "coef": "Coefficient (log HR)",
+    "se": "Standard error",
+    "hr": "HR",
+    "hr_lower": "HR 95% CI lower",
+    "hr_upper": "HR 95% CI upper",
+    "events": "Events",
+    "chisq": "Chi-square",
+    "note": "Note",
+}
+
+
+def readable_columns(table: pd.DataFrame, level_names: dict | None = None) -> pd.DataFrame:
+    """The same numbers under headers in words: ``p_value`` -> "p", ``n[systemic]`` ->
+    "n, Systemic" (group names from ``level_names``). Values are not touched."""
+    level_names = level_names or {}
+
+    def words(col) -> str:
+        col = str(col)
+        if col.endswith("]") and "[" in col:
+            stat, group = col[:-1].split("[", 1)
+            return f"{COLUMN_WORDS.get(stat, stat)}, {level_names.get(group, group)}"
+        return COLUMN_WORDS.get(col, col.replace("_", " ").capitalize())
+
+    return table.rename(columns=words)
