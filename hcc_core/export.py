@@ -32,6 +32,7 @@ import pandas as pd
 import xlsxwriter
 
 from .errors import CohortError
+from .tables import FISHER_HEAD, P_HEAD
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -411,7 +412,7 @@ def table_one_frame(result, display: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The same rows and text columns; "Statistic", "P-value", "Fisher P", "SMD" and "Missing"
+        The same rows and text columns; "Statistic", "p", "Fisher's exact p", "SMD" and "Missing"
         are numeric (full precision, empty where there is no value), and "Expected count < 5"
         says "yes" where the display marked the p-value with "*".
 
@@ -431,8 +432,8 @@ def table_one_frame(result, display: pd.DataFrame) -> pd.DataFrame:
     low = numbers["low_expected"].fillna(False).astype(bool).to_numpy()
     columns = {
         "Statistic": numbers["statistic"],
-        "P-value": numbers["p_value"],
-        "Fisher P": numbers["fisher_p"].where(low),
+        P_HEAD: numbers["p_value"],
+        FISHER_HEAD: numbers["fisher_p"].where(low),
         "SMD": numbers["smd"],
         "Missing": numbers["missing"],
     }
@@ -442,5 +443,5 @@ def table_one_frame(result, display: pd.DataFrame) -> pd.DataFrame:
         out[col] = filled
     flag = np.full(len(out), "", dtype=object)
     flag[rows[low]] = "yes"
-    out.insert(out.columns.get_loc("Fisher P"), "Expected count < 5", flag)
+    out.insert(out.columns.get_loc(FISHER_HEAD), "Expected count < 5", flag)
     return out

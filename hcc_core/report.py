@@ -652,7 +652,7 @@ def build_slides(pack: MeetingPack) -> bytes:
         deck.table(
             "Baseline characteristics (Table 1)",
             _slide_columns(pack.table_one_display),
-            method="Table 1 tests: see Methods; '*' expected count < 5, read Fisher P",
+            method="Table 1 tests: see Methods; '*' expected count < 5, read Fisher's exact p",
         )
     if pack.response_display is not None:
         deck.table(

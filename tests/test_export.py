@@ -365,13 +365,13 @@ def test_table_one_export_has_numeric_test_columns():
     first = res.table.drop_duplicates("variable").set_index("variable")
     age = frame.index[frame["Characteristic"] == "Age (years)"][0]
     assert frame.loc[age, "Statistic"] == first.loc["age", "statistic"]
-    assert frame.loc[age, "P-value"] == first.loc["age", "p_value"]
+    assert frame.loc[age, "p"] == first.loc["age", "p_value"]
     sex = frame.index[frame["Characteristic"] == "Sex"][0]
     assert frame.loc[sex, "Expected count < 5"] == "yes"  # display: "0.561 *"
-    assert display.loc[sex, "P-value"].endswith("*")
-    assert frame.loc[sex, "Fisher P"] == first.loc["sex", "fisher_p"]
-    assert np.isnan(frame.loc[sex + 1, "P-value"])  # a level row has no test
-    for col in ("Statistic", "P-value", "Fisher P", "SMD", "Missing"):
+    assert display.loc[sex, "p"].endswith("*")
+    assert frame.loc[sex, "Fisher's exact p"] == first.loc["sex", "fisher_p"]
+    assert np.isnan(frame.loc[sex + 1, "p"])  # a level row has no test
+    for col in ("Statistic", "p", "Fisher's exact p", "SMD", "Missing"):
         assert frame[col].dtype == np.float64
     rows = _sheet_values(to_excel_bytes(frame))
     heads = [v for v, _ in rows[0]]

@@ -400,8 +400,8 @@ def test_report_has_the_sentences_tables_methods_and_stamp(demo_pack):
     shown = demo_pack.table_one_display
     assert [c.text for c in t1.rows[0].cells] == list(shown.columns)
     assert [r.cells[0].text for r in t1.rows[1:]] == shown["Characteristic"].tolist()
-    assert [r.cells[list(shown.columns).index("P-value")].text for r in t1.rows[1:]] == shown[
-        "P-value"
+    assert [r.cells[list(shown.columns).index("p")].text for r in t1.rows[1:]] == shown[
+        "p"
     ].tolist()
     assert len(doc.inline_shapes) == 4  # KM OS, KM PFS, forest, response bars
 
