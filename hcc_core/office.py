@@ -57,6 +57,15 @@ def _lines_needed(text: str, width_in: float, size_pt: float) -> int:
     return max(1, math.ceil(len(text) / per_line))
 
 
+def _column_widths(cells: list[list[str]], total: int, low: int = 9, high: int = 40) -> list[int]:
+    """Column widths (in the unit of ``total``) by each column's longest text, clamped."""
+    longest = [max(len(r[j].strip()) for r in cells) for j in range(len(cells[0]))]
+    weights = [min(max(w, low), high) for w in longest]
+    widths = [int(total * w / sum(weights)) for w in weights]
+    widths[-1] = total - sum(widths[:-1])
+    return widths
+
+
 class SlideDeck:
     """A 16:9 deck whose slides each carry a title and the provenance footer."""
 
@@ -232,15 +241,10 @@ class SlideDeck:
             PInches(row_h * n_rows),
         )
         table = shape.table
-        longest = [max(len(r[j].strip()) for r in cells) for j in range(n_cols)]
-        weights = [min(max(w, 9), 40) for w in longest]
-        used = 0
-        for j, w in enumerate(weights):
-            col_w = int(PInches(width) * w / sum(weights))
-            if j == n_cols - 1:
-                col_w = int(PInches(width)) - used
-            table.columns[j].width = Emu(col_w)
-            used += col_w
+        for column, col_w in zip(
+            table.columns, _column_widths(cells, int(PInches(width))), strict=True
+        ):
+            column.width = Emu(col_w)
         for i, row in enumerate(cells):
             table.rows[i].height = PInches(row_h)
             for j, value in enumerate(row):
@@ -324,9 +328,14 @@ class ReportDocument:
         rows = [[str(c) for c in frame.columns]] + [
             ["" if v is None else str(v) for v in row] for row in frame.itertuples(index=False)
         ]
+        widths = _column_widths(rows, int(self.text_width), low=7, high=22)
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width  # the grid LibreOffice reads; Word reads the cells' widths
         # row.cells once per row: table.cell(i, j) rescans the whole table on every call.
         for i, (row, values) in enumerate(zip(table.rows, rows, strict=True)):
-            for cell, value in zip(row.cells, values, strict=True):
+            for cell, value, width in zip(row.cells, values, widths, strict=True):
+                cell.width = width
                 para = cell.paragraphs[0]
                 run = para.add_run(value)
                 run.font.size = size
