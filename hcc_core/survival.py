@@ -275,17 +275,23 @@ class KMResult:
     def at(self, times) -> pd.DataFrame:
         """Survival with CI at ``times`` (e.g. ``[12, 24]`` months), per group.
 
-        Times after a group's last follow-up give NaN (R's ``summary(fit, times)`` omits them).
+        Before a group's first time (including t < 0) S = 1 with CI [1, 1]. Past a group's last
+        time, when the curve has reached 0 there (everyone still at risk died) S = 0 with the CI
+        of that last step, as R ``summary(fit, times, extend = TRUE)``. Past a last *censored*
+        time the curve is unknown and we give NaN (R ``extend = TRUE`` carries it flat; without
+        ``extend`` R omits those times).
         """
         t = np.atleast_1d(np.asarray(times, dtype=float))
         pos, starts, ends = self._rows_at(t, "right")
         a, b = np.repeat(starts, t.size), np.repeat(ends, t.size)
-        rows = a + (pos - 1) % (b - a)  # position -1 (t < 0) is the group's last row, as iloc[-1]
+        rows = a + np.maximum(pos - 1, 0)  # t before time 0: the group's origin row (S = 1)
         ct = self.curve["time"].to_numpy()
-        late = np.tile(t, starts.size) > ct[b - 1]
-        out = {"group": self.curve["group"].to_numpy()[rows], "time": np.tile(t, starts.size)}
+        tt = np.tile(t, starts.size)
+        last_surv = self.curve["survival"].to_numpy()[b - 1]
+        unknown = (tt > ct[b - 1]) & (last_surv > 0)
+        out = {"group": self.curve["group"].to_numpy()[rows], "time": tt}
         for c in ("survival", "lower", "upper"):
-            out[c] = np.where(late, np.nan, self.curve[c].to_numpy()[rows])
+            out[c] = np.where(unknown, np.nan, self.curve[c].to_numpy()[rows])
         return pd.DataFrame(out)
 
     def risk_table(self, times) -> pd.DataFrame:
@@ -490,6 +496,22 @@ def _chi2_sf(stat: float, dof: int) -> float:
     return 1.0 if stat < 0 else float(special.chdtrc(dof, stat))
 
 
+def _prepare_groups(df: pd.DataFrame, endpoint: str, by: str | None):
+    """``_prepare`` for a log-rank comparison: at least two non-empty groups, else a clear error."""
+    if by is None:
+        raise CohortError("A log-rank test compares groups: choose a column to compare by.")
+    prepared = _prepare(df, endpoint, by, "log-rank test")
+    codes, levels = prepared[2], prepared[3]
+    n_groups = int((np.bincount(codes, minlength=len(levels)) > 0).sum())
+    if n_groups < 2:
+        raise CohortError(
+            f"The log-rank test needs at least two groups with patients, but '{by}' has "
+            f"{n_groups} non-empty group(s) here. Relax the filters or compare by "
+            "another column."
+        )
+    return prepared
+
+
 def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
     """Log-rank test of equal survival across the groups of ``by`` (any number of groups).
 
@@ -507,16 +529,8 @@ def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
     df. The log-rank test has maximum power when hazards are proportional; crossing curves can
     hide a real difference.
     """
-    if by is None:
-        raise CohortError("A log-rank test compares groups: choose a column to compare by.")
-    time, event, codes, levels, n_excl, notes = _prepare(df, endpoint, by, "log-rank test")
+    time, event, codes, levels, n_excl, notes = _prepare_groups(df, endpoint, by)
     counts = np.bincount(codes, minlength=len(levels))
-    if (counts > 0).sum() < 2:
-        raise CohortError(
-            f"The log-rank test needs at least two groups with patients, but '{by}' has "
-            f"{int((counts > 0).sum())} non-empty group(s) here. Relax the filters or compare by "
-            "another column."
-        )
     if event.sum() == 0:
         raise CohortError(
             f"There are no events for '{endpoint}' in these patients, so the log-rank test is "
@@ -535,23 +549,31 @@ _ADJUST = ("holm", "bonferroni", "BH", "none")
 
 
 def adjust_p_values(p: np.ndarray, method: str = "holm") -> np.ndarray:
-    """Multiplicity-adjusted p-values as R ``p.adjust`` (holm, bonferroni, BH, none)."""
+    """Multiplicity-adjusted p-values as R ``p.adjust`` (holm, bonferroni, BH, none).
+
+    NaN entries stay NaN and are not counted in the number of tests m, as R (``holm`` on
+    ``[0.01, NaN, 0.03]`` gives ``[0.02, NaN, 0.03]``).
+    """
     p = np.asarray(p, dtype=float)
-    m = p.size
     if method not in _ADJUST:
         raise ValueError(f"Unknown adjustment '{method}'. Use one of {', '.join(_ADJUST)}.")
+    out = p.copy()
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
     if method == "none" or m == 0:
-        return p.copy()
+        return out
     if method == "bonferroni":
-        return np.minimum(p * m, 1.0)
-    if method == "holm":
-        o = np.argsort(p, kind="stable")
-        adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[o]), 1.0)
+        adj = np.minimum(q * m, 1.0)
+    elif method == "holm":
+        o = np.argsort(q, kind="stable")
+        adj = np.empty(m)
+        adj[o] = np.minimum(np.maximum.accumulate((m - np.arange(m)) * q[o]), 1.0)
     else:  # BH
-        o = np.argsort(p, kind="stable")[::-1]
-        adj = np.minimum(np.minimum.accumulate(m / np.arange(m, 0, -1) * p[o]), 1.0)
-    out = np.empty(m)
-    out[o] = adj
+        o = np.argsort(q, kind="stable")[::-1]
+        adj = np.empty(m)
+        adj[o] = np.minimum(np.minimum.accumulate(m / np.arange(m, 0, -1) * q[o]), 1.0)
+    out[ok] = adj
     return out
 
 
@@ -567,9 +589,14 @@ def pairwise_logrank(
     Notes
     -----
     Each pair is R ``survdiff`` on that pair's patients; adjustment as R ``p.adjust`` (as in
-    survminer's ``pairwise_survdiff``). Pairs without events get NaN.
+    survminer's ``pairwise_survdiff``). Pairs without events get NaN and are not counted in
+    the adjustment.
+
+    Raises
+    ------
+    CohortError if fewer than two groups have patients (the same message as ``logrank_test``).
     """
-    time, event, codes, levels, _, _ = _prepare(df, endpoint, by, "log-rank test")
+    time, event, codes, levels, _, _ = _prepare_groups(df, endpoint, by)
     ut, inv = np.unique(time, return_inverse=True)
     pairs = list(combinations(range(len(levels)), 2))
     stat, p = np.full(len(pairs), np.nan), np.full(len(pairs), np.nan)
@@ -582,16 +609,15 @@ def pairwise_logrank(
             )
             stat[i], dof = _chisq(o, e, v)
             p[i] = _chi2_sf(stat[i], dof)
-    ok = ~np.isnan(p)
-    adj = np.full(len(pairs), np.nan)
-    adj[ok] = adjust_p_values(p[ok], adjust)
-    names = ["group_a", "group_b", "statistic", "p_value"]
-    if pairs:
-        columns = [[levels[a] for a, _ in pairs], [levels[b] for _, b in pairs], stat, p]
-        out = pd.DataFrame({**dict(zip(names, columns, strict=True)), "p_adjusted": adj})
-    else:  # fewer than two groups: no rows, object columns (as from an empty list of rows)
-        out = pd.DataFrame([], columns=names)
-        out["p_adjusted"] = adj
+    out = pd.DataFrame(
+        {
+            "group_a": [levels[a] for a, _ in pairs],
+            "group_b": [levels[b] for _, b in pairs],
+            "statistic": stat,
+            "p_value": p,
+            "p_adjusted": adjust_p_values(p, adjust),
+        }
+    )
     out.attrs["method"] = (
         f"Pairwise log-rank tests (R survdiff, rho = 0, 1 df each); p-values adjusted by "
         f"'{adjust}' (R p.adjust)"

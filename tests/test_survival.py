@@ -81,12 +81,20 @@ def test_km_rates_at_times_match_r(key):
     a = case["at"]
     times = sorted(set(arr(a["time"]).tolist()))
     mine = res.at(times)
-    within = mine["survival"].notna().to_numpy()  # R extends past the last time; we give NaN
+    # Past a group's last time R (extend = TRUE) carries the curve flat; we give NaN there
+    # unless the curve ended at 0 with a death (then 0, as R).
+    last = res.curve.groupby("group", sort=False).tail(1).set_index("group")
+    group_last = last.loc[mine["group"]]
+    unknown = (mine["time"].to_numpy() > group_last["time"].to_numpy()) & (
+        group_last["survival"].to_numpy() > 0
+    )
+    assert mine["survival"][unknown].isna().all()
+    within = ~unknown
     for col in ("survival", "lower", "upper"):
         r_vals = arr(a[col])
         if case["conf_type"] == "log-log":
             r_vals = np.where(arr(a["survival"]) == 1, 1.0, r_vals)
-        assert np.allclose(mine[col][within], r_vals[within], rtol=RTOL, equal_nan=True)
+        assert np.allclose(mine[col][within], r_vals[within], rtol=RTOL, equal_nan=True), col
     risk = res.risk_table(times)
     assert risk["at_risk"].tolist() == arr(a["at_risk"]).astype(int).tolist()
 
@@ -129,6 +137,33 @@ def test_pairwise_logrank_matches_r(key, adjust, col):
     assert close(pw["statistic"], ref["statistic"])
     assert close(pw["p_value"], ref["p_value"])
     assert close(pw["p_adjusted"], ref[col])
+
+
+def test_km_at_before_time_zero_and_past_a_last_death_match_r():
+    """R: fit <- survfit(Surv(time, status) ~ g, data = edge_ties, conf.type = 'log');
+    summary(fit, times = c(-1, 8), extend = TRUE): S(-1) = 1 with CI [1, 1] in both arms;
+    S(8) = 0 in local+systemic (its last time, 7, is a death), 1/3 carried flat in systemic
+    (last time 6 censored), which we give as NaN."""
+    case = R["km"]["edge_ties/treatment_group/log"]
+    a = case["at"]
+    assert arr(a["time"]).tolist() == [-1, 0, 2, 4, 8, -1, 0, 2, 4, 8]
+    res = fit_km(data("edge_ties"), "os", "treatment_group", conf_type="log")
+    at = res.at([-1.0, 8.0])
+    assert at["survival"].iloc[[0, 2]].tolist() == [1.0, 1.0] == arr(a["survival"])[[0, 5]].tolist()
+    assert at["lower"].iloc[[0, 2]].tolist() == [1.0, 1.0] == arr(a["lower"])[[0, 5]].tolist()
+    assert at["upper"].iloc[[0, 2]].tolist() == [1.0, 1.0] == arr(a["upper"])[[0, 5]].tolist()
+    assert at["survival"].iloc[3] == 0.0 == arr(a["survival"])[9]
+    assert np.isnan(at["lower"].iloc[3]) and np.isnan(arr(a["lower"])[9])  # R: NA
+    assert np.isnan(at["survival"].iloc[1]) and arr(a["survival"])[4] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("i", range(len(R["p_adjust"])))
+def test_adjust_p_values_with_nan_match_r(i):
+    """R: p.adjust(p, method) with NA entries, e.g. p.adjust(c(0.01, NA, 0.03), 'holm') =
+    0.02 NA 0.03: NA is neither counted in m nor adjusted (call quoted in the fixture)."""
+    case = R["p_adjust"][i]
+    got = adjust_p_values(arr(case["p"]), case["method"])
+    assert np.allclose(got, arr(case["adjusted"]), rtol=1e-12, atol=0, equal_nan=True), case["call"]
 
 
 def test_adjust_p_values_hand_computed():
@@ -289,9 +324,11 @@ def test_at_and_risk_table_by_group_hand_computed():
     at = res.at([0.0, 2.0, 3.5, 4.0, 6.0])
     assert at["group"].tolist() == ["systemic"] * 5 + ["local+systemic"] * 5
     assert at["time"].tolist() == [0.0, 2.0, 3.5, 4.0, 6.0] * 2
-    expect = [1.0, 2 / 3, 2 / 3, 0.0, np.nan, 1.0, 0.5, 0.5, 0.5, np.nan]
+    # systemic's last time (4) is a death with S = 0, so S(6) = 0 (R extend = TRUE);
+    # local+systemic's last time (5) is censored, so S(6) is unknown: NaN
+    expect = [1.0, 2 / 3, 2 / 3, 0.0, 0.0, 1.0, 0.5, 0.5, 0.5, np.nan]
     assert np.allclose(at["survival"], expect, rtol=0, atol=1e-15, equal_nan=True)
-    assert at[["lower", "upper"]].iloc[[4, 9]].isna().all().all()
+    assert at[["lower", "upper"]].iloc[[9]].isna().all().all()
     rt = res.risk_table([0.0, 1.0, 4.0, 5.5])
     assert rt["group"].tolist() == ["systemic"] * 4 + ["local+systemic"] * 4
     assert rt["at_risk"].tolist() == [3, 3, 1, 0, 3, 2, 1, 0]
@@ -308,8 +345,9 @@ def test_at_and_risk_table_on_a_result_built_without_row_offsets():
     times = [-1.0, 0.0, 2.5, 4.0, 9.0]
     pd.testing.assert_frame_equal(bare.at(times), res.at(times))
     pd.testing.assert_frame_equal(bare.risk_table(times), res.risk_table(times))
-    # t < 0 is before every curve: as before, the last row of the group (pandas iloc[-1]) is used
-    assert res.at(-1.0)["survival"].tolist() == [0.0, 0.5]
+    # t < 0 is before every curve: S = 1 with CI [1, 1] (R summary(fit, -1, extend = TRUE))
+    early = res.at(-1.0)
+    assert early[["survival", "lower", "upper"]].to_numpy().tolist() == [[1.0, 1.0, 1.0]] * 2
 
 
 def test_rmst_versus_is_the_reference_label_for_integer_groups():
@@ -328,7 +366,31 @@ def test_rmst_versus_is_the_reference_label_for_integer_groups():
     assert out["rmst"].tolist() == pytest.approx([2 + 4 / 3, 1 + 3 * 2 / 3], rel=1e-15)
 
 
-def test_pairwise_logrank_with_one_group_has_no_rows():
-    res = pairwise_logrank(data("edge_flat"), "os", "treatment_group")
-    assert len(res) == 0
-    assert list(res.columns) == ["group_a", "group_b", "statistic", "p_value", "p_adjusted"]
+def test_pairwise_logrank_with_one_group_raises_the_log_rank_error():
+    """One non-empty group: the same clear message as logrank_test, not an empty table."""
+    df = data("edge_flat")
+    with pytest.raises(CohortError) as single:
+        logrank_test(df, "os", "treatment_group")
+    with pytest.raises(CohortError) as pairwise:
+        pairwise_logrank(df, "os", "treatment_group")
+    assert str(pairwise.value) == str(single.value)
+    assert "at least two groups" in str(pairwise.value) and "'treatment_group'" in str(
+        pairwise.value
+    )
+    with pytest.raises(CohortError, match="choose a column to compare by"):
+        pairwise_logrank(df, "os", None)
+
+
+def test_demo_fixtures_were_made_from_the_committed_demo_cohort():
+    """meta.demo_sha256 is digest::digest(file = 'data/demo_cohort.csv', algo = 'sha256')."""
+    import hashlib
+    from pathlib import Path
+
+    csv = Path(__file__).resolve().parents[1] / "data" / "demo_cohort.csv"
+    sha = hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert sha == R["meta"]["demo_sha256"], (
+        "data/demo_cohort.csv has changed since the R fixtures were made (SHA-256 "
+        f"{sha} vs {R['meta']['demo_sha256']} in tests/reference/r_reference.json). "
+        "Rerun `Rscript tests/reference/make_reference.R` from the repository root and commit "
+        "tests/reference/r_reference.json and tests/reference/data_demo.csv."
+    )

@@ -142,11 +142,14 @@ def _continuous_df(x, y, column=S.AGE):
 
 def test_normal_branch_student_t_matches_r():
     """R: t.test(x, y, var.equal=TRUE): t = -2.22320693420153, p = 0.0373113131978268;
-    shapiro.test(x)$p = 0.109, shapiro.test(y)$p = 0.335 -> both normal."""
-    from hcc_core.stats_tests import _shapiro
+    shapiro.test(x)$p = 0.109, shapiro.test(y)$p = 0.335 -> both normal (is_normal at 0.05);
+    SMD from R MatchIt (summary(matchit(tr ~ x, method = NULL, estimand = "ATE")), pooled SD),
+    committed in tests/reference/r_reference.json (smd.continuous)."""
+    from reference.rref import R
 
-    assert _shapiro(X).pvalue == pytest.approx(0.109, abs=5e-4)
-    assert _shapiro(Y).pvalue == pytest.approx(0.335, abs=5e-4)
+    assert stats.shapiro(X).pvalue == pytest.approx(0.109, abs=5e-4)
+    assert stats.shapiro(Y).pvalue == pytest.approx(0.335, abs=5e-4)
+    assert is_normal(X) and is_normal(Y) and not is_normal(Y, alpha=0.4)
     res = table_one(_continuous_df(X, Y), variables=[S.AGE])
     row = res.table.iloc[0]
     assert row["summary"] == "mean_sd" and row["test"] == "t-test"
@@ -155,9 +158,8 @@ def test_normal_branch_student_t_matches_r():
     assert row["df"] == 21
     assert row[group_column("mean", SYS)] == pytest.approx(6.34545454545455)
     assert row[group_column("sd", LOC)] == pytest.approx(4.63327883115971)
-    # SMD = |m1 - m2| / sqrt((s1^2 + s2^2) / 2), by hand
-    smd = abs(6.34545454545455 - 9.9) / np.sqrt((2.68229887833688**2 + 4.63327883115971**2) / 2)
-    assert row["smd"] == pytest.approx(smd, rel=1e-10)
+    assert R["smd"]["continuous"]["x"] == X.tolist() and R["smd"]["continuous"]["y"] == Y.tolist()
+    assert row["smd"] == pytest.approx(R["smd"]["continuous"]["smd"], rel=1e-10)
     shown = format_table_one(res).iloc[0]
     assert shown["Systemic (N = 11)"] == "6.35 +/- 2.68"
     assert shown["Test"] == "t" and shown["p"] == "0.037"

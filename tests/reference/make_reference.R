@@ -11,6 +11,9 @@
 suppressPackageStartupMessages({
   library(survival)
   library(jsonlite)
+  library(digest)   # SHA-256 of the demo cohort, stored in meta
+  library(MatchIt)  # standardised mean differences (summary.matchit, estimand = "ATE")
+  library(MASS)     # ginv, for the multi-level SMD of Yang and Dalton (2012)
 })
 
 out_dir <- file.path("tests", "reference")
@@ -206,8 +209,12 @@ cox_case <- function(d, endpoint, covariates) {
 
 ref <- list(meta = list(R = R.version.string, survival = as.character(packageVersion("survival")),
                         jsonlite = as.character(packageVersion("jsonlite")),
-                        demo_included = have_demo),
-            km = list(), logrank = list(), rmst = list(), followup = list(), cox = list())
+                        MatchIt = as.character(packageVersion("MatchIt")),
+                        demo_included = have_demo,
+                        # tests fail when data/demo_cohort.csv no longer has this SHA-256
+                        demo_sha256 = if (have_demo) digest(file = demo_path, algo = "sha256") else NA),
+            km = list(), logrank = list(), rmst = list(), followup = list(), cox = list(),
+            p_adjust = list(), fisher = list(), smd = list())
 add <- function(kind, name, value) ref[[kind]][[name]] <<- c(list(dataset = strsplit(name, "/")[[1]][1]), value)
 
 for (ct in c("log-log", "log", "plain")) {
@@ -217,7 +224,8 @@ for (ct in c("log-log", "log", "plain")) {
   add("km", paste0("veteran/celltype/", ct), km_case(datasets$veteran, "os", "celltype", ct, c(3, 6, 12)))
   add("km", paste0("veteran/treatment_group/", ct), km_case(datasets$veteran, "os", "treatment_group", ct, c(3, 6, 12)))
   add("km", paste0("edge_flat/all/", ct), km_case(datasets$edge_flat, "os", NULL, ct, c(2, 4)))
-  add("km", paste0("edge_ties/treatment_group/", ct), km_case(datasets$edge_ties, "os", "treatment_group", ct, c(2, 4)))
+  # -1 (before time 0) and 8 (past the last death of local+systemic, where S = 0)
+  add("km", paste0("edge_ties/treatment_group/", ct), km_case(datasets$edge_ties, "os", "treatment_group", ct, c(-1, 0, 2, 4, 8)))
   add("km", paste0("edge_noevents/treatment_group/", ct), km_case(datasets$edge_noevents, "os", "treatment_group", ct, c(4, 8)))
   add("followup", paste0("lung/", ct), followup_case(datasets$lung, "os", ct))
   add("followup", paste0("veteran/", ct), followup_case(datasets$veteran, "os", ct))
@@ -255,6 +263,67 @@ if (have_demo) {
   if ("local_modality" %in% names(datasets$demo))
     add("logrank", "demo/local_modality/os", logrank_case(datasets$demo, "os", "local_modality"))
 }
+
+# ---- p.adjust with NA entries (NA is neither counted in m nor adjusted) ------------------------
+for (pv in list(c(0.01, NA, 0.03), c(0.04, NA, 0.01, 0.03, NA, 0.2), c(NA, NA)))
+  for (m in c("holm", "bonferroni", "BH"))
+    ref$p_adjust[[length(ref$p_adjust) + 1]] <- list(
+      call = sprintf("p.adjust(c(%s), '%s')", paste(pv, collapse = ", "), m),
+      p = pv, method = m, adjusted = p.adjust(pv, m))
+
+# ---- Fisher's exact test on r x c tables ------------------------------------------------------
+# Random tables (fixed seed) of the shapes and sizes a cohort of a few hundred patients gives.
+# p is NA where R's default workspace (200000) is too small for the exact network algorithm.
+set.seed(20240101)
+fisher_tables <- list(matrix(c(7, 5, 20, 29, 12, 22), 2),  # the paper's BCLC stage by arm
+                      matrix(c(2, 1, 0, 3, 1, 2, 1, 0, 2, 1, 1, 2), nrow = 3),
+                      matrix(c(0, 0, 5, 3, 0, 4, 1, 1, 6), 3))
+for (sh in list(c(2, 3), c(2, 4), c(2, 5), c(3, 3), c(3, 4), c(4, 4), c(3, 5), c(4, 5), c(5, 5), c(2, 8)))
+  for (n in c(30, 60, 100, 200, 300)) {
+    pr <- outer(runif(sh[1], 0.3, 1), runif(sh[2], 0.3, 1))
+    x <- matrix(rmultinom(1, n, pr / sum(pr)), sh[1])
+    fisher_tables[[length(fisher_tables) + 1]] <- x[rowSums(x) > 0, colSums(x) > 0, drop = FALSE]
+  }
+for (x in fisher_tables) {
+  res <- tryCatch(list(p = fisher.test(x)$p.value, error = NA),
+                  error = function(e) list(p = NA, error = conditionMessage(e)))
+  ref$fisher[[length(ref$fisher) + 1]] <- list(
+    call = sprintf("fisher.test(matrix(c(%s), %d))$p.value", paste(x, collapse = ", "), nrow(x)),
+    table = unname(x), p = res$p, error = res$error)
+}
+
+# ---- standardised mean differences ------------------------------------------------------------
+# Continuous and binary: MatchIt's summary with the pooled SD of an ATE, sqrt((s1^2 + s0^2) / 2)
+# (a binary variable's variance is p(1 - p)). Multi-level categorical: Yang and Dalton (2012),
+# sqrt((T - C)' S^-1 (T - C)) over all levels but the first, S the mean of the two multinomial
+# covariance matrices, MASS::ginv as tableone's StdDiffMulti (tableone is not installed here).
+smd_matchit <- function(x, tr) {
+  d <- data.frame(tr = tr, x = x)
+  s <- summary(matchit(tr ~ x, data = d, method = NULL, estimand = "ATE"), standardize = TRUE)
+  abs(unname(s$sum.all["x", "Std. Mean Diff."]))
+}
+smd_multi <- function(p1, p2) {
+  t <- p1[-1]; c <- p2[-1]
+  s <- (diag(t, length(t)) - outer(t, t) + diag(c, length(c)) - outer(c, c)) / 2
+  sqrt(drop(t(t - c) %*% ginv(s) %*% (t - c)))
+}
+smd_x <- c(3.1, 4.2, 4.2, 5.0, 5.5, 6.1, 6.1, 6.1, 7.3, 9.8, 12.4)
+smd_y <- c(4.2, 5.0, 6.1, 7.7, 8.0, 8.0, 9.1, 10.5, 11.0, 13.2, 15.9, 20.1)
+ref$smd$continuous <- list(
+  call = "summary(matchit(tr ~ x, method = NULL, estimand = 'ATE'), standardize = TRUE); tr = 1 for x",
+  x = smd_x, y = smd_y, smd = smd_matchit(c(smd_x, smd_y), rep(1:0, c(length(smd_x), length(smd_y)))))
+ref$smd$binary <- list(  # the paper's sex: 35 of 39 vs 48 of 56 men
+  call = "summary(matchit(tr ~ male, method = NULL, estimand = 'ATE'), standardize = TRUE)",
+  k1 = 35, n1 = 39, k2 = 48, n2 = 56,
+  smd = smd_matchit(c(rep(1:0, c(35, 4)), rep(1:0, c(48, 8))), rep(1:0, c(39, 56))))
+ref$smd$multi <- list()
+for (pp in list(list(c(0.2, 0.5, 0.3), c(0.1, 0.5, 0.4)),
+                list(c(7, 20, 12) / 39, c(5, 29, 22) / 56),
+                list(c(0.25, 0.25, 0.25, 0.25), c(0.4, 0.1, 0.3, 0.2)),
+                list(c(0.5, 0.5, 0), c(0.3, 0.6, 0.1))))
+  ref$smd$multi[[length(ref$smd$multi) + 1]] <- list(
+    call = "sqrt((T - C)' MASS::ginv(S) (T - C)), Yang and Dalton (2012)",
+    p1 = pp[[1]], p2 = pp[[2]], smd = smd_multi(pp[[1]], pp[[2]]))
 
 write_json(ref, file.path(out_dir, "r_reference.json"), digits = NA, auto_unbox = TRUE,
            pretty = TRUE, na = "null")
