@@ -50,6 +50,10 @@ __all__ = [
     "build_report",
     "PackSettings",
     "collect_pack",
+    "answer_lines",
+    "cox_display",
+    "ENDPOINT_TITLES",
+    "ENDPOINT_SHORT",
 ]
 
 APP_NAME = "HCC Cohort Explorer"
@@ -540,7 +544,7 @@ def pack_caveats(pack: MeetingPack) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _answer_lines(section: EndpointSection) -> list[str]:
+def answer_lines(section: EndpointSection) -> list[str]:
     """The answer box beside a KM chart: n, events, median (CI) per group; HR; log-rank p."""
     km = section.km
     conf = f"{round(100 * km.conf_level):d}% CI"
@@ -570,7 +574,7 @@ def _answer_lines(section: EndpointSection) -> list[str]:
     return lines
 
 
-def _cox_display(table: pd.DataFrame) -> pd.DataFrame:
+def cox_display(table: pd.DataFrame) -> pd.DataFrame:
     """The Cox page's model table in words: term, HR (95% CI), p."""
     return pd.DataFrame(
         {
@@ -630,7 +634,7 @@ def build_slides(pack: MeetingPack) -> bytes:
         if s.km.by:
             title += f" by {label_of(s.km.by).lower()}"
         deck.chart_with_box(
-            title, s.chart_png, _answer_lines(s), endpoint=s.endpoint, method=s.km.method
+            title, s.chart_png, answer_lines(s), endpoint=s.endpoint, method=s.km.method
         )
     if pack.cox_model is not None:
         m = pack.cox_model
@@ -643,7 +647,7 @@ def build_slides(pack: MeetingPack) -> bytes:
         if pack.cox_table is not None:
             deck.table(
                 title,
-                _cox_display(pack.cox_table),
+                cox_display(pack.cox_table),
                 endpoint=m.endpoint,
                 method=m.method,
                 notes=m.notes,
@@ -704,7 +708,7 @@ def build_report(pack: MeetingPack) -> bytes:
             f"Kaplan-Meier estimate of {ENDPOINT_WORDS[s.endpoint]} with "
             "numbers at risk. " + prov.footer(endpoint=s.endpoint),
         )
-        for line in _answer_lines(s):
+        for line in answer_lines(s):
             doc.bullet(line)
         doc.paragraph(s.km.method, size=9)
     if pack.cox_model is not None:
@@ -715,7 +719,7 @@ def build_report(pack: MeetingPack) -> bytes:
         )
         doc.picture(pack.forest_png, "Hazard ratios (95% CI) of the multivariable model.")
         if pack.cox_table is not None:
-            doc.table(_cox_display(pack.cox_table))
+            doc.table(cox_display(pack.cox_table))
         for note in m.notes:
             doc.paragraph(note, size=9)
     for title, display, res in (
