@@ -221,46 +221,43 @@ def stamp_chart_spec(
     spec: dict,
     provenance: Provenance,
     *,
-    title: str,
+    title: str | None = None,
     endpoint: str | None = None,
     method: str | None = None,
     width: int = 760,
 ) -> dict:
-    """A Vega-Lite spec wrapped with a title, a subtitle (population, n) and a footnote (stamp).
+    """A Vega-Lite spec with a footnote carrying the stamp, and a title when given.
 
     Parameters
     ----------
     spec : the chart's Vega-Lite dict (``chart.to_dict()``); not modified.
     provenance : where the data came from.
-    title : what the chart shows, e.g. "Overall survival (OS) by treatment group".
-    endpoint, method : named in the subtitle and footnote.
+    title : what the chart shows, e.g. "Overall survival (OS) by treatment group"; with a
+        subtitle naming the population and n. None keeps the chart's own title only.
+    endpoint, method : named in the footnote (and the endpoint in the subtitle).
     width : footnote width in pixels (lines wrap at about ``width / 6`` characters).
 
     Returns
     -------
     dict
-        ``{"title": ..., "vconcat": [chart, footnote]}`` with the chart's top-level
+        ``{"vconcat": [chart, footnote]}`` (plus ``"title"``) with the chart's top-level
         ``config``, ``datasets`` and ``params`` kept at the top; renders with vl-convert.
+        The footnote says: population, n, endpoint, method, date, app version, data
+        fingerprint and source, and "synthetic demo data" where it is.
     """
     inner = {k: v for k, v in spec.items() if k not in _TOP_LEVEL_ONLY}
-    subtitle = [f"{provenance.population} · n = {provenance.n} of {provenance.n_total}"]
+    who = f"{provenance.population} · n = {provenance.n} of {provenance.n_total}"
     if endpoint:
-        subtitle[0] += f" · {ENDPOINT_SHORT.get(endpoint, endpoint)}"
-    if provenance.is_demo:
-        subtitle.append("Synthetic demo data: simulated patients, not real patient data")
-    foot = _wrap(
-        " · ".join(
-            p
-            for p in (
-                method,
-                provenance.date,
-                f"{APP_NAME} {provenance.app_version}",
-                f"data {provenance.fingerprint} ({provenance.source})",
-            )
-            if p
-        ),
-        max(40, width // 6),
+        who += f" · {ENDPOINT_SHORT.get(endpoint, endpoint)}"
+    parts = (
+        who,
+        method,
+        provenance.date,
+        f"{APP_NAME} {provenance.app_version}",
+        f"data {provenance.fingerprint} ({provenance.source})",
+        DEMO_WORDS if provenance.is_demo else None,
     )
+    foot = _wrap(" · ".join(p for p in parts if p), max(40, width // 6))
     footnote = {
         "data": {"values": [{"i": i, "line": line} for i, line in enumerate(foot)]},
         "mark": {
@@ -279,7 +276,11 @@ def stamp_chart_spec(
         "height": 15 * len(foot),
     }
     out = {k: v for k, v in spec.items() if k in _TOP_LEVEL_ONLY}
-    out["title"] = {"text": title, "subtitle": subtitle, "anchor": "start"}
+    if title:
+        subtitle = [who]
+        if provenance.is_demo:
+            subtitle.append("Synthetic demo data: simulated patients, not real patient data")
+        out["title"] = {"text": title, "subtitle": subtitle, "anchor": "start"}
     out["vconcat"] = [inner, footnote]
     return out
 

@@ -446,3 +446,24 @@ def test_pack_follows_the_page_settings_and_says_what_is_missing():
     caveats = "\n".join(t for t in texts if t.startswith("Caveats"))
     assert pack.unavailable[0] in caveats
     assert not any(t.startswith("Progression-free survival") for t in texts)
+
+
+def test_stamp_without_title_keeps_the_charts_own_and_adds_the_footnote():
+    spec = {
+        "title": "My chart",
+        "mark": "point",
+        "data": {"values": [{"x": -1.5}]},
+        "encoding": {"x": {"field": "x", "type": "quantitative"}},
+    }
+    prov = _prov(SUBGROUP, apply_filters(DEMO.data, SUBGROUP))
+    stamped = stamp_chart_spec(spec, prov, endpoint="pfs", method="Log-rank test")
+    assert "title" not in stamped and stamped["vconcat"][0]["title"] == "My chart"
+    svg = charts.chart_svg(stamped)
+    for text in (
+        "My chart",
+        f"Child-Pugh class A; BCLC stage C · n = {prov.n} of 95 · PFS",
+        "Log-rank test",
+        DEMO.sha256[:12],
+        "synthetic demo data",
+    ):
+        assert text in svg, text
