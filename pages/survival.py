@@ -1,4 +1,5 @@
-"""Survival: Kaplan-Meier curves, log-rank, medians, landmark rates, RMST."""
+"""Survival: Kaplan-Meier curves, log-rank, medians, landmark rates, RMST; cumulative incidence
+and landmark analysis (pages/_tte)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import streamlit as st
 
 from hcc_core import charts, fit_km, logrank_test, pairwise_logrank, rmst
 from hcc_core import schema as S
-from pages import _ui
+from pages import _tte, _ui
 
 v = _ui.view()
 st.title("Survival")
@@ -16,6 +17,10 @@ st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
 ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 CI_TYPES = {"log-log": "log-log (default)", "log": "log (R survfit default)", "plain": "plain"}
 by_options = [c for c in S.GROUP_COLUMNS if c in v.df.columns] + [None]
+analysis = _tte.analysis_choice()
+if analysis == _tte.CUMULATIVE_INCIDENCE:
+    _tte.cumulative_incidence_section(v, by_options)
+    st.stop()
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 endpoint = c1.radio("Endpoint", list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
@@ -25,6 +30,9 @@ by = c2.selectbox("Compare by", by_options, **_ui.linked("surv_by"),
 conf_type = c3.selectbox("Confidence interval", list(CI_TYPES), format_func=CI_TYPES.get,
                          **_ui.linked("surv_ci"))
 show_ci = c4.toggle("CI bands", value=True, **_ui.linked("surv_band"))
+if analysis == _tte.LANDMARK:
+    _tte.landmark_section(v, endpoint, by, conf_type, show_ci)
+    st.stop()
 
 km = _ui.compute(fit_km, endpoint, by=by, conf_type=conf_type)
 if km is not None:

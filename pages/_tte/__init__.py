@@ -1,0 +1,165 @@
+"""Survival page sections beyond Kaplan-Meier: cumulative incidence and landmark analysis.
+
+Rendering only: every number comes from ``hcc_core`` through ``_ui.compute``. A package, not
+``pages/_tte.py``, because Streamlit's legacy routing treats every ``pages/*.py`` as a page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test
+from hcc_core import schema as S
+from hcc_core.landmark import landmark_survival
+from pages import _ui
+
+KAPLAN_MEIER, CUMULATIVE_INCIDENCE, LANDMARK = "Kaplan-Meier", "Cumulative incidence", "Landmark"
+ANALYSES = (KAPLAN_MEIER, CUMULATIVE_INCIDENCE, LANDMARK)
+CIF_ENDPOINTS = {
+    "ttp": "Progression (death without progression competes)",
+    "hcc_death": "HCC-related death (other deaths compete)",
+}
+CIF_COLUMN = {"ttp": S.PROGRESSION_EVENT, "hcc_death": S.DEATH_CAUSE}
+RATE_TIMES = (12.0, 24.0)
+
+
+def analysis_choice() -> str:
+    """The 'Kaplan-Meier / Cumulative incidence / Landmark' switch at the top of the page."""
+    return st.radio("Analysis", ANALYSES, horizontal=True, **_ui.linked("surv_analysis"))
+
+
+def _ci_text(est: float, lo: float, hi: float) -> str:
+    if not pd.notna(est):
+        return "-"
+    return f"{100 * est:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
+
+
+def _by_label(c: str | None) -> str:
+    return "Whole cohort" if c is None else _ui.group_label(c)
+
+
+def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
+    """Cumulative incidence curves, Gray's test and the Fine-Gray subdistribution HR."""
+    c1, c2, c3 = st.columns([3, 2, 1])
+    endpoint = c1.radio("Event", list(CIF_ENDPOINTS), format_func=CIF_ENDPOINTS.get,
+                        **_ui.linked("cif_endpoint"))
+    by = c2.selectbox("Compare by", by_options, format_func=_by_label, **_ui.linked("surv_by"))
+    show_ci = c3.toggle("CI bands", value=True, **_ui.linked("surv_band"))
+    if CIF_COLUMN[endpoint] not in v.df.columns:
+        st.info(
+            f"This cohort has no '{CIF_COLUMN[endpoint]}' column, so the competing events cannot "
+            "be told apart. Add it to your file (see the data dictionary) to see this analysis."
+        )
+        return
+    cif = _ui.compute(cumulative_incidence, endpoint, by)
+    if cif is None:
+        return
+    gray = _ui.compute(gray_test, endpoint, by) if by is not None and len(cif.groups) > 1 else None
+    fg = _ui.compute(fit_finegray, endpoint, (by,)) if gray is not None else None
+    answer = []
+    if fg is not None and len(fg.table) == 1:
+        row = fg.table.iloc[0]
+        answer.append(f"SHR {row['shr']:.2f} ({row['shr_lower']:.2f}-{row['shr_upper']:.2f})")
+    if gray is not None:
+        answer.append(f"Gray's p = {_ui.fmt_p(gray.p_value)}")
+    st.subheader(CIF_ENDPOINTS[endpoint])
+    _ui.show_chart(
+        lambda: charts.cif_chart(cif, show_ci=show_ci, p_value_text=" · ".join(answer) or None,
+                                 font_size=v.font_size),
+        f"cif_{endpoint}", options=(by, show_ci),
+    )
+    st.caption(cif.method)
+    for note in cif.notes:
+        st.info(note)
+
+    summary = cif.summary
+    rates = cif.at(list(RATE_TIMES))
+    table = pd.DataFrame({
+        "Group": summary["group"].map(lambda g: _ui.level_label(by, g)),
+        "n": summary["n"],
+        "Events": summary["events"],
+        "Competing events": summary["competing_events"],
+        "Censored": summary["censored"],
+    })
+    for t in RATE_TIMES:
+        r = rates[rates["time"] == t].set_index("group")
+        table[f"{int(t)}-month cumulative incidence (95% CI)"] = [
+            _ci_text(r.loc[g, "cif"], r.loc[g, "lower"], r.loc[g, "upper"])
+            for g in summary["group"]
+        ]
+    _ui.show_table(table, f"cif_summary_{endpoint}")
+    st.caption(
+        "Cumulative incidence = probability of the event by that time when a competing event "
+        "can happen first; one minus a Kaplan-Meier curve that censors competing events "
+        "overstates it. '-' = after the group's last follow-up."
+    )
+    if gray is not None:
+        st.subheader("Gray's test")
+        st.markdown(f"Chi-square = **{gray.statistic:.3f}** on {gray.dof} df, "
+                    f"p = **{_ui.fmt_p(gray.p_value)}**")
+        tests = gray.table.assign(cause=gray.table["cause"].map(
+            {"event": "Event of interest", "competing": "Competing event"}))
+        _ui.show_table(tests.rename(columns={"cause": "Cause", "statistic": "Chi-square",
+                                             "dof": "df", "p_value": "p"}),
+                       f"gray_{endpoint}")
+        st.caption(gray.method)
+    if fg is not None:
+        st.subheader("Fine-Gray model (subdistribution hazard ratio)")
+        shown = pd.DataFrame({
+            "Term": fg.table["term"],
+            "SHR": fg.table["shr"].round(3),
+            "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in
+                       zip(fg.table["shr_lower"], fg.table["shr_upper"], strict=True)],
+            "p": fg.table["p_value"].map(_ui.fmt_p),
+        })
+        _ui.show_table(shown, f"finegray_{endpoint}")
+        st.caption(fg.method + f". n = {fg.n}, {fg.events} events, "
+                   f"{fg.competing_events} competing events.")
+        for note in fg.notes:
+            st.info(note)
+    if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
+        _ui.caution(_ui.NON_RANDOMISED)
+
+
+def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
+                     show_ci: bool) -> None:
+    """Kaplan-Meier and log-rank of the patients still at risk at the landmark."""
+    col, _ = st.columns([1, 2])
+    at = col.number_input("Landmark (months after the start of systemic therapy)",
+                          min_value=0.0, max_value=60.0, value=3.0, step=1.0,
+                          **_ui.linked("landmark_at"))
+    res = _ui.compute(landmark_survival, endpoint, float(at), by, conf_type=conf_type)
+    if res is None:
+        return
+    km, lr = res.km, res.logrank
+    st.subheader(f"{_ui.ENDPOINT_LABELS[endpoint]} from the {at:g}-month landmark")
+    p_text = f"Log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else None
+    _ui.show_chart(
+        lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
+                                x_title=f"Months after the {at:g}-month landmark",
+                                font_size=v.font_size),
+        f"landmark_{endpoint}", options=(by, conf_type, show_ci, float(at)),
+    )
+    st.caption(res.method)
+    for note in res.notes:
+        st.info(note)
+    summary = km.summary
+    table = pd.DataFrame({
+        "Group": summary["group"].map(lambda g: _ui.level_label(by, g)),
+        "At risk at the landmark": summary["n"],
+        "Events after it": summary["events"],
+        "Median from the landmark, months (95% CI)": [
+            f"{_ui.fmt_num(m)} ({_ui.fmt_num(lo)}-{_ui.fmt_num(hi)})"
+            for m, lo, hi in zip(summary["median"], summary["median_lower"],
+                                 summary["median_upper"], strict=True)],
+    })
+    _ui.show_table(table, f"landmark_summary_{endpoint}")
+    st.caption(
+        "A landmark analysis compares only the patients still at risk at the landmark, with "
+        "time counted from it; it avoids crediting early survival to a group that patients "
+        "join later. NR = not reached."
+    )
+    if lr is not None:
+        st.markdown(f"Log-rank chi-square = **{lr.statistic:.3f}** on {lr.dof} df, "
+                    f"p = **{_ui.fmt_p(lr.p_value)}**")

@@ -1,0 +1,73 @@
+"""AppTest checks of the Survival page's Cumulative incidence and Landmark analyses (demo cohort).
+
+Values shown are compared with the hcc_core results they come from, which the R reference tests
+pin (tests/test_competing.py, tests/test_finegray.py, tests/test_landmark.py).
+"""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from hcc_core import cumulative_incidence, fit_finegray, gray_test, load_cohort
+from hcc_core import schema as s
+from hcc_core.landmark import landmark_survival
+from tests.conftest import DATA, ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def _survival(analysis: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/survival.py")
+    at.run()
+    at.radio(key="surv_analysis").set_value(analysis).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning]
+    parts += [h.value for h in at.subheader]
+    return "\n".join(parts)
+
+
+def test_cumulative_incidence_view_shows_gray_and_fine_gray_from_hcc_core():
+    demo = load_cohort(DATA / "demo_cohort.csv").data
+    at = _survival("Cumulative incidence")
+    at.selectbox(key="surv_by").set_value(s.TREATMENT_GROUP).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    gray = gray_test(demo, "ttp", s.TREATMENT_GROUP)
+    assert f"Chi-square = **{gray.statistic:.3f}** on 1 df" in text
+    assert "Progression (death without progression competes)" in text
+    assert "log(-log)" in text and "cmprsk crr" in text
+    frames = [d.value for d in at.dataframe]
+    summary = next(f for f in frames if "Competing events" in f.columns)
+    cif = cumulative_incidence(demo, "ttp", s.TREATMENT_GROUP)
+    assert summary["Competing events"].tolist() == cif.summary["competing_events"].tolist()
+    r12 = cif.at([12.0]).set_index("group")
+    first = summary.iloc[0]
+    assert first["12-month cumulative incidence (95% CI)"].startswith(
+        f"{100 * r12.loc[cif.groups[0], 'cif']:.1f}% ("
+    )
+    fg = fit_finegray(demo, "ttp", [s.TREATMENT_GROUP])
+    shown = next(f for f in frames if "SHR" in f.columns)
+    assert shown["SHR"].iloc[0] == round(fg.table["shr"].iloc[0], 3)
+
+
+def test_landmark_view_equals_landmark_survival():
+    demo = load_cohort(DATA / "demo_cohort.csv").data
+    at = _survival("Landmark")
+    at.selectbox(key="surv_by").set_value(s.TREATMENT_GROUP).run()
+    at.number_input(key="landmark_at").set_value(6.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    res = landmark_survival(demo, "os", 6.0, s.TREATMENT_GROUP)
+    text = _text(at)
+    assert f"Log-rank chi-square = **{res.logrank.statistic:.3f}**" in text
+    assert "from the 6-month landmark" in text
+    frames = [d.value for d in at.dataframe]
+    table = next(f for f in frames if "At risk at the landmark" in f.columns)
+    assert table["At risk at the landmark"].tolist() == res.km.summary["n"].tolist()
+    assert res.landmark.notes[0] in text
