@@ -105,43 +105,113 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
     return tuple(notes)
 
 
-def _prepare(df: pd.DataFrame, endpoint: str, by: str | None, analysis: str):
+def _case_weights(df: pd.DataFrame, weights: str, keep: np.ndarray) -> np.ndarray:
+    """The weight column for the rows in ``keep`` (NaN = missing); bad values raise."""
+    schema.require_columns(df, [weights], "weighted Kaplan-Meier analysis")
+    col = df[weights]
+    w = _as_float(col)
+    bad = ~np.isnan(w) & ~(np.isfinite(w) & (w > 0))
+    bad |= np.isnan(w) & col.notna().to_numpy()  # text that is not a number
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(str(r + 2) for r in rows[:5])  # file rows: header is row 1
+        values = ", ".join(repr(v) for v in col.iloc[rows[:5]].tolist())
+        raise CohortError(
+            f"The weight column '{weights}' must hold positive finite numbers; rows {shown} "
+            f"have {values}. Correct or remove those weights before the weighted analysis."
+        )
+    return w[keep]
+
+
+def _prepare(
+    df: pd.DataFrame, endpoint: str, by: str | None, analysis: str, weights: str | None = None
+):
+    """Time, event, group codes, levels, n excluded and notes (+ case weights when asked)."""
     sd = _survival_data(df, endpoint, analysis)
     codes, levels, n_no_group = _group_codes(df, by, sd.keep)
+    ok = codes >= 0
+    w, n_no_weight = None, 0
+    if weights is not None:
+        w = _case_weights(df, weights, sd.keep)
+        n_no_weight = int((ok & np.isnan(w)).sum())
+        ok &= ~np.isnan(w)
     used = sd.keep
-    if n_no_group:
-        ok = codes >= 0
+    if not ok.all():
         used = sd.keep.copy()
         used[used] = ok
         time, event, codes = sd.time[ok], sd.event[ok], codes[ok]
+        w = None if w is None else w[ok]
     else:
         time, event = sd.time, sd.event
     notes = _exclusion_notes(sd.n_missing, n_no_group, endpoint, by)
+    if n_no_weight:
+        notes += (f"{n_no_weight} patient(s) with a missing '{weights}' weight were excluded.",)
     notes += pfs_death_notes(df, endpoint, used)
-    return time, event, codes, levels, sd.n_missing + n_no_group, notes
+    n_excl = sd.n_missing + n_no_group + n_no_weight
+    if weights is None:
+        return time, event, codes, levels, n_excl, notes
+    return time, event, codes, levels, n_excl, notes, w
 
 
 # ---- Kaplan-Meier core --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _KM:
     time: np.ndarray  # distinct times (events and censorings)
-    n_risk: np.ndarray
+    n_risk: np.ndarray  # (weighted) number at risk
     n_event: np.ndarray
     n_censor: np.ndarray
     surv: np.ndarray
-    std_err: np.ndarray  # Greenwood SE of -log S (R's survfit std.err)
+    std_err: np.ndarray  # SE of log S (R's survfit std.err on the log scale)
 
 
-def _km(time: np.ndarray, event: np.ndarray) -> _KM:
+def _km(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None = None) -> _KM:
+    """Kaplan-Meier as R's survfitkm.c, with optional case weights.
+
+    Variance: Greenwood, with weighted counts when weights are given (R's choice for integer
+    weights); with non-integer weights R's default is ``robust = TRUE``, the infinitesimal
+    jackknife with each patient its own cluster, computed here in closed form.
+    """
     ut, inv = np.unique(time, return_inverse=True)
-    total = np.bincount(inv, minlength=ut.size).astype(float)
-    d = np.bincount(inv, weights=event, minlength=ut.size)
+    w = np.ones(time.size) if weights is None else weights
+    total = np.bincount(inv, weights=w, minlength=ut.size)
+    d = np.bincount(inv, weights=w * event, minlength=ut.size)
+    cens = np.bincount(inv, weights=w * (1.0 - event), minlength=ut.size)
     n = np.cumsum(total[::-1])[::-1]
-    surv = np.cumprod(1.0 - d / n)
+    # survivors past each time: the number at risk at the next time plus those censored now
+    # (exactly 0 when everyone at risk dies, whatever the rounding of weighted sums)
+    left = np.append(n[1:], 0.0) + cens
+    surv = np.cumprod(np.where(d > 0, left / n, 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         # Greenwood; a step where everyone at risk dies has infinite variance, as in R
-        term = np.where(d > 0, d / (n * (n - d)), 0.0)
-    return _KM(ut, n, d, total - d, surv, np.sqrt(np.cumsum(term)))
+        term = np.where(d > 0, d / (n * left), 0.0)
+        if weights is not None and np.any(weights != np.floor(weights)):
+            var = _ij_log_variance(inv, event, w, n, d, left)
+        else:
+            var = np.cumsum(term)
+    return _KM(ut, n, d, cens, surv, np.sqrt(var))
+
+
+def _ij_log_variance(inv, event, w, n, d, left) -> np.ndarray:
+    """Infinitesimal-jackknife variance of log S per distinct time (R survfitkm.c, robust).
+
+    Patient k's influence on S(t_i) is S(t_i) w_k c_k(i) with c_k(i) = sum over event times
+    t_j <= min(t_i, t_k) of d_j / (n_j (n_j - d_j)), minus 1 / (n_j - d_j) at the patient's
+    own death; the variance of log S is sum_k w_k^2 c_k(i)^2. Where S reaches 0 R's influence
+    is 0 (the interval there is undefined anyway).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ca = np.cumsum(np.where(d > 0, d / (n * left), 0.0))
+        own = np.where(d > 0, 1.0 / left, 0.0)  # the death term at each time
+    w2 = w * w
+    m = n.size
+    w2_dead = np.bincount(inv, weights=w2 * event, minlength=m)
+    w2_cens = np.bincount(inv, weights=w2 * (1 - event), minlength=m)
+    w2_all = w2_dead + w2_cens
+    after = np.append(np.cumsum(w2_all[::-1])[::-1][1:], 0.0)  # still at risk after t_i
+    with np.errstate(invalid="ignore"):
+        done = np.cumsum(w2_cens * ca**2 + np.where(w2_dead > 0, w2_dead * (ca - own) ** 2, 0))
+        var = ca**2 * after + done
+    return np.where(np.isfinite(var), var, 0.0)
 
 
 def _confint(surv: np.ndarray, se: np.ndarray, conf_type: str, z: float):
@@ -217,10 +287,24 @@ def _check_conf_type(conf_type: str) -> None:
         )
 
 
-def _km_method(conf_type: str, conf_level: float) -> str:
+def _km_method(conf_type: str, conf_level: float, weights: str | None = None, ij=False) -> str:
     default = "; note R's default is 'log'" if conf_type != "log" else ", R's default"
+    if weights is None:
+        head = "Kaplan-Meier estimate; Greenwood variance"
+    elif ij:
+        head = (
+            f"Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
+            "numbers at risk, events and censorings are weighted sums; robust "
+            "infinitesimal-jackknife variance (R's default for non-integer weights)"
+        )
+    else:
+        head = (
+            f"Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
+            "numbers at risk, events and censorings are weighted sums; Greenwood variance "
+            "from the weighted counts (R's default for whole-number weights)"
+        )
     return (
-        f"Kaplan-Meier estimate; Greenwood variance; {conf_level:.0%} pointwise CI on the "
+        f"{head}; {conf_level:.0%} pointwise CI on the "
         f"{conf_type} scale (R survfit conf.type = '{conf_type}'{default}); median and its CI "
         "as R quantile.survfit"
     )
@@ -235,7 +319,8 @@ class KMResult:
     ----------
     summary : DataFrame ``group, n, events, median, median_lower, median_upper`` (NaN = not reached).
     curve : DataFrame ``group, time, survival, lower, upper, at_risk, events, censored``;
-        one row per distinct time plus a time-0 row per group.
+        one row per distinct time plus a time-0 row per group (counts are weighted sums when
+        ``weights`` names a case-weight column).
     """
 
     endpoint: str
@@ -250,6 +335,7 @@ class KMResult:
 
     # first row of each group's curve (set by fit_km); derived from ``curve`` when None
     _starts: np.ndarray | None = field(default=None, repr=False, compare=False)
+    weights: str | None = None  # case-weight column (counts in curve are weighted sums)
 
     @property
     def groups(self) -> list:
@@ -295,7 +381,10 @@ class KMResult:
         return pd.DataFrame(out)
 
     def risk_table(self, times) -> pd.DataFrame:
-        """Numbers at risk (time >= t) and cumulative events/censorings up to ``t``, per group."""
+        """Numbers at risk (time >= t) and cumulative events/censorings up to ``t``, per group.
+
+        Weighted fits give weighted sums (floats), as R ``summary(fit, times)$n.risk``.
+        """
         t = np.atleast_1d(np.asarray(times, dtype=float))
         first, starts, ends = self._rows_at(t, "left")
         upto, _, _ = self._rows_at(t, "right")
@@ -308,13 +397,14 @@ class KMResult:
             c = np.concatenate(([0], np.cumsum(self.curve[column].to_numpy())))
             return c[a + upto] - c[a]  # sum over rows a .. a + upto - 1
 
+        count = (lambda a: a) if self.weights is not None else (lambda a: a.astype(int))
         return pd.DataFrame(
             {
                 "group": self.curve["group"].to_numpy()[a],
                 "time": np.tile(t, starts.size),
-                "at_risk": at_risk.astype(int),
-                "cumulative_events": cumulative("events").astype(int),
-                "cumulative_censored": cumulative("censored").astype(int),
+                "at_risk": count(at_risk),
+                "cumulative_events": count(cumulative("events")),
+                "cumulative_censored": count(cumulative("censored")),
             }
         )
 
@@ -364,6 +454,7 @@ def fit_km(
     by: str | None = None,
     conf_type: str = "log-log",
     conf_level: float = 0.95,
+    weights: str | None = None,
 ) -> KMResult:
     """Kaplan-Meier survival curves, overall or per group.
 
@@ -374,14 +465,17 @@ def fit_km(
     by : categorical column to stratify by (groups in schema order), or None for the whole cohort.
     conf_type : ``"log-log"`` (default), ``"log"`` or ``"plain"``, as R survfit's ``conf.type``.
     conf_level : confidence level of the pointwise intervals.
+    weights : column of ``df`` with positive case weights (e.g. inverse-probability weights),
+        or None. Patients with a missing weight are excluded with a note.
 
     Returns
     -------
-    KMResult
+    KMResult. With weights, ``curve``'s ``at_risk``, ``events`` and ``censored`` are weighted
+    sums (floats); ``summary``'s ``n`` and ``events`` still count patients.
 
     Raises
     ------
-    CohortError if no patient has the endpoint.
+    CohortError if no patient has the endpoint, or a weight is not a positive number.
 
     Notes
     -----
@@ -389,10 +483,17 @@ def fit_km(
     Median and CI as ``quantile.survfit`` (first time S(t) <= 0.5, midpoint of an exact plateau,
     CI where the pointwise band crosses 0.5). Where S = 1 the interval is [1, 1] (R gives NA for
     log-log there).
+
+    Weighted: R ``survfit(Surv(time, event) ~ by, weights = w)``, whose variance (survfitKM)
+    depends on the weights: whole-number weights give Greenwood's formula on the weighted
+    counts; any non-integer weight makes R's default ``robust = TRUE``, the infinitesimal
+    jackknife with each patient its own cluster. ``result.method`` says which was used.
     """
     _check_conf_type(conf_type)
     z = _z(conf_level)
-    time, event, codes, levels, n_excl, notes = _prepare(df, endpoint, by, "Kaplan-Meier analysis")
+    prepared = _prepare(df, endpoint, by, "Kaplan-Meier analysis", weights)
+    time, event, codes, levels, n_excl, notes = prepared[:6]
+    w = prepared[6] if weights is not None else None
     if time.size == 0:
         raise CohortError(
             f"No patient has both a time and an event status for '{endpoint}', so no survival "
@@ -400,13 +501,14 @@ def fit_km(
         )
     k = len(levels)
     n_by = np.bincount(codes, minlength=k)
+    ij = w is not None and bool(np.any(w != np.floor(w)))
     events_by, med_ci, parts = np.zeros(k, dtype=np.int64), np.empty((k, 3)), []
     for j in range(k):
         sel = codes == j
-        km = _km(time[sel], event[sel])
+        km = _km(time[sel], event[sel], None if w is None else w[sel])
         lower, upper = _confint(km.surv, km.std_err, conf_type, z)
         med_ci[j] = _median_with_ci(km, lower, upper)
-        events_by[j] = int(km.n_event.sum())
+        events_by[j] = int(event[sel].sum())
         parts.append((km, lower, upper))
     # One frame from concatenated arrays; each group's curve starts with a time-0 row.
     sizes = np.array([km.time.size + 1 for km, _, _ in parts])
@@ -415,8 +517,9 @@ def fit_km(
     def stack(origin: float, column) -> np.ndarray:
         return np.concatenate([a for part in parts for a in ([origin], column(*part))])
 
-    at_risk = stack(0.0, lambda km, lo, up: km.n_risk).astype(int)
-    at_risk[starts] = n_by
+    counts = (lambda a: a.astype(int)) if w is None else (lambda a: a)
+    at_risk = counts(stack(0.0, lambda km, lo, up: km.n_risk))
+    at_risk[starts] = n_by if w is None else [km.n_risk[0] for km, _, _ in parts]
     curve = pd.DataFrame(
         {
             "group": pd.Series(levels).take(np.repeat(np.arange(k), sizes)).to_numpy(),
@@ -425,8 +528,8 @@ def fit_km(
             "lower": stack(1.0, lambda km, lo, up: lo),
             "upper": stack(1.0, lambda km, lo, up: up),
             "at_risk": at_risk,
-            "events": stack(0.0, lambda km, lo, up: km.n_event).astype(int),
-            "censored": stack(0.0, lambda km, lo, up: km.n_censor).astype(int),
+            "events": counts(stack(0.0, lambda km, lo, up: km.n_event)),
+            "censored": counts(stack(0.0, lambda km, lo, up: km.n_censor)),
         }
     )
     summary = pd.DataFrame(
@@ -448,8 +551,9 @@ def fit_km(
         curve,
         n_excl,
         notes,
-        _km_method(conf_type, conf_level),
+        _km_method(conf_type, conf_level, weights, ij),
         starts,
+        weights,
     )
 
 

@@ -37,6 +37,12 @@ def _groups(values) -> list[str]:
 KM_CASES = sorted(R["km"])
 
 
+def _fit_case(case):
+    """fit_km for one R case (weighted when the case names a weight column)."""
+    df = data(case["dataset"])
+    return fit_km(df, case["endpoint"], case["by"], case["conf_type"], weights=case["weights"])
+
+
 def test_reference_was_made_with_survival_3():
     """cox.zph and survfit definitions used here are those of survival >= 3.0."""
     assert int(R["meta"]["survival"].split(".")[0]) >= 3
@@ -44,9 +50,11 @@ def test_reference_was_made_with_survival_3():
 
 @pytest.mark.parametrize("key", KM_CASES)
 def test_km_summary_matches_r(key):
-    """R: fit <- survfit(Surv(time, status) ~ by, conf.type = ct); quantile(fit, 0.5)."""
+    """R: fit <- survfit(Surv(time, status) ~ by, conf.type = ct); quantile(fit, 0.5).
+
+    Weighted cases: survfit(..., weights = w) (the call is in each case's ``call``)."""
     case = R["km"][key]
-    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    res = _fit_case(case)
     s = case["summary"]
     assert _groups(res.summary["group"]) == [str(g) for g in np.atleast_1d(s["group"])]
     assert res.summary["n"].tolist() == arr(s["n"]).astype(int).tolist()
@@ -62,7 +70,7 @@ def test_km_curve_matches_r(key):
     R gives NA for the log-log interval where S = 1; we return its limit [1, 1].
     """
     case = R["km"][key]
-    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    res = _fit_case(case)
     curve = res.curve.drop(res.curve.groupby("group", sort=False).head(1).index)
     rc = case["curve"]
     one = curve["survival"].to_numpy() == 1
@@ -77,7 +85,7 @@ def test_km_curve_matches_r(key):
 def test_km_rates_at_times_match_r(key):
     """R: summary(fit, times = c(...), extend = TRUE)$surv / $lower / $upper / $n.risk."""
     case = R["km"][key]
-    res = fit_km(data(case["dataset"]), case["endpoint"], case["by"], case["conf_type"])
+    res = _fit_case(case)
     a = case["at"]
     times = sorted(set(arr(a["time"]).tolist()))
     mine = res.at(times)
@@ -96,7 +104,43 @@ def test_km_rates_at_times_match_r(key):
             r_vals = np.where(arr(a["survival"]) == 1, 1.0, r_vals)
         assert np.allclose(mine[col][within], r_vals[within], rtol=RTOL, equal_nan=True), col
     risk = res.risk_table(times)
-    assert risk["at_risk"].tolist() == arr(a["at_risk"]).astype(int).tolist()
+    assert close(risk["at_risk"], a["at_risk"], rtol=1e-12)  # weighted sums when weighted
+
+
+def test_weighted_km_variance_is_rs_choice_for_the_weights():
+    """R survfitKM: whole-number weights -> Greenwood on weighted counts; any non-integer weight
+    -> robust = TRUE (infinitesimal jackknife). R: survfit(Surv(time, status) ~ sex,
+    weights = case_weight, conf.type = 'log') on lung gives median 8.08 (6.47-10.05) months for
+    men and weighted numbers at risk 171.75, 167.25, ... (fixture lung/sex/weighted/log)."""
+    case = R["km"]["lung/sex/weighted/log"]
+    res = _fit_case(case)
+    assert "infinitesimal-jackknife" in res.method and "weighted sums" in res.method
+    first = res.curve.iloc[1]
+    assert first["at_risk"] == 171.75 and first["events"] == 4.5
+    assert res.summary["n"].tolist() == [138, 90]  # patients, not weights
+    whole = _fit_case(R["km"]["lung/ph_ecog/weighted_int/log"])
+    assert "Greenwood variance from the weighted counts" in whole.method
+    # the Greenwood formula on these non-integer weights would not give R's interval
+    greenwood = fit_km(
+        data("lung").assign(w=lambda d: d["case_weight"] * 4), "os", "sex", "log", weights="w"
+    )
+    assert "infinitesimal" not in greenwood.method  # 4 w is whole-numbered here
+    assert not close(greenwood.curve["lower"].iloc[1:5], arr(case["curve"]["lower"])[:4])
+
+
+def test_weighted_km_rejects_bad_weights_and_notes_missing_ones():
+    df = data("edge_ties")
+    df.loc[3, "case_weight"] = -1.0
+    with pytest.raises(
+        CohortError, match=r"'case_weight' must hold positive finite numbers; rows 5"
+    ):
+        fit_km(df, "os", "treatment_group", weights="case_weight")
+    df.loc[3, "case_weight"] = np.nan
+    res = fit_km(df, "os", "treatment_group", weights="case_weight")
+    assert (
+        res.n_excluded == 1 and "1 patient(s) with a missing 'case_weight' weight" in res.notes[0]
+    )
+    assert res.summary["n"].sum() == 11
 
 
 def test_lung_known_values():

@@ -38,6 +38,9 @@ lung_map <- with(survival::lung, data.frame(
   sex = ifelse(sex == 1, "M", "F"),
   ph_ecog = as.numeric(ph.ecog),
   wt_loss = as.numeric(wt.loss),
+  # case weights for weighted Kaplan-Meier: non-integer (R's robust variance) and whole numbers
+  case_weight = 0.5 + (age %% 7) / 4,
+  case_weight_int = as.numeric(1 + age %% 3),
   stringsAsFactors = FALSE
 ))
 vet_map <- with(survival::veteran, data.frame(
@@ -60,7 +63,8 @@ edge_ties <- data.frame(  # tied death times across the median
   patient_id = sprintf("t%d", 1:12),
   os_months = c(1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 6, 7),
   os_event = c(1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1),
-  treatment_group = rep(c("systemic", "local+systemic"), 6), stringsAsFactors = FALSE)
+  treatment_group = rep(c("systemic", "local+systemic"), 6),
+  case_weight = c(0.5, 1.5, 2, 1, 0.25, 3, 1, 1.75, 2.5, 0.5, 1, 2), stringsAsFactors = FALSE)
 edge_noevents <- data.frame(  # second arm has no events at all
   patient_id = sprintf("n%d", 1:10),
   os_months = c(2, 4, 5, 7, 9, 3, 6, 8, 10, 12),
@@ -101,13 +105,17 @@ as_group <- function(x, column) {
 surv_cols <- function(endpoint) c(paste0(endpoint, "_months"), paste0(endpoint, "_event"))
 
 # ---- Kaplan-Meier -----------------------------------------------------------------------------
-km_case <- function(d, endpoint, by, conf_type, times) {
+km_case <- function(d, endpoint, by, conf_type, times, weights = NULL) {
   tc <- surv_cols(endpoint)
   dd <- data.frame(time = d[[tc[1]]], status = d[[tc[2]]])
   if (!is.null(by)) dd$g <- as_group(d[[by]], by)
+  dd$w <- if (is.null(weights)) 1 else d[[weights]]
   dd <- dd[complete.cases(dd), ]
   form <- if (is.null(by)) Surv(time, status) ~ 1 else Surv(time, status) ~ g
-  fit <- survfit(form, data = dd, conf.type = conf_type)
+  # weights = w: R's default variance is Greenwood on weighted counts for whole-number
+  # weights and the robust infinitesimal jackknife (robust = TRUE) for non-integer ones
+  fit <- if (is.null(weights)) survfit(form, data = dd, conf.type = conf_type) else
+    survfit(form, data = dd, weights = w, conf.type = conf_type)
   q <- quantile(fit, probs = 0.5)
   grp <- if (is.null(by)) "all" else levels(dd$g)
   strata <- if (is.null(fit$strata)) rep("all", length(fit$time)) else
@@ -115,9 +123,12 @@ km_case <- function(d, endpoint, by, conf_type, times) {
   s <- summary(fit, times = times, extend = TRUE)
   s_strata <- if (is.null(s$strata)) rep("all", length(s$time)) else sub("^g=", "", as.character(s$strata))
   list(
-    call = sprintf("survfit(Surv(time, status) ~ %s, conf.type = '%s'); quantile(fit, 0.5); summary(fit, times = c(%s))",
-                   if (is.null(by)) "1" else by, conf_type, paste(times, collapse = ", ")),
+    call = sprintf("survfit(Surv(time, status) ~ %s%s, conf.type = '%s'); quantile(fit, 0.5); summary(fit, times = c(%s), extend = TRUE)",
+                   if (is.null(by)) "1" else by,
+                   if (is.null(weights)) "" else sprintf(", weights = %s", weights),
+                   conf_type, paste(times, collapse = ", ")),
     endpoint = endpoint, by = if (is.null(by)) NA else by, conf_type = conf_type,
+    weights = if (is.null(weights)) NA else weights,
     summary = list(group = grp,
                    n = as.numeric(if (is.null(by)) nrow(dd) else table(dd$g)),
                    events = as.numeric(if (is.null(by)) sum(dd$status) else tapply(dd$status, dd$g, sum)),
@@ -227,6 +238,10 @@ for (ct in c("log-log", "log", "plain")) {
   # -1 (before time 0) and 8 (past the last death of local+systemic, where S = 0)
   add("km", paste0("edge_ties/treatment_group/", ct), km_case(datasets$edge_ties, "os", "treatment_group", ct, c(-1, 0, 2, 4, 8)))
   add("km", paste0("edge_noevents/treatment_group/", ct), km_case(datasets$edge_noevents, "os", "treatment_group", ct, c(4, 8)))
+  add("km", paste0("lung/sex/weighted/", ct), km_case(datasets$lung, "os", "sex", ct, c(6, 12, 24), "case_weight"))
+  add("km", paste0("lung/all/weighted/", ct), km_case(datasets$lung, "os", NULL, ct, c(6, 12, 24), "case_weight"))
+  add("km", paste0("lung/ph_ecog/weighted_int/", ct), km_case(datasets$lung, "os", "ph_ecog", ct, c(6, 12), "case_weight_int"))
+  add("km", paste0("edge_ties/treatment_group/weighted/", ct), km_case(datasets$edge_ties, "os", "treatment_group", ct, c(-1, 0, 2, 4, 8), "case_weight"))
   add("followup", paste0("lung/", ct), followup_case(datasets$lung, "os", ct))
   add("followup", paste0("veteran/", ct), followup_case(datasets$veteran, "os", ct))
 }
