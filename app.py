@@ -52,7 +52,11 @@ def _source():
         st.session_state["source"] = UPLOAD_LABEL
     if st.session_state.get("source") not in options:
         st.session_state["source"] = UPLOAD_LABEL if upload else DEMO_LABEL
-    choice = st.sidebar.radio("Data source", options, key="source")
+    # Name the uploaded file, so that after a failed upload the sidebar still says which
+    # cohort the analyses use.
+    choice = st.sidebar.radio(
+        "Data source", options, key="source",
+        format_func=lambda o: f"Uploaded: {upload['name']}" if o == UPLOAD_LABEL else o)
     if choice == UPLOAD_LABEL and upload:
         return upload["cohort"], upload["key"], f"Uploaded: {upload['name']}", False
     cohort = _demo_cohort(str(_ui.DEMO_PATH), _ui.DEMO_PATH.stat().st_mtime)

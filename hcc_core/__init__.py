@@ -31,7 +31,16 @@ from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
 from .finegray import FineGrayResult, fit_finegray
 from .formatting import format_hr, format_n_pct, format_p, hr_estimable, readable_columns
-from .io import DEFAULT_MAX_BYTES, Cohort, load_cohort, read_table, suggest_mapping
+from .io import (
+    DEFAULT_MAX_BYTES,
+    Cohort,
+    default_sheet,
+    load_cohort,
+    read_table,
+    suggest_mapping,
+    unmatched_required,
+    workbook_sheets,
+)
 from .landmark import LandmarkResult, landmark
 from .overview import OverviewResult, cohort_overview
 from .paper_check import load_published_values, paper_check
@@ -62,6 +71,7 @@ from .tables import (
     table_one,
 )
 from .timedep import TimeDependentData, simon_makuch, split_at_local_start
+from .validate import recoding_preview
 
 __all__ = [
     "KMResult",
@@ -103,6 +113,10 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "Cohort",
     "load_cohort",
+    "default_sheet",
+    "unmatched_required",
+    "workbook_sheets",
+    "recoding_preview",
     "read_table",
     "suggest_mapping",
     "Filters",

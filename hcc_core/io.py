@@ -32,6 +32,9 @@ __all__ = [
     "read_table",
     "load_cohort",
     "suggest_mapping",
+    "default_sheet",
+    "workbook_sheets",
+    "unmatched_required",
 ]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # 50 MB: ~500,000 patients of 40 columns
@@ -78,6 +81,8 @@ class Cohort:
         The renames applied, {user column -> canonical column}.
     derived : tuple of str
         Canonical columns computed rather than read (e.g. ``albi_grade``).
+    sheet : str
+        The workbook sheet that was read ("" for CSV).
     """
 
     data: pd.DataFrame
@@ -87,6 +92,7 @@ class Cohort:
     sha256: str = ""
     mapping: Mapping[str, str] = field(default_factory=dict)
     derived: tuple[str, ...] = ()
+    sheet: str = ""
 
     @property
     def n_pfs_death_at_censoring(self) -> int:
@@ -254,23 +260,46 @@ def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
     return body, delimiter
 
 
-def _parse_xlsx(data: bytes, name: str) -> pd.DataFrame:
+def _open_workbook(data: bytes, name: str):
     import openpyxl  # lazy: only needed for workbooks
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheets = {ws.strip().lower(): ws for ws in wb.sheetnames}
-        ws = wb[sheets.get(COHORT_SHEET, wb.sheetnames[0])]
-        rows = list(ws.iter_rows(values_only=True))
-        wb.close()
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged archives
         raise CohortError(
             f"The file '{name}' looks like an Excel workbook but could not be opened; it may be "
             f"damaged, password-protected or not really an .xlsx file ({type(exc).__name__}). "
             f"Open it in Excel and save it again, or export it as CSV. {_FIX_FORMAT}"
         ) from None
+
+
+def default_sheet(sheets: Iterable[str]) -> str:
+    """The sheet read when none is chosen: the one named 'cohort' (any case), else the first."""
+    names = list(sheets)
+    by_key = {n.strip().lower(): n for n in names}
+    return by_key.get(COHORT_SHEET, names[0] if names else "")
+
+
+def _parse_xlsx(data: bytes, name: str, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
+    wb = _open_workbook(data, name)
+    try:
+        chosen = sheet if sheet is not None else default_sheet(wb.sheetnames)
+        if chosen not in wb.sheetnames:
+            raise CohortError(
+                f"The workbook '{name}' has no sheet named '{chosen}'; its sheets are "
+                f"{', '.join(repr(n) for n in wb.sheetnames)}. Choose one of them."
+            )
+        try:
+            rows = list(wb[chosen].iter_rows(values_only=True))
+        except Exception as exc:  # a damaged sheet inside a readable archive
+            raise CohortError(
+                f"The sheet '{chosen}' of '{name}' could not be read ({type(exc).__name__}). "
+                f"Open the workbook in Excel and save it again, or export it as CSV. {_FIX_FORMAT}"
+            ) from None
+    finally:
+        wb.close()
     if not rows:
-        return pd.DataFrame()
+        return pd.DataFrame(), chosen
     width = max(
         (i + 1 for i, c in enumerate(rows[0]) if c is not None and str(c).strip()), default=0
     )
@@ -284,7 +313,7 @@ def _parse_xlsx(data: bytes, name: str) -> pd.DataFrame:
     header = _header_names(rows[0][:width], name)
     body = pd.DataFrame([row[:width] for row in rows[1:]], columns=header, dtype=object)
     body = body.map(lambda v: np.nan if v is None or (isinstance(v, str) and not v.strip()) else v)
-    return body
+    return body, chosen
 
 
 def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
@@ -301,10 +330,22 @@ def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
             )
 
 
+@dataclass(frozen=True)
+class _Raw:
+    table: pd.DataFrame  # index = row number in the file, header = row 1
+    name: str
+    sha256: str
+    delimiter: str  # "" for workbooks
+    sheet: str  # "" for CSV
+
+
 def _read(
-    source: Source, filename: str | None, max_bytes: int, max_field_chars: int
-) -> tuple[pd.DataFrame, str, str, str]:
-    """Raw table (index = row number in the file, header = 1), name, sha256, delimiter."""
+    source: Source,
+    filename: str | None,
+    max_bytes: int,
+    max_field_chars: int,
+    sheet: str | None = None,
+) -> _Raw:
     name = _source_name(source, filename)
     data = _read_bytes(source, name, max_bytes)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -312,9 +353,9 @@ def _read(
             f"The file '{name}' is empty. Upload a file whose first row holds the "
             "column headers and each further row one patient."
         )
-    delimiter = ""
+    delimiter = chosen = ""
     if data.startswith(b"PK\x03\x04"):
-        table = _parse_xlsx(data, name)
+        table, chosen = _parse_xlsx(data, name, sheet)
         check_lengths = True
     else:
         _check_not_binary(data, name)
@@ -335,7 +376,24 @@ def _read(
             if table.shape[1]
             else f"The file '{name}' is empty. Upload a file whose first row holds the column headers."
         )
-    return table, name, hashlib.sha256(data).hexdigest(), delimiter
+    return _Raw(table, name, hashlib.sha256(data).hexdigest(), delimiter, chosen)
+
+
+def workbook_sheets(source: Source, filename: str | None = None) -> tuple[str, ...]:
+    """The sheet names of an .xlsx workbook, in workbook order; ``()`` for any other file.
+
+    The sheet read by default is :func:`default_sheet` of these; pass another as ``sheet`` to
+    :func:`read_table` and :func:`load_cohort`.
+    """
+    name = _source_name(source, filename)
+    data = _read_bytes(source, name, DEFAULT_MAX_BYTES)
+    if not data.startswith(b"PK\x03\x04"):
+        return ()
+    wb = _open_workbook(data, name)
+    try:
+        return tuple(wb.sheetnames)
+    finally:
+        wb.close()
 
 
 def read_table(
@@ -344,6 +402,7 @@ def read_table(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_field_chars: int = MAX_FIELD_CHARS,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """Read the user's table as it is, for the upload/mapping step.
 
@@ -356,6 +415,9 @@ def read_table(
         Name shown in messages (default: taken from the path or the file object).
     max_bytes, max_field_chars : int
         Size limit of the file and of one cell.
+    sheet : str, optional
+        Workbook sheet to read (default: the sheet named 'cohort', else the first; see
+        :func:`workbook_sheets`). Ignored for CSV.
 
     Returns
     -------
@@ -377,7 +439,7 @@ def read_table(
     fields, quotes respected (Python's ``csv`` module). Like R's
     ``read.csv(file, colClasses = "character", fileEncoding = "GB18030")``.
     """
-    return _read(source, filename, max_bytes, max_field_chars)[0]
+    return _read(source, filename, max_bytes, max_field_chars, sheet).table
 
 
 # Mapping -------------------------------------------------------------------------------------
@@ -516,6 +578,7 @@ def load_cohort(
     filename: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     death_as_pfs_event: bool = True,
+    sheet: str | None = None,
 ) -> Cohort:
     """Load, map, validate and complete a cohort file.
 
@@ -538,6 +601,8 @@ def load_cohort(
         flagged in the bool column ``pfs_death_at_censoring``, counted by
         ``Cohort.n_pfs_death_at_censoring`` and named in a warning, and every PFS analysis
         adds a note (:func:`hcc_core.cohort.pfs_death_notes`).
+    sheet : str, optional
+        Workbook sheet to read (default: 'cohort', else the first). Ignored for CSV.
 
     Returns
     -------
@@ -556,7 +621,8 @@ def load_cohort(
     Completely empty rows are dropped and counted in the warnings; no other row is dropped.
     Rows with missing survival times stay (analyses exclude and count them).
     """
-    table, name, digest, delimiter = _read(source, filename, max_bytes, MAX_FIELD_CHARS)
+    raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet)
+    table, name, delimiter = raw.table, raw.name, raw.delimiter
     n_rows = len(table)
     blank = table.isna().all(axis=1).to_numpy()
     warnings: list[str] = []
@@ -578,7 +644,19 @@ def load_cohort(
         warnings=tuple(warnings + more),
         source_name=name,
         n_rows_read=n_rows,
-        sha256=digest,
+        sha256=raw.sha256,
         mapping=applied,
         derived=tuple(derived),
+        sheet=raw.sheet,
     )
+
+
+def unmatched_required(targets: Iterable[str | None]) -> list[tuple[str, ...]]:
+    """The required field groups (``schema.REQUIRED_FIELDS``) that no mapped column fills.
+
+    ``targets`` are the canonical names the user's columns are mapped to (None = ignored).
+    E.g. ``[("patient_id",)]`` when nothing is mapped to the patient id; a group such as
+    ``("local_modality", "treatment_group")`` needs one of its fields.
+    """
+    chosen = {t for t in targets if t}
+    return [group for group in s.REQUIRED_FIELDS if not chosen & set(group)]

@@ -31,6 +31,9 @@ __all__ = [
     "DAYS_PER_MONTH",
     "SYNONYMS",
     "PFS_DEATH_AT_CENSORING",
+    "FIELD_LABELS",
+    "REQUIRED_FIELDS",
+    "field_label",
 ]
 
 # Column names -----------------------------------------------------------------------
@@ -206,6 +209,68 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+
+# Each canonical field in words, as the upload wizard offers it (unit or coding in brackets).
+# fmt: off
+FIELD_LABELS: dict[str, str] = {
+    PATIENT_ID: "Patient ID",
+    LOCAL_MODALITY: "Local therapy (none, mTACE, HAIC, IMRT)",
+    TREATMENT_GROUP: "Treatment group (systemic or local + systemic)",
+    AGE: "Age (years)",
+    SEX: "Sex (M/F)",
+    ALBUMIN: "Albumin (g/L)",
+    BILIRUBIN: "Total bilirubin (umol/L)",
+    ALBI_SCORE: "ALBI score",
+    ALBI_GRADE: "ALBI grade (1-3)",
+    CHILD_PUGH_CLASS: "Child-Pugh class (A/B/C)",
+    CHILD_PUGH_SCORE: "Child-Pugh score (points)",
+    BCLC_STAGE: "BCLC stage (0/A/B/C/D)",
+    TUMOR_NUMBER: "Number of tumours (single/multiple)",
+    MAX_DIAMETER: "Maximum tumour diameter (cm)",
+    AFP: "AFP (ng/mL)",
+    CHRONIC_HEPATITIS: "Chronic viral hepatitis (yes/no)",
+    AV_FISTULA: "Arteriovenous fistula (yes/no)",
+    EXTRAHEPATIC_SUPPLY: "Extrahepatic blood supply (yes/no)",
+    TARGETED_AGENT: "Targeted agent (TKI)",
+    IMMUNOTHERAPY_AGENT: "Immunotherapy agent (PD-1 inhibitor)",
+    OS_MONTHS: "Overall survival (months)",
+    OS_EVENT: "Death (1 = died, 0 = censored)",
+    PFS_MONTHS: "Progression-free survival (months)",
+    PFS_EVENT: "Progression or death (1 = event, 0 = censored)",
+    BEST_RESPONSE: "Best response (mRECIST: CR/PR/SD/PD/NE)",
+    TREATMENT_START_DATE: "Start of systemic therapy (date)",
+    PROGRESSION_DATE: "Date of progression",
+    DEATH_DATE: "Date of death",
+    LAST_FOLLOWUP_DATE: "Date last known alive (last follow-up)",
+    PROGRESSION_EVENT: "PFS event type (1 = progression, 0 = death without progression)",
+    DEATH_CAUSE: "Cause of death (hcc/other)",
+    LOCAL_START_MONTHS: "Time to first local therapy (months)",
+    LOCAL_START_DATE: "Date of first local therapy",
+    "ae_pain": "Adverse event: pain (CTCAE grade)",
+    "ae_fever": "Adverse event: fever (CTCAE grade)",
+    "ae_vomiting": "Adverse event: vomiting (CTCAE grade)",
+    "ae_hypertension": "Adverse event: hypertension (CTCAE grade)",
+    "ae_hand_foot_syndrome": "Adverse event: hand-foot syndrome (CTCAE grade)",
+    "ae_rash": "Adverse event: rash (CTCAE grade)",
+    "ae_hypothyroidism": "Adverse event: hypothyroidism (CTCAE grade)",
+    "ae_diarrhea": "Adverse event: diarrhea (CTCAE grade)",
+    "ae_elevated_alt_ast": "Adverse event: elevated ALT/AST (CTCAE grade)",
+    "ae_elevated_bilirubin": "Adverse event: elevated bilirubin (CTCAE grade)",
+}
+# fmt: on
+# What the app cannot do without: every group of fields needs one of its members.
+REQUIRED_FIELDS: tuple[tuple[str, ...], ...] = ((PATIENT_ID,), (LOCAL_MODALITY, TREATMENT_GROUP))
+
+
+def field_label(name: str) -> str:
+    """A canonical field in words ("Age (years)"); other ``ae_*`` columns as adverse events."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    if name.startswith(AE_PREFIX):
+        return f"Adverse event: {name[len(AE_PREFIX):].replace('_', ' ')} (CTCAE grade)"
+    col = COLUMN_BY_NAME.get(name)
+    text = name.replace("_", " ").capitalize()
+    return f"{text} ({col.unit})" if col is not None and col.unit else text
 CATEGORICAL: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "category")
 # Columns that make sense as a "compare by" grouping in survival and tables.
 GROUP_COLUMNS: tuple[str, ...] = (
@@ -255,7 +320,8 @@ def require_columns(df: pd.DataFrame, columns: list[str] | tuple[str, ...], anal
 SYNONYMS: dict[str, tuple[str, ...]] = {
     PATIENT_ID: ("patient id", "patient", "id", "patient no", "patient number", "subject id",
                  "case id", "mrn", "患者编号", "病人编号", "编号", "序号", "住院号", "病案号", "病历号", "患者id",
-                 "id号"),
+                 "id号", "病例号", "病例编号", "门诊号", "登记号", "就诊号", "病人id", "患者号",
+                 "研究编号", "受试者编号"),
     LOCAL_MODALITY: ("local modality", "local therapy", "local treatment", "modality", "局部治疗",
                      "局部治疗方式", "局部治疗方法"),
     TREATMENT_GROUP: ("treatment group", "group", "arm", "treatment arm", "treatment", "分组",
@@ -275,10 +341,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                    "tumor count", "肿瘤数目", "肿瘤数量", "病灶数目", "肿瘤个数"),
     MAX_DIAMETER: ("max tumor diameter", "maximum tumor diameter", "max tumour diameter",
                    "maximum tumour diameter", "tumor size", "tumour size", "tumor diameter",
-                   "max diameter cm", "最大肿瘤直径", "肿瘤最大直径", "肿瘤直径"),
+                   "max diameter cm", "最大肿瘤直径", "肿瘤最大直径", "肿瘤直径", "肿瘤最大径", "最大径",
+                   "最大直径"),
     AFP: ("afp", "alpha fetoprotein", "afp ng ml", "甲胎蛋白"),
     CHRONIC_HEPATITIS: ("chronic hepatitis", "hepatitis", "hbv", "viral hepatitis", "慢性肝炎",
-                        "病毒性肝炎", "乙肝"),
+                        "病毒性肝炎", "乙肝", "乙肝病史", "肝炎病史", "hbv感染"),
     AV_FISTULA: ("av fistula", "arteriovenous fistula", "动静脉瘘"),
     EXTRAHEPATIC_SUPPLY: ("extrahepatic supply", "extrahepatic blood supply",
                           "extrahepatic collateral supply", "肝外供血", "肝外侧支供血"),
@@ -286,22 +353,25 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     IMMUNOTHERAPY_AGENT: ("immunotherapy agent", "immunotherapy", "pd 1 inhibitor",
                           "pd1 inhibitor", "免疫药物", "免疫治疗", "pd 1抑制剂"),
     OS_MONTHS: ("os", "os months", "os time", "overall survival", "overall survival months",
-                "os mo", "总生存期", "总生存时间", "生存时间", "os月"),
+                "os mo", "总生存期", "总生存时间", "生存时间", "os月", "生存期", "总生存"),
     OS_EVENT: ("os event", "os status", "death", "dead", "vital status", "status",
-               "death event", "生存状态", "死亡", "是否死亡", "结局"),
+               "death event", "生存状态", "死亡", "是否死亡", "结局", "生存结局", "结局事件", "死亡事件"),
     PFS_MONTHS: ("pfs", "pfs months", "pfs time", "progression free survival",
                  "progression free survival months", "无进展生存期", "无进展生存时间", "pfs月"),
     PFS_EVENT: ("pfs event", "pfs status", "progression", "进展", "是否进展",
-                "进展状态"),
+                "进展状态", "疾病进展", "pfs事件", "pfs状态"),
     BEST_RESPONSE: ("best response", "best overall response", "response", "mrecist",
-                    "mrecist response", "最佳疗效", "疗效", "疗效评价", "最佳总体疗效"),
+                    "mrecist response", "最佳疗效", "疗效", "疗效评价", "最佳总体疗效",
+                    "疗效评估", "最佳缓解"),
     TREATMENT_START_DATE: ("treatment start date", "start date", "date of treatment start",
-                           "治疗开始日期", "开始治疗日期", "治疗日期", "开始日期"),
-    PROGRESSION_DATE: ("progression date", "date of progression", "进展日期", "疾病进展日期"),
-    DEATH_DATE: ("death date", "date of death", "死亡日期"),
+                           "治疗开始日期", "开始治疗日期", "治疗日期", "开始日期", "治疗开始时间",
+                           "开始治疗时间", "首次治疗日期", "入组日期"),
+    PROGRESSION_DATE: ("progression date", "date of progression", "进展日期", "疾病进展日期", "进展时间",
+                       "疾病进展时间"),
+    DEATH_DATE: ("death date", "date of death", "死亡日期", "死亡时间"),
     LAST_FOLLOWUP_DATE: ("last followup date", "last follow up date", "last follow up",
                          "date of last follow up", "last contact", "末次随访日期", "末次随访", "最后随访日期",
-                         "随访截止日期"),
+                         "随访截止日期", "末次随访时间", "最后随访时间", "随访日期"),
     PROGRESSION_EVENT: ("progression or death", "pfs event type", "first event type",
                         "进展或死亡", "首次事件类型"),
     DEATH_CAUSE: ("cause of death", "death cause", "死亡原因", "死因"),

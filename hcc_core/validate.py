@@ -21,6 +21,7 @@ from .errors import CohortError
 __all__ = [
     "MISSING_TOKENS",
     "validate_cohort",
+    "recoding_preview",
     "derive_albi",
     "albi_grade_from_score",
 ]
@@ -305,13 +306,17 @@ def _to_date(value: object) -> pd.Timestamp:
         raise KeyError(value) from None
 
 
-def _normalise_column(
-    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]
-) -> pd.Series:
-    kind = s.COLUMN_BY_NAME[column].kind if column in s.COLUMN_BY_NAME else "grade"
-    raw = df[column]
-    if kind == "number":
-        return _to_number(df, column, decimal_comma, errors)
+def _kind(column: str) -> str:
+    return s.COLUMN_BY_NAME[column].kind if column in s.COLUMN_BY_NAME else "grade"
+
+
+def _coder(column: str) -> tuple[Normaliser, str] | None:
+    """(value -> coded value, what is expected) for coded columns; None for numbers, dates, text.
+
+    The normaliser raises ``KeyError`` for a value it cannot code. Shared by validation and
+    :func:`recoding_preview`, so the preview shows exactly what loading will do.
+    """
+    kind = _kind(column)
     if kind in ("integer", "event", "grade") or column == s.ALBI_GRADE:
         if kind == "event":
             table = {**{k: 1 for k in _YES}, **{k: 0 for k in _NO}}
@@ -323,10 +328,22 @@ def _normalise_column(
             )
             table = {str(i): i for i in range(int(lo), int(hi) + 1)}
             expected = f"a whole number from {int(lo)} to {int(hi)}"
-        out, bad = _map_unique(raw, _lookup(table), dtype="Int64")
-        if bad.any():
-            errors.append(_bad_values(df, column, bad, expected))
-        return out.astype("Int64")
+        return _lookup(table), expected
+    if kind == "category":
+        table = _category_lookup(column)
+        key_fn = _group_key if column == s.TREATMENT_GROUP else _integral_text
+        allowed = ", ".join(str(v) for v in s.LEVELS[column])
+        return (lambda v: table[key_fn(v)]), f"one of {allowed} (upper or lower case)"
+    return None
+
+
+def _normalise_column(
+    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]
+) -> pd.Series:
+    kind = _kind(column)
+    raw = df[column]
+    if kind == "number":
+        return _to_number(df, column, decimal_comma, errors)
     if kind == "date":
         out, bad = _map_unique(raw, _to_date)
         if bad.any():
@@ -339,15 +356,72 @@ def _normalise_column(
                 )
             )
         return pd.to_datetime(out).astype("datetime64[ns]")
-    if kind == "category":
-        table = _category_lookup(column)
-        key_fn = _group_key if column == s.TREATMENT_GROUP else _integral_text
-        out, bad = _map_unique(raw, lambda v: table[key_fn(v)])
-        if bad.any():
-            allowed = ", ".join(str(v) for v in s.LEVELS[column])
-            errors.append(_bad_values(df, column, bad, f"one of {allowed} (upper or lower case)"))
-        return out
-    return _to_text(raw)
+    coder = _coder(column)
+    if coder is None:
+        return _to_text(raw)
+    fn, expected = coder
+    coded = kind != "category" or column == s.ALBI_GRADE
+    out, bad = _map_unique(raw, fn, dtype="Int64" if coded else "object")
+    if bad.any():
+        errors.append(_bad_values(df, column, bad, expected))
+    return out.astype("Int64") if coded else out
+
+
+def recoding_preview(
+    raw: pd.DataFrame, mapping: Mapping[str, str | None], max_values: int = 20
+) -> pd.DataFrame:
+    """How each distinct value of the coded columns will be read, before the file is loaded.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The user's table as :func:`hcc_core.io.read_table` returns it.
+    mapping : dict
+        {user column -> canonical column, or None/"" for "do not use"}.
+    max_values : int
+        At most this many distinct values per column (the most frequent).
+
+    Returns
+    -------
+    DataFrame
+        ``field, column, value, becomes, rows, recognised``: one row per distinct value of each
+        mapped coded column (categories, yes/no, 0/1 events, grades): e.g. 男 -> M, 无 -> no,
+        是 -> 1. ``becomes`` is "(empty)" for values read as missing (such as 未知) and "" when
+        the value is not recognised (``recognised`` False; loading will report it).
+
+    Notes
+    -----
+    Uses the very normalisers of :func:`validate_cohort`; numbers, dates and free text are
+    read as written and not listed. Like a ``table(x, recoded)`` cross-tabulation in R.
+    """
+    rows = []
+    for user, canonical in mapping.items():
+        coder = _coder(str(canonical)) if canonical and user in raw.columns else None
+        if coder is None:
+            continue
+        fn, _ = coder
+        counts = raw[user].value_counts(dropna=True, sort=True).head(max_values)
+        for value, n in counts.items():
+            recognised = True
+            if _is_missing(value):
+                becomes = "(empty)"
+            else:
+                try:
+                    becomes = str(fn(value))
+                except KeyError:
+                    becomes, recognised = "", False
+            rows.append(
+                {
+                    "field": canonical,
+                    "column": str(user),
+                    "value": _integral_text_id(value),
+                    "becomes": becomes,
+                    "rows": int(n),
+                    "recognised": recognised,
+                }
+            )
+    columns = ["field", "column", "value", "becomes", "rows", "recognised"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _to_text(raw: pd.Series) -> pd.Series:

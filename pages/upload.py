@@ -1,27 +1,64 @@
-"""Upload data: file, column mapping, preview, validation report; template downloads."""
+"""Upload data: a four-step wizard (file and sheet, column matching, value check, load)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
 
-from hcc_core import CohortError, load_cohort, read_table, suggest_mapping
+from hcc_core import (
+    CohortError,
+    default_sheet,
+    load_cohort,
+    read_table,
+    recoding_preview,
+    suggest_mapping,
+    unmatched_required,
+    workbook_sheets,
+)
 from hcc_core import schema as S
 from hcc_core.io import DEFAULT_MAX_BYTES
 from pages import _ui
 
-_ui.view()
+IGNORE = ""  # the selectbox value of "(ignore this column)"; load_cohort reads "" as "do not use"
+STEP_1 = "Step 1 of 4: choose the file"
+STEP_2 = "Step 2 of 4: match your columns"
+STEP_3 = "Step 3 of 4: check how values will be read"
+STEP_4 = "Step 4 of 4: load the cohort"
+PFS_AS_EVENT = "Count these deaths as PFS events (RECIST/mRECIST, recommended)"
+PFS_CENSORED = "Keep them censored, as in the file"
 
-IGNORE = "(ignore this column)"
+v = _ui.view()
+
+
+def field_name(value: str) -> str:
+    return "(ignore this column)" if value == IGNORE else S.field_label(value)
+
+
+def plain(text: object) -> str:
+    """A cell or header shown as written: markdown characters escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def fail(step: str, message: str) -> None:
+    st.error(f"{step}. {message}")
+    st.info(f"Nothing was loaded from this file: the analyses still use "
+            f"{v.source_label} ({len(v.full)} patients).")
+    st.stop()
+
+
+def remember_pfs_rule(key: str) -> None:
+    st.session_state["_upload_pfs_rule"] = (key, st.session_state[f"pfs_rule_{key}"])
+
+
 st.title("Upload your cohort")
 st.markdown(
     "Upload one row per patient as **.csv** or **.xlsx** (up to "
-    f"{DEFAULT_MAX_BYTES // 2**20} MB). Only `patient_id` and a group column "
-    "(`local_modality` or `treatment_group`) are required; each analysis says which columns "
-    "it needs. The file is read in memory and never written to disk; it is forgotten when "
-    "you close this browser tab."
+    f"{DEFAULT_MAX_BYTES // 2**20} MB). Only the patient ID and a treatment group (or local "
+    "therapy) are required; each analysis says which fields it needs. The file is read in "
+    "memory and never written to disk; it is forgotten when you close this browser tab."
 )
 c1, c2 = st.columns(2)
 c1.download_button("Download blank template (CSV)",
@@ -33,64 +70,140 @@ c2.download_button("Download data dictionary (CSV)",
 with st.expander("Data dictionary"):
     st.dataframe(S.data_dictionary(), hide_index=True, width="stretch")
 
-uploaded = st.file_uploader("Cohort file", type=["csv", "xlsx"], key="upload_file")
+# Step 1 ---------------------------------------------------------------------------------------
+st.subheader(STEP_1)
+uploaded = st.file_uploader("Cohort file (.csv or .xlsx)", type=["csv", "xlsx"],
+                            key="upload_file")
 if uploaded is None:
+    st.caption(f"The analyses use {v.source_label} ({len(v.full)} patients) until you load "
+               "a file.")
     st.stop()
 
 content = uploaded.getvalue()
+file_key = _ui.sha256_of(content)[:16]
+sheet = None
 try:
-    raw = read_table(content, filename=uploaded.name)
+    sheets = workbook_sheets(content, filename=uploaded.name)
+    if len(sheets) > 1:
+        sheet = st.selectbox("Sheet to read", sheets, key=f"upload_sheet_{file_key}",
+                             index=sheets.index(default_sheet(sheets)))
+    elif sheets:
+        sheet = sheets[0]
+    raw = read_table(content, filename=uploaded.name, sheet=sheet)
 except CohortError as exc:
-    st.error(str(exc))
-    st.stop()
+    fail(STEP_1, str(exc))
+where = f"sheet '{sheet}' of {uploaded.name}" if sheet is not None else uploaded.name
+st.caption(f"Reading {where}: {len(raw)} rows, {raw.shape[1]} columns."
+           + (f" The workbook has {len(sheets)} sheets; choose another above if the patients "
+              "are on a different one." if len(sheets) > 1 else ""))
 
-st.subheader("1. Map your columns")
-st.caption(f"{uploaded.name}: {len(raw)} rows, {raw.shape[1]} columns. Check the proposed "
-           "canonical name for each of your columns and correct it where needed.")
+# Step 2 ---------------------------------------------------------------------------------------
+st.subheader(STEP_2)
+st.caption("For each of your columns, choose the field it holds. The proposed match is "
+           "preselected; choose '(ignore this column)' for a column the app should not read.")
+required_box = st.container()
 suggested = suggest_mapping(list(raw.columns))
-choices = [IGNORE] + [c.name for c in S.COLUMNS]
-extra_ae = [c for c in raw.columns if str(c).startswith(S.AE_PREFIX) and c not in choices]
-choices += extra_ae
-mapping_table = pd.DataFrame({
-    "your column": [str(c) for c in raw.columns],
-    "maps to": [suggested.get(c) or (c if c in choices else IGNORE) for c in raw.columns],
-    "example values": [", ".join(map(str, raw[c].dropna().astype(str).unique()[:3]))
-                       for c in raw.columns],
-})
-edited = st.data_editor(
-    mapping_table, hide_index=True, width="stretch", key="upload_mapping",
-    disabled=["your column", "example values"],
-    column_config={"maps to": st.column_config.SelectboxColumn(options=choices,
-                                                               required=True)},
-)
-mapping = {str(u): m for u, m in zip(edited["your column"], edited["maps to"], strict=True)
-           if m != IGNORE}
-dupes = sorted({m for m in mapping.values() if list(mapping.values()).count(m) > 1})
+extra_ae = [str(c) for c in raw.columns if str(c).lower().startswith(S.AE_PREFIX)
+            and str(c).lower() not in S.COLUMN_BY_NAME]
+options = [IGNORE] + [c.name for c in S.COLUMNS] + [c.lower() for c in extra_ae]
+widths = [3, 4, 5]
+h1, h2, h3 = st.columns(widths)
+h1.markdown("**Your column**")
+h2.markdown("**Example values**")
+h3.markdown("**Field**")
+mapping: dict[str, str] = {}
+for i, column in enumerate(raw.columns):
+    r1, r2, r3 = st.columns(widths, vertical_alignment="center")
+    r1.markdown(plain(column))
+    examples = raw[column].dropna().astype(str).unique()[:3]
+    r2.caption(plain(", ".join(examples)) or "(empty)")
+    proposed = suggested.get(column, IGNORE)
+    mapping[str(column)] = r3.selectbox(
+        f"Field for column {column}", options, index=options.index(proposed),
+        format_func=field_name, key=f"map_{file_key}_{sheet}_{i}", label_visibility="collapsed")
+
+missing = unmatched_required(mapping.values())
+with required_box:
+    for group in missing:
+        names = " or ".join(f"**{S.field_label(f)}**" for f in group)
+        st.error(f"Required field not matched yet: {names}. Choose the column that holds it "
+                 "below.", icon=":material/error:")
+    matched = [f"{S.field_label(t)} <- {plain(u)}" for u, t in mapping.items()
+               if any(t in group for group in S.REQUIRED_FIELDS)]
+    if matched:
+        st.success("Required fields matched: " + "; ".join(matched) + ".")
+
+chosen = [t for t in mapping.values() if t != IGNORE]
+dupes = sorted({t for t in chosen if chosen.count(t) > 1})
 if dupes:
-    st.error("Two of your columns are mapped to the same canonical column: "
-             + ", ".join(dupes) + ". Map each canonical column once.")
+    fail(STEP_2, "Each field can come from one column only, but several of your columns are "
+         "matched to " + ", ".join(f"'{S.field_label(t)}'" for t in dupes)
+         + ". Set all but one of them to '(ignore this column)'.")
+if missing:
     st.stop()
 
-st.subheader("2. Preview after mapping")
-preview = raw.head(5)[[c for c in raw.columns if str(c) in mapping]]
-st.dataframe(preview.rename(columns={c: mapping[str(c)] for c in preview.columns}),
-             hide_index=True, width="stretch")
-
-st.subheader("3. Validate")
-key = _ui.sha256_of(content, json.dumps(mapping, sort_keys=True))
-current = st.session_state.get("upload")
-if current is not None and current["key"] == key:
-    cohort = current["cohort"]
+# Step 3 ---------------------------------------------------------------------------------------
+st.subheader(STEP_3)
+recoding = recoding_preview(raw, mapping)
+if recoding.empty:
+    st.caption("None of the matched columns holds coded values (categories, yes/no, events); "
+               "numbers and dates are read as written.")
 else:
+    st.caption("Each distinct value of your coded columns and what the app will read it as. "
+               "Numbers and dates are read as written.")
+    shown = pd.DataFrame({
+        "Field": recoding["field"].map(S.field_label),
+        "Your column": recoding["column"],
+        "Your value": recoding["value"],
+        "Read as": recoding["becomes"].where(recoding["recognised"], "not recognised"),
+        "Rows": recoding["rows"],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 height="content" if len(shown) <= 40 else 600)
+    bad = recoding[~recoding["recognised"]]
+    if len(bad):
+        st.warning(f"{STEP_3}. {len(bad)} value(s) are not recognised: "
+                   + ", ".join(f"'{plain(r.value)}' in '{plain(r.column)}'"
+                               for r in bad.head(5).itertuples())
+                   + ". Loading will stop on them: correct them in your file (or leave the "
+                   "cells empty if unknown), or ignore that column.")
+with st.expander("First 5 rows with the chosen fields"):
+    used = [c for c in raw.columns if mapping[str(c)] != IGNORE]
+    st.dataframe(raw.head(5)[used].rename(columns={c: mapping[str(c)] for c in used}),
+                 hide_index=True, width="stretch")
+
+# Step 4 ---------------------------------------------------------------------------------------
+st.subheader(STEP_4)
+base_key = _ui.sha256_of(content, str(sheet), json.dumps(mapping, sort_keys=True))
+if st.button("Load this cohort", type="primary", key="upload_load"):
+    st.session_state["_upload_requested"] = base_key
+if st.session_state.get("_upload_requested") != base_key:
+    st.caption(f"Press the button to check every value and use this cohort in all analyses. "
+               f"Until then the analyses use {v.source_label} ({len(v.full)} patients).")
+    st.stop()
+
+rule_key, rule = st.session_state.get("_upload_pfs_rule", (None, PFS_AS_EVENT))
+rule = rule if rule_key == base_key else PFS_AS_EVENT
+key = _ui.sha256_of(base_key, rule)
+current = st.session_state.get("upload")
+if current is None or current["key"] != key:
     try:
-        cohort = load_cohort(content, mapping=mapping, filename=uploaded.name)
+        cohort = load_cohort(content, mapping=mapping, filename=uploaded.name, sheet=sheet,
+                             death_as_pfs_event=rule == PFS_AS_EVENT)
     except CohortError as exc:
-        st.error(str(exc))
-        st.stop()
+        fail(STEP_4, str(exc))
     st.session_state["upload"] = {"cohort": cohort, "key": key, "name": uploaded.name}
     st.session_state["_select_upload"] = True  # the sidebar selects it on the next run
     st.rerun()
+cohort = current["cohort"]
 st.success(f"{uploaded.name}: {len(cohort.data)} patients ready to analyse. Your cohort is "
            "now the data source in the sidebar: open any analysis page.")
+if cohort.n_pfs_death_at_censoring:
+    st.session_state[f"pfs_rule_{base_key}"] = rule
+    st.radio(
+        f"{cohort.n_pfs_death_at_censoring} patient(s) died at the time their PFS was "
+        "censored (pfs_event = 0). How should PFS count these deaths?",
+        [PFS_AS_EVENT, PFS_CENSORED], key=f"pfs_rule_{base_key}",
+        on_change=remember_pfs_rule, args=(base_key,))
 for w in cohort.warnings:
     st.warning(w)

@@ -194,6 +194,7 @@ def test_upload_map_and_analyse(server, page, tmp_path):
     page.goto(server + "/upload")
     _wait_idle(page)
     page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_role("button", name="Load this cohort").click(timeout=60_000)
     page.wait_for_selector("text=patients ready to analyse", timeout=60_000)
     _wait_idle(page)
     _shot(page, "upload_done")

@@ -14,9 +14,12 @@ from hcc_core import (
     DEFAULT_MAX_BYTES,
     Cohort,
     CohortError,
+    default_sheet,
     load_cohort,
     read_table,
     suggest_mapping,
+    unmatched_required,
+    workbook_sheets,
 )
 from hcc_core import schema as s
 from hcc_core.io import MAX_FIELD_CHARS
@@ -673,3 +676,56 @@ def test_comma_file_with_semicolons_inside_quotes_and_tab_file():
     assert read_table(text.encode())["targeted_agent"].tolist() == ["sorafenib; lenvatinib"]
     tab = 'patient_id\tlocal_modality\t"note, with comma; and semicolon"\nP1\tnone\tx\n'
     assert read_table(tab.encode()).shape == (1, 3)
+
+
+# Upload wizard helpers (issue 13 item 5) ----------------------------------------------------
+
+
+def test_workbook_sheets_default_and_chosen_sheet():
+    book = to_xlsx(canonical_cohort(), extra_first_sheet=True)  # sheets README, cohort
+    assert workbook_sheets(book) == ("README", "cohort")
+    assert workbook_sheets(MINIMAL.encode()) == ()
+    assert default_sheet(["README", "Cohort "]) == "Cohort "
+    assert default_sheet(["Sheet1", "Sheet2"]) == "Sheet1"
+    assert list(read_table(book, sheet="README").columns) == ["note"]
+    assert load_cohort(book).sheet == "cohort"
+    assert load_cohort(MINIMAL.encode()).sheet == ""
+    with pytest.raises(
+        CohortError,
+        match=r"The workbook 'b.xlsx' has no sheet named 'Patients'; its sheets are 'README', "
+        r"'cohort'\. Choose one of them\.",
+    ):
+        read_table(book, filename="b.xlsx", sheet="Patients")
+
+
+def test_unmatched_required_fields():
+    assert unmatched_required(["patient_id", None, "treatment_group"]) == []
+    assert unmatched_required(["age", ""]) == [
+        ("patient_id",),
+        ("local_modality", "treatment_group"),
+    ]
+    assert unmatched_required(["local_modality"]) == [("patient_id",)]
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("病例号", "patient_id"),
+        ("住院号", "patient_id"),
+        ("患者编号", "patient_id"),
+        ("门诊号", "patient_id"),
+        ("年龄(岁)", "age"),
+        ("总生存期(月)", "os_months"),
+        ("死亡(1=是,0=否)", "os_event"),
+        ("无进展生存期(月)", "pfs_months"),
+        ("疾病进展", "pfs_event"),
+        ("治疗开始时间", "treatment_start_date"),
+        ("死亡时间", "death_date"),
+        ("末次随访时间", "last_followup_date"),
+        ("肿瘤最大径(cm)", "max_tumor_diameter_cm"),
+        ("乙肝病史", "chronic_hepatitis"),
+        ("疗效评估", "best_response"),
+    ],
+)
+def test_common_chinese_emr_headers(header, canonical):
+    assert suggest_mapping([header]) == {header: canonical}

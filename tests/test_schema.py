@@ -80,3 +80,12 @@ def test_every_column_has_a_chinese_and_english_synonym():
 def test_levels_first_level_is_reference():
     assert s.LEVELS[s.TREATMENT_GROUP][0] == s.SYSTEMIC
     assert s.LEVELS[s.LOCAL_MODALITY][0] == s.MODALITY_NONE
+
+
+def test_every_canonical_field_has_a_label_in_words():
+    from hcc_core.schema import COLUMNS, FIELD_LABELS, field_label
+
+    assert [c.name for c in COLUMNS if c.name not in FIELD_LABELS] == []
+    assert field_label("age") == "Age (years)"
+    assert field_label("ae_nausea") == "Adverse event: nausea (CTCAE grade)"
+    assert all("_" not in FIELD_LABELS[c.name] for c in COLUMNS)

@@ -409,3 +409,39 @@ def test_excel_datetimes_and_text_dates_both_become_midnight_dates():
     # 2021-01-01 -> 2021-03-02 is 60 days for both (the evening start lost a day before)
     np.testing.assert_allclose(data[s.OS_MONTHS].to_numpy(), [60 / 30.4375] * 2, atol=1e-12)
     assert data[s.OS_EVENT].tolist() == [1, 0]
+
+
+# Recoding preview (issue 13 item 5) ---------------------------------------------------------
+
+
+def test_recoding_preview_shows_what_loading_will_read():
+    from hcc_core import recoding_preview
+
+    raw = pd.DataFrame(
+        {
+            "性别": ["男", "女", "男", None, "未知"],
+            "乙肝": ["是", "无", "有", "否", "x"],
+            "局部治疗": ["无", "mTACE", "无", "HAIC", "IMRT"],
+            "年龄": ["60", "61", "62", "63", "64"],
+        }
+    )
+    got = recoding_preview(
+        raw, {"性别": "sex", "乙肝": "chronic_hepatitis", "局部治疗": "local_modality", "年龄": "age"}
+    )
+    assert list(got.columns) == ["field", "column", "value", "becomes", "rows", "recognised"]
+    rows = list(got[["field", "value", "becomes", "rows", "recognised"]].itertuples(index=False))
+    assert [tuple(r) for r in rows] == [
+        ("sex", "男", "M", 2, True),
+        ("sex", "女", "F", 1, True),
+        ("sex", "未知", "(empty)", 1, True),
+        ("chronic_hepatitis", "是", "yes", 1, True),
+        ("chronic_hepatitis", "无", "no", 1, True),
+        ("chronic_hepatitis", "有", "yes", 1, True),
+        ("chronic_hepatitis", "否", "no", 1, True),
+        ("chronic_hepatitis", "x", "", 1, False),
+        ("local_modality", "无", "none", 2, True),
+        ("local_modality", "mTACE", "mTACE", 1, True),
+        ("local_modality", "HAIC", "HAIC", 1, True),
+        ("local_modality", "IMRT", "IMRT", 1, True),
+    ]  # age is a number: read as written, not listed
+    assert recoding_preview(raw, {"性别": None}).empty
