@@ -13,11 +13,11 @@ from hcc_core.cox import (
     BCLC_AB_VS_C,
     LOG10_AFP,
     PAPER_COX_COVARIATES,
-    _concordance,
     cox_univariable,
     fit_cox,
     subgroup_forest,
 )
+from hcc_core.cox.concordance import concordance
 
 COX_CASES = sorted(R["cox"])
 
@@ -72,6 +72,7 @@ def test_veteran_ph_violation_is_noted():
 def test_cox_agrees_with_lifelines():
     """lifelines CoxPHFitter (Efron ties, no penalty) on the veteran model."""
     import lifelines  # a pinned test requirement: its absence is a failure, not a skip
+
     df = load("veteran")
     covs = ["treatment_group", "karno", "diagtime", "age", "prior"]
     res = fit_cox(df, "os", covs)
@@ -178,7 +179,7 @@ def test_concordance_hand_computed():
     event = np.array([1.0, 0, 1, 0])
     lp = np.array([2.0, 1, 1, 0])
     # pairs: (1 vs 2) conc, (1 vs 3) conc, (1 vs 4) conc, (3 vs 2) tied lp, (3 vs 4) conc
-    assert _concordance(time_, event, lp) == pytest.approx((4 + 0.5) / 5)
+    assert concordance(time_, event, lp) == pytest.approx((4 + 0.5) / 5)
 
 
 def test_subgroup_forest_structure_and_values():
@@ -344,42 +345,41 @@ def test_univariable_rows_equal_fit_cox_on_each_covariate():
         single = fit_cox(df, "os", [c])
         rows = uni[uni["covariate"] == c]
         assert list(rows.index) == list(single.table.index)
-        assert np.array_equal(rows[single.table.columns].to_numpy(), single.table.to_numpy())
+        cols = [c for c in single.table.columns if c != "robust_se"]
+        assert np.allclose(
+            rows[cols].to_numpy(dtype=float), single.table[cols].to_numpy(), rtol=1e-12, atol=0
+        )
         assert (rows["n"] == single.n).all() and (rows["events"] == single.events).all()
     assert uni.loc["wt_loss", "n"] == 214 and uni.loc["age", "n"] == 228
 
 
-def test_large_cohort_path_equals_per_term_efron(monkeypatch):
-    """From _NUMPY_ROWS rows on, _efron sums the Efron terms per death time in closed form and
-    avoids BLAS; it must give the per-term code's loglik, score, information and cox.zph pieces
-    (heavy ties: 3,000 rows on 40 distinct times, 3 covariates)."""
-    from hcc_core import cox
+def test_large_cohort_products_equal_blas_products(monkeypatch):
+    """From engine.NUMPY_ROWS rows on, the information's X'WX uses numpy sums instead of BLAS;
+    it must give the same loglik, score, information and cox.zph pieces (heavy ties: 3,000
+    rows on 40 distinct times, 3 covariates)."""
+    from hcc_core.cox import engine
 
     rng = np.random.default_rng(7)
     n = 3000
     time_ = rng.integers(1, 41, n).astype(float)
     event = (rng.random(n) < 0.7).astype(float)
     X = np.column_stack([rng.normal(size=n), rng.random(n) < 0.4, rng.normal(2, 1, n)])
-    beta = np.array([0.3, -0.5, 0.1])
-    g = rng.normal(size=40)
-    small = cox._sort(time_, event, X)
-    monkeypatch.setattr(cox, "_NUMPY_ROWS", 1000)
-    large = cox._sort(time_, event, X)
-    assert small.XT is None and large.XT is not None
-    g = g[: small.dt.size]
-    for a, b in zip(cox._efron(beta, small, g), cox._efron(beta, large, g), strict=True):
+    beta = np.array([[0.3, -0.5, 0.1]])
+    rs = engine.prepare(time_, event, X)
+    g = rng.normal(size=rs.kg.size)
+    small = engine.loglik(rs, beta, g)
+    monkeypatch.setattr(engine, "NUMPY_ROWS", 1000)
+    large = engine.loglik(rs, beta, g)
+    for a, b in zip(small, large, strict=True):
         assert np.allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(a).max())
-    fit_small, fit_large = cox._newton(small, 3), cox._newton(large, 3)
-    assert np.allclose(fit_small.beta, fit_large.beta, rtol=1e-12)
-    assert fit_small.iterations == fit_large.iterations
 
 
 # ---- subgroup forest: vectorised per-level fits and per-cell interaction models -----------------
 def _level_frame(df, sub, level):
     """The rows of one forest row, as a frame for fit_cox (local modality: vs systemic-only)."""
-    from hcc_core import cox
+    from hcc_core.cox.design import _values
 
-    is_level = cox._values(df, sub).eq(level).fillna(False).astype(bool)
+    is_level = _values(df, sub).eq(level).fillna(False).astype(bool)
     if sub == "local_modality":
         is_level |= df["treatment_group"].eq("systemic")
     return df[is_level.to_numpy()]
@@ -444,13 +444,18 @@ def test_forest_levels_equal_single_fits_on_random_cohort_with_ties():
     sep = out[(out["subgroup"] == "child_pugh_class") & (out["level"] == "C")].iloc[0]
     assert np.isnan(sep["hr"]) and "no finite maximum" in sep["note"]
     single = fit_cox(df[df["child_pugh_class"] == "C"], "os", ["treatment_group"])
-    assert not single.converged  # beta runs off to -inf: the single fit says so too
+    # R: coxph converges in 19 iterations at coef -21.85 and warns "Loglik converged before
+    # variable 1; coefficient may be infinite": the single fit says so too
+    assert single.converged and single.iterations == 19
+    assert single.table.iloc[0]["coef"] == pytest.approx(-21.85258691, rel=1e-6)
+    assert any("may be infinite" in note for note in single.notes)
 
 
-def test_treatment_fits_match_single_newton_runs():
-    """_treatment_fits over many overlapping subsets (tied times, unequal arms) gives each
-    subset's _fit_terms beta and variance to 1e-9, and flags none of these regular fits."""
-    from hcc_core import cox
+def test_batched_fits_equal_single_fits():
+    """fit_parts over many overlapping subsets (tied times, unequal arms; rows collapsed per
+    arm) gives each subset's own coxph_arrays fit: beta, variance, log-likelihoods, iterations."""
+    from hcc_core import coxph_arrays
+    from hcc_core.cox.batch import Part, fit_parts
 
     rng = np.random.default_rng(5)
     n = 2000
@@ -458,18 +463,23 @@ def test_treatment_fits_match_single_newton_runs():
     event = (rng.random(n) < 0.5).astype(float)
     trt = (rng.random(n) < 0.3).astype(float)
     masks = [rng.random(n) < q for q in (0.05, 0.2, 0.5, 0.9)] + [np.ones(n, dtype=bool)]
-    beta, var, clean = cox._treatment_fits(time_, event, trt, masks)
-    assert clean.all()
+    parts = [Part(np.flatnonzero(m), trt[m][:, None], trt[m].astype(int)) for m in masks]
+    res = fit_parts(time_, event, parts)
+    assert res.converged.all() and not res.infinite.any()
     for j, m in enumerate(masks):
-        fit = cox._fit_terms(time_[m], event[m], trt[m][:, None])
-        assert beta[j] == pytest.approx(fit.beta[0], rel=1e-9)
-        assert var[j] == pytest.approx(fit.var[0, 0], rel=1e-9)
+        fit = coxph_arrays(None, time_[m], event[m], trt[m][:, None])
+        assert res.beta[j, 0] == pytest.approx(fit.coef[0], rel=1e-10)
+        assert res.var[j, 0, 0] == pytest.approx(fit.vcov[0, 0], rel=1e-10)
+        assert res.loglik[j] == pytest.approx(fit.loglik[1], rel=1e-13)
+        assert res.iterations[j] == fit.iterations
 
 
-def test_cell_efron_equals_row_efron():
-    """Per-cell Efron sums (covariates a function of arm x level) give _efron's loglik, score and
-    information; the interaction model fitted from cell counts equals the row-wise fit."""
-    from hcc_core import cox
+def test_collapsed_rows_equal_full_rows():
+    """Identical rows collapsed into one with a count give the same Efron loglik, score and
+    information as the rows themselves (R's likelihood for that many identical rows), and the
+    same fit: an interaction model whose covariates are functions of arm x level cells."""
+    from hcc_core.cox import engine
+    from hcc_core.cox.batch import _collapse
 
     rng = np.random.default_rng(3)
     n = 800
@@ -479,15 +489,17 @@ def test_cell_efron_equals_row_efron():
     code = rng.integers(0, 3, n)
     d = np.column_stack([code == 1, code == 2]).astype(float)
     X = np.column_stack([trt, d, trt[:, None] * d])
-    cc = cox._cell_counts(time_, event, code * 2 + trt.astype(int))
-    cells = cox._cell_model(cc, X[cc.first])
-    rows = cox._sort(time_, event, X, presorted=True)
-    b = np.array([0.4, -0.3, 0.2, 0.1, -0.5])
-    for a, c in zip(cox._efron(b, rows), cox._cell_efron(b, cells), strict=True):
+    block = np.unique(time_, return_inverse=True)[1]
+    keep, cnt = _collapse(block, event, code * 2 + trt.astype(int))
+    assert keep.size < n / 2 and cnt.sum() == n
+    full = engine.prepare(time_, event, X)
+    small = engine.prepare(time_[keep], event[keep], X[keep], counts=cnt)
+    b = np.array([[0.4, -0.3, 0.2, 0.1, -0.5]])
+    for a, c in zip(engine.loglik(full, b), engine.loglik(small, b), strict=True):
         assert np.allclose(a, c, rtol=1e-12, atol=1e-12 * np.abs(a).max())
-    fa, fc = cox._newton(rows, 5), cox._newton(cells, 5, cox._cell_efron)
-    assert np.allclose(fa.beta, fc.beta, rtol=1e-10) and fa.iterations == fc.iterations
-    assert fc.loglik == pytest.approx(fa.loglik, rel=1e-13)
+    fa, fc = engine.newton(full), engine.newton(small)
+    assert np.allclose(fa.beta, fc.beta, rtol=1e-10) and (fa.iterations == fc.iterations).all()
+    assert fc.loglik[0] == pytest.approx(fa.loglik[0], rel=1e-13)
 
 
 def test_modality_heterogeneity_when_treatment_is_not_a_function_of_modality():
@@ -508,10 +520,8 @@ def test_modality_heterogeneity_when_treatment_is_not_a_function_of_modality():
 
 # ---- univariable fits: one vectorised Newton run over all one-column models ---------------------
 def _assert_univariable_equals_single_fits(df, endpoint, covs):
-    """Each cox_univariable row equals fit_cox(df, endpoint, [cov]) to 1e-9 relative, and R's
-    per-fit code (``_newton`` over ``_efron``, which fit_cox used for every design before)."""
-    from hcc_core import cox
-
+    """Each cox_univariable row (one batched engine run, factors on collapsed rows) equals
+    fit_cox(df, endpoint, [cov]) to 1e-9 relative."""
     uni = cox_univariable(df, endpoint, covs)
     cols = ["coef", "se", "hr", "hr_lower", "hr_upper", "p_value"]
     for c in covs:
@@ -519,14 +529,12 @@ def _assert_univariable_equals_single_fits(df, endpoint, covs):
         rows = uni[uni["covariate"] == c]
         assert list(rows.index) == list(single.table.index)
         got = rows[cols].to_numpy(dtype=float)
-        assert np.allclose(got, single.table[cols].to_numpy(), rtol=1e-9, atol=0), c
+        # a coefficient that may be infinite is wherever the log-likelihood stopped changing:
+        # rounding (collapsed rows vs all rows) moves it far more than a finite estimate
+        infinite = any("may be infinite" in note for note in single.notes)
+        rtol = 1e-6 if infinite else 1e-9
+        assert np.allclose(got, single.table[cols].to_numpy(), rtol=rtol, atol=0), c
         assert (rows["n"] == single.n).all() and (rows["events"] == single.events).all()
-        _, des, time_, event = cox._model_data(df, endpoint, [c])
-        fit = cox._newton(cox._sort(time_, event, des.X), len(des.terms))
-        ref = np.column_stack(cox._wald(fit, 1.959963984540054))
-        assert np.allclose(got, ref, rtol=1e-9, atol=0), c
-        assert single.iterations == fit.iterations and single.converged == fit.converged
-        assert single.loglik == pytest.approx((fit.loglik0, fit.loglik), rel=1e-12)
     return uni
 
 
@@ -582,28 +590,13 @@ def test_univariable_equals_single_fits_on_random_cohort_with_ties_and_missing()
     out = cox_univariable(df, "os", covs)
     assert "albumin_g_l" not in set(out["covariate"])
     assert any("'albumin_g_l' was not fitted" in note for note in out.attrs["notes"])
-    sep_fit = fit_cox(df, "os", ["sep"])  # beta runs off to -inf: refitted per fit, as before
-    assert not sep_fit.converged and out.loc["sep", "coef"] == sep_fit.table.loc["sep", "coef"]
-
-
-def test_one_column_kernels_match_newton_efron():
-    """_one_column (continuous: per-row sums; 0/1: counts per arm) on overlapping masks gives
-    each fit's _newton beta, variance, score, log-likelihoods and iteration count."""
-    from hcc_core import cox
-
-    rng = np.random.default_rng(3)
-    n = 1500
-    time_ = np.sort(rng.integers(1, 50, n).astype(float))
-    event = (rng.random(n) < 0.6).astype(float)
-    X = np.vstack([rng.normal(size=n), rng.random(n) < 0.3, rng.gamma(2, 2, n)]).astype(float)
-    M = rng.random((3, n)) < np.array([[0.9], [0.6], [1.0]])
-    beta, var, u, ll0, ll, iters, clean = cox._one_column(time_, event, X, M)
-    assert clean.all()
-    for j in range(3):
-        m = M[j]
-        fit = cox._fit_terms(time_[m], event[m], X[j, m][:, None])
-        assert beta[j] == pytest.approx(fit.beta[0], rel=1e-9)
-        assert var[j] == pytest.approx(fit.var[0, 0], rel=1e-9)
-        assert (ll0[j], ll[j]) == pytest.approx((fit.loglik0, fit.loglik), rel=1e-12)
-        assert abs(u[j] - fit.u[0]) <= 1e-6 * np.sqrt(1 / var[j])
-        assert iters[j] == fit.iterations
+    # beta runs off to -inf: fit_cox and the univariable screen both say it may be infinite
+    # (issue #11 item 4)
+    sep_fit = fit_cox(df, "os", ["sep"])
+    assert any("may be infinite" in note for note in sep_fit.notes)
+    assert out.loc["sep", "coef"] == pytest.approx(sep_fit.table.loc["sep", "coef"], rel=1e-6)
+    assert any(
+        note.startswith("'sep': The log-likelihood converged before the coefficient(s) of sep")
+        and "may be infinite" in note
+        for note in out.attrs["notes"]
+    )

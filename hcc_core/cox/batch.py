@@ -1,0 +1,97 @@
+"""Many small Cox fits at once through the engine (univariable screen, subgroup forest).
+
+Each fit is one group of the engine's (groups, rows) layout, so it keeps its own start, step
+halving and stopping rule and gets the numbers it would get alone. Fits whose covariates take
+a few distinct values (factors, arms) are first collapsed to one row per (time, event,
+covariate pattern) with a count, which R's likelihood treats exactly as that many rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import engine
+
+__all__ = ["Part", "fit_parts"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One fit on rows already sorted by time: ``rows`` index the shared ``time``/``event``
+    arrays, ``X`` holds the covariates of those rows, ``cell`` (optional) a small integer per
+    row that determines its covariates (rows of a cell have equal ``X``)."""
+
+    rows: np.ndarray
+    X: np.ndarray
+    cell: np.ndarray | None = None
+
+
+def _collapse(block: np.ndarray, event: np.ndarray, cell: np.ndarray):
+    """Rows with equal (time block, event, cell): one representative row each and the count.
+    ``block`` is non-decreasing (rows sorted by time), so no sort is needed."""
+    nc = int(cell.max()) + 1
+    key = (block * 2 + 1 - event.astype(np.int64)) * nc + cell  # deaths first among ties
+    counts = np.bincount(key)
+    keys = np.flatnonzero(counts)
+    first = np.full(counts.size, -1, dtype=np.int64)
+    first[key[::-1]] = np.arange(key.size)[::-1]  # first row of each key
+    return first[keys], counts[keys].astype(float)
+
+
+def _layout(parts_rows: list[np.ndarray]) -> list[list[int]]:
+    """Parts in batches of similar size (largest first), so that padding every part of a
+    batch to its largest costs at most about twice the rows themselves."""
+    order = sorted(range(len(parts_rows)), key=lambda j: -parts_rows[j].size)
+    batches: list[list[int]] = []
+    for j in order:
+        b = batches[-1] if batches else None
+        size = parts_rows[j].size
+        if b and parts_rows[b[0]].size * (len(b) + 1) <= 2 * (
+            sum(parts_rows[i].size for i in b) + size
+        ):
+            b.append(j)
+        else:
+            batches.append([j])
+    return batches
+
+
+def fit_parts(time: np.ndarray, event: np.ndarray, parts: list[Part]) -> engine.Newton:
+    """Fit every part (all with the same number of columns) in as few engine runs as padding
+    allows; each part is one group of its run.
+
+    ``time`` is ascending, deaths first among tied times. Every part needs at least one event.
+    Returns the engine's per-group ``Newton`` (group j = ``parts[j]``).
+    """
+    new = np.ones(time.size, dtype=bool)
+    new[1:] = time[1:] != time[:-1]
+    block = np.cumsum(new) - 1
+    rows, Xs, counts = [], [], []
+    for part in parts:
+        r, X = part.rows, part.X
+        if part.cell is not None:
+            keep, cnt = _collapse(block[r], event[r], part.cell)
+            r, X = r[keep], X[keep]
+        else:
+            cnt = np.ones(r.size)
+        rows.append(r)
+        Xs.append(X)
+        counts.append(cnt)
+    out: dict[str, list] = {}
+    index = []
+    for batch in _layout(rows):
+        rs = engine.prepare(
+            np.concatenate([time[rows[j]] for j in batch]),
+            np.concatenate([event[rows[j]] for j in batch]),
+            np.concatenate([Xs[j] for j in batch]),
+            group=np.repeat(np.arange(len(batch)), [rows[j].size for j in batch]),
+            counts=np.concatenate([counts[j] for j in batch]),
+            presorted=True,  # group by group, each in time order
+        )
+        res = engine.newton(rs)
+        for name, value in vars(res).items():
+            out.setdefault(name, []).append(value)
+        index.extend(batch)
+    back = np.argsort(index)
+    return engine.Newton(**{k: np.concatenate(v)[back] for k, v in out.items()})

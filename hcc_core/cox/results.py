@@ -1,0 +1,374 @@
+"""``fit_cox`` and ``cox_univariable``: Cox models on a cohort frame, as tidy results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .. import schema
+from ..errors import CohortError
+from ..survival import _survival_data
+from . import engine
+from .arrays import fit_arrays
+from .batch import Part, fit_parts
+from .concordance import concordance
+from .design import _Design, _design, _encode, _take
+from .zph import zph
+
+__all__ = ["CoxResult", "cox_univariable", "fit_cox"]
+
+TABLE_COLUMNS = ["coef", "se", "robust_se", "hr", "hr_lower", "hr_upper", "p_value"]
+UNIVARIABLE_COLUMNS = [c for c in TABLE_COLUMNS if c != "robust_se"]
+
+
+def _method(ties: str, robust: bool, strata, weights, cluster, conf_level: float) -> str:
+    parts = [
+        f"Cox proportional hazards, {ties.capitalize()} ties"
+        + (" (R coxph default)" if ties == "efron" else "")
+    ]
+    if strata:
+        parts.append(f"stratified by {', '.join(strata)}")
+    if weights:
+        parts.append(f"case weights '{weights}'")
+    se = "robust (sandwich) SE" + (f" clustered on '{cluster}'" if cluster else "")
+    parts.append(f"Wald {conf_level:.0%} CIs and p-values" + (f" from the {se}" if robust else ""))
+    parts.append("PH test: cox.zph, transform = 'km'")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox model.
+
+    ``table`` is indexed by term (``age``, ``sex[F]``, ``treatment_group[local+systemic]``) with
+    ``coef, se, robust_se, hr, hr_lower, hr_upper, p_value`` (``robust_se`` NaN unless robust;
+    when robust the CI and p use it, as R ``summary.coxph``); ``ph_test`` by covariate plus
+    ``GLOBAL`` with ``chisq, df, p_value``.
+    """
+
+    endpoint: str
+    covariates: tuple[str, ...]
+    table: pd.DataFrame
+    n: int
+    events: int
+    concordance: float
+    ph_test: pd.DataFrame
+    notes: tuple[str, ...]
+    loglik: tuple[float, float]  # (null model, fitted) as R's fit$loglik
+    iterations: int
+    converged: bool
+    n_excluded: int
+    vcov: pd.DataFrame  # model-based (R fit$naive.var when robust)
+    conf_level: float
+    method: str = ""
+    robust_vcov: pd.DataFrame | None = None  # sandwich (R fit$var when robust)
+    robust: bool = False
+    ties: str = "efron"
+    strata: tuple[str, ...] = ()
+    weights: str | None = None
+    cluster: str | None = None
+    score_test: float = field(default=float("nan"))
+
+    @property
+    def lr_test(self) -> tuple[float, int, float]:
+        """Likelihood-ratio test of the whole model: (statistic, df, p)."""
+        stat = 2 * (self.loglik[1] - self.loglik[0])
+        df = len(self.table)
+        return stat, df, float(stats.chi2.sf(stat, df)) if df else float("nan")
+
+
+def _as_list(covariates) -> list[str]:
+    covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    if not covs:
+        raise CohortError("A Cox model needs at least one covariate; choose one or more columns.")
+    return list(dict.fromkeys(covs))
+
+
+def _z(conf_level: float) -> float:
+    return float(special.ndtri(1 - (1 - conf_level) / 2))
+
+
+def wald(beta, se, z: float, robust_se=None) -> dict[str, np.ndarray]:
+    """The table columns from coefficients and SEs (CI and p from ``robust_se`` when given)."""
+    se = np.where(se > 0, se, np.nan)
+    use = se if robust_se is None else robust_se
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return {
+            "coef": beta,
+            "se": se,
+            "robust_se": np.full(beta.shape, np.nan) if robust_se is None else robust_se,
+            "hr": np.exp(beta),
+            "hr_lower": np.exp(beta - z * use),
+            "hr_upper": np.exp(beta + z * use),
+            "p_value": 2 * special.ndtr(-np.abs(beta / use)),
+        }
+
+
+def _check_estimable(time: np.ndarray, event: np.ndarray, des: _Design) -> None:
+    n, events = int(time.size), int(event.sum())
+    if n == 0 or events == 0:
+        raise CohortError(
+            f"The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
+            "values; it needs events to estimate hazard ratios. Relax the filters or choose "
+            "covariates with fewer missing values."
+        )
+    if not des.terms:
+        raise CohortError(
+            "None of the chosen covariates varies among these patients, so there is nothing to "
+            "estimate. Choose other covariates or relax the filters."
+        )
+
+
+def infinite_note(terms: list[str]) -> str:
+    return (
+        f"The log-likelihood converged before the coefficient(s) of {', '.join(terms)}; they may "
+        "be infinite (separation: a group with no events or all events). Do not interpret "
+        "those hazard ratios."
+    )
+
+
+def _extra_columns(df, sd, weights, strata, cluster):
+    """Weights, strata and cluster of the endpoint rows, and which rows have all of them."""
+    ok = np.ones(sd.time.size, dtype=bool)
+    missing, out = {}, {}
+    if weights is not None:
+        schema.require_columns(df, [weights], "Cox model")
+        w = pd.to_numeric(df[weights], errors="coerce").to_numpy(float)[sd.keep]
+        bad = np.isfinite(w) & (w <= 0)
+        if bad.any():
+            raise CohortError(
+                f"The weights column '{weights}' has {int(bad.sum())} value(s) <= 0 (e.g. "
+                f"{w[bad][0]:g}); case weights must be greater than 0. Drop those patients."
+            )
+        out["weights"] = w
+        missing[weights] = ~np.isfinite(w)
+    for name in list(strata) + ([cluster] if cluster is not None else []):
+        schema.require_columns(df, [name], "Cox model")
+        v = df[name].to_numpy(dtype=object)[sd.keep]
+        missing[name] = pd.isna(v)
+        out[name] = v
+    for m in missing.values():
+        ok &= ~m
+    counts = {k: int(m.sum()) for k, m in missing.items() if m.any()}
+    return out, ok, counts
+
+
+def fit_cox(
+    df: pd.DataFrame,
+    endpoint: str,
+    covariates,
+    *,
+    weights: str | None = None,
+    strata=None,
+    cluster: str | None = None,
+    robust: bool = False,
+    ties: str = "efron",
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model.
+
+    Parameters
+    ----------
+    df : canonical cohort frame.
+    endpoint : ``"os"`` or ``"pfs"``.
+    covariates : column names (continuous columns enter linearly; categorical ones as
+        ``column[level]`` against their first level in schema order), and/or the derived names
+        ``bclc_ab_vs_c``, ``log10_afp`` and ``afp_400``. See ``PAPER_COX_COVARIATES``.
+    weights : column of case weights (> 0), e.g. inverse-probability weights.
+    strata : column(s); each stratum gets its own baseline hazard.
+    cluster : column of cluster labels (e.g. patient or centre id) for the robust variance.
+    robust : sandwich variance; implied by ``cluster`` or non-integer weights, as in R.
+    ties : ``"efron"`` (R's default) or ``"breslow"``.
+    conf_level : level of the Wald hazard-ratio intervals.
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    CohortError when no patients or no events remain, no covariate varies, or a weight is <= 0.
+
+    Notes
+    -----
+    R ``coxph(Surv(time, event) ~ ... + strata(s), weights = w, cluster = id, ties)``; CIs and
+    p as ``summary.coxph`` (robust SE when robust); PH test ``cox.zph(fit, transform = "km")``;
+    concordance as ``fit$concordance``. Rows with a missing covariate, weight, stratum or
+    cluster are excluded (complete cases) and counted in ``notes``.
+    """
+    covs = _as_list(covariates)
+    strata = [strata] if isinstance(strata, str) else list(strata or ())
+    z = _z(conf_level)
+    sd = _survival_data(df, endpoint, "Cox model")
+    extra, ok, extra_missing = _extra_columns(df, sd, weights, strata, cluster)
+    des = _design({c: _take(_encode(df, c), sd.keep) for c in covs}, sd.time.size, ok)
+    keep = des.keep
+    time, event = sd.time[keep], sd.event[keep]
+    _check_estimable(time, event, des)
+    w = extra["weights"][keep] if weights is not None else None
+    st = None
+    if strata:  # one code per combination of the strata columns
+        st = np.zeros(time.size, dtype=np.int64)
+        for s in strata:
+            codes, uniques = pd.factorize(pd.Series(extra[s][keep]))
+            st = st * len(uniques) + codes
+        st = pd.factorize(st)[0]
+    cl = extra[cluster][keep] if cluster is not None else None
+    fit, rs = fit_arrays(
+        None,
+        time,
+        event,
+        des.X,
+        weights=w,
+        strata=st,
+        cluster=cl,
+        ties=ties,
+        robust=True if robust else None,
+    )
+    is_robust = fit.robust_vcov is not None
+    cols = wald(fit.coef, fit.se, z, fit.robust_se if is_robust else None)
+    table = pd.DataFrame(cols, index=pd.Index(des.terms, name="term"))[TABLE_COLUMNS]
+    conc = concordance(time, event, fit.linear_predictors, weights=w, strata=st)
+    ph = zph(rs, fit.coef, des.assign, time, event)
+    notes = (
+        [f"{sd.n_missing} patient(s) without the endpoint were excluded."] if sd.n_missing else []
+    )
+    if extra_missing:
+        detail = ", ".join(f"{c}: {k}" for c, k in extra_missing.items())
+        notes.append(
+            f"Patients with a missing weight, stratum or cluster were excluded ({detail})."
+        )
+    notes += list(des.notes)
+    n, events = int(time.size), int(event.sum())
+    p = len(des.terms)
+    if events < 10 * p:
+        notes.append(
+            f"The model has {events} events for {p} coefficient(s) ({events / p:.1f} per "
+            "coefficient, fewer than 10): estimates may be unstable and hazard ratios biased "
+            "away from 1."
+        )
+    if not fit.converged:
+        notes.append(
+            f"The fit did not converge in {engine.MAX_ITER} iterations; the estimates are "
+            "unreliable."
+        )
+    if fit.infinite:
+        notes.append(infinite_note([des.terms[j] for j in fit.infinite]))
+    viol = ph.index[(ph["p_value"] < 0.05)].tolist()
+    if viol:
+        detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
+        notes.append(
+            f"The proportional-hazards assumption looks violated (cox.zph p < 0.05) for {detail}; "
+            "the hazard ratio is then an average over follow-up."
+        )
+    frame = lambda m: pd.DataFrame(m, index=des.terms, columns=des.terms)  # noqa: E731
+    return CoxResult(
+        endpoint,
+        tuple(covs),
+        table,
+        n,
+        events,
+        conc,
+        ph,
+        tuple(notes),
+        fit.loglik,
+        fit.iterations,
+        fit.converged,
+        int(len(df) - n),
+        frame(fit.vcov),
+        conf_level,
+        _method(ties, is_robust, strata, weights, cluster, conf_level),
+        frame(fit.robust_vcov) if is_robust else None,
+        is_robust,
+        ties,
+        tuple(strata),
+        weights,
+        cluster,
+        fit.score_test,
+    )
+
+
+def _cells(des: _Design, X: np.ndarray) -> np.ndarray | None:
+    """A small code per row determining its covariates, when the design is categorical."""
+    if X.shape[1] == 0 or X.shape[1] > 16 or not des.categorical:
+        return None
+    return (X @ (2.0 ** np.arange(X.shape[1]))).astype(np.int64)  # 0/1 dummies as bits
+
+
+def cox_univariable(
+    df: pd.DataFrame, endpoint: str, covariates, conf_level: float = 0.95
+) -> pd.DataFrame:
+    """One Cox model per covariate (each on its own complete cases).
+
+    Returns
+    -------
+    DataFrame indexed by term with ``covariate, coef, se, hr, hr_lower, hr_upper, p_value, n,
+    events``; covariates that cannot be fitted are left out and explained in
+    ``attrs["notes"]``, as are coefficients that may be infinite or fits that did not converge.
+
+    Notes
+    -----
+    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs. All models with the
+    same number of coefficients run as one engine call (``batch.fit_parts``), each with R's
+    start, step halving and stopping rule.
+    """
+    z = _z(conf_level)
+    covs = _as_list(covariates)
+    notes: list[str] = []
+    try:
+        sd = _survival_data(df, endpoint, "Cox model")
+    except CohortError as err:
+        sd, notes = None, [f"'{c}' was not fitted: {err}" for c in covs]
+    fits: list[tuple[str, list[str], Part, int, int]] = []
+    if sd is not None:
+        # Sort by time once; each covariate's complete cases are a boolean subset of the sorted
+        # rows, which keeps the order.
+        order = np.lexsort((-sd.event, sd.time))  # deaths first among ties
+        rows = np.flatnonzero(sd.keep)[order]
+        time_all, event_all = sd.time[order], sd.event[order]
+        for c in covs:
+            try:
+                des = _design({c: _take(_encode(df, c), rows)}, rows.size)
+                time, event = time_all[des.keep], event_all[des.keep]
+                _check_estimable(time, event, des)
+            except CohortError as err:
+                notes.append(f"'{c}' was not fitted: {err}")
+                continue
+            part = Part(np.flatnonzero(des.keep), des.X, _cells(des, des.X))
+            fits.append((c, des.terms, part, int(time.size), int(event.sum())))
+    results: dict[int, tuple] = {}
+    for p in sorted({len(t) for _, t, _, _, _ in fits}):
+        idx = [i for i, f in enumerate(fits) if len(f[1]) == p]
+        res = fit_parts(time_all, event_all, [fits[i][2] for i in idx])
+        for j, i in enumerate(idx):
+            c, terms = fits[i][0], fits[i][1]
+            se = np.sqrt(np.diag(res.var[j]))
+            results[i] = wald(res.beta[j], se, z)
+            if not res.converged[j]:
+                notes.append(
+                    f"'{c}': the fit did not converge in {engine.MAX_ITER} iterations; the "
+                    "estimate is unreliable."
+                )
+            elif res.infinite[j].any():
+                notes.append(
+                    f"'{c}': " + infinite_note([terms[k] for k in np.flatnonzero(res.infinite[j])])
+                )
+    if fits:
+        k = [len(f[1]) for f in fits]
+        cols = {"covariate": np.repeat(np.array([f[0] for f in fits], dtype=object), k)}
+        for name in UNIVARIABLE_COLUMNS:
+            cols[name] = np.concatenate([results[i][name] for i in range(len(fits))])
+        cols["n"] = np.repeat(np.array([f[3] for f in fits], dtype=np.int64), k)
+        cols["events"] = np.repeat(np.array([f[4] for f in fits], dtype=np.int64), k)
+        terms = [t for f in fits for t in f[1]]
+        out = pd.DataFrame(cols, index=pd.Index(terms, name="term"))
+    else:
+        out = pd.DataFrame(columns=["covariate", *UNIVARIABLE_COLUMNS, "n", "events"])
+    out.attrs["method"] = (
+        "Univariable Cox models, one per covariate; Efron ties (R coxph default); Wald CIs"
+    )
+    out.attrs["notes"] = tuple(notes)
+    return out
