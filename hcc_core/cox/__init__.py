@@ -12,12 +12,15 @@
 """
 
 from .arrays import CoxFit, coxph_arrays
-from .design import (
+from .design import (  # the underscored names: used by hcc_core.propensity
     AFP_400,
     BCLC_AB_VS_C,
     DERIVED_COVARIATES,
     LOG10_AFP,
     PAPER_COX_COVARIATES,
+    _design,
+    _encode,
+    _order_levels,
     term_label,
 )
 from .forest import subgroup_forest
