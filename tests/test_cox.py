@@ -600,3 +600,4 @@ def test_univariable_equals_single_fits_on_random_cohort_with_ties_and_missing()
         and "may be infinite" in note
         for note in out.attrs["notes"]
     )
+

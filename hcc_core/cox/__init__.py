@@ -12,17 +12,17 @@
 """
 
 from .arrays import CoxFit, coxph_arrays
-from .design import (  # the underscored names: used by hcc_core.propensity
+from .design import (
     AFP_400,
     BCLC_AB_VS_C,
     DERIVED_COVARIATES,
     LOG10_AFP,
     PAPER_COX_COVARIATES,
-    _design,
-    _encode,
-    _order_levels,
     term_label,
 )
+from .design import _design as _design  # the underscored names: used by hcc_core.propensity
+from .design import _encode as _encode
+from .design import _order_levels as _order_levels
 from .forest import subgroup_forest
 from .results import CoxResult, cox_univariable, fit_cox
 

@@ -21,6 +21,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .risksets import RiskSets, _group_sum, prepare
+
+__all__ = [
+    "EPS",
+    "MAX_ITER",
+    "TOLER_INF",
+    "Newton",
+    "RiskSets",
+    "linear_predictor",
+    "loglik",
+    "newton",
+    "pinv_pd",
+    "prepare",
+    "score_residuals",
+]
+
 EPS = 1e-9  # coxph.control eps
 MAX_ITER = 20  # coxph.control iter.max
 TOLER_INF = np.sqrt(EPS)  # coxph.control toler.inf
@@ -28,227 +44,6 @@ TOLER_INF = np.sqrt(EPS)  # coxph.control toler.inf
 # products OpenBLAS's threaded gemm stalls for milliseconds per call when the other cores are busy
 # (shared 2-core machine: 8 ms for a 100,000 x 1 product that takes 0.02 ms single-threaded).
 NUMPY_ROWS = 8192
-
-
-@dataclass(frozen=True)
-class RiskSets:
-    """Fixed bookkeeping of one or more Cox fits (see ``prepare``); ``G`` groups of ``L`` rows."""
-
-    XT: np.ndarray  # (G, p, L) covariates, centred per group, rows sorted by (stratum, stop)
-    w: np.ndarray  # (G, L) case weight x multiplicity (0 on padding rows)
-    wcase: np.ndarray  # (G, L) case weight of one row (for residuals)
-    event: np.ndarray  # (G, L) bool
-    pos: np.ndarray  # (G, L) input row of each sorted row (-1 on padding)
-    # death times k: distinct (group, stratum, stop) with an event, group-major and ascending
-    kg: np.ndarray  # group of each death time
-    kfirst: np.ndarray  # flat index into (G, L + 1) suffix sums: first row with stop >= t
-    kend: np.ndarray | None  # ... one past the stratum's last row (None: one stratum)
-    kstart: np.ndarray | None  # ... first row (start order) with start >= t ((start, stop] only)
-    start_order: np.ndarray | None  # (G, L) rows in (stratum, start) order
-    kgstart: np.ndarray  # first death time of each group
-    dg: np.ndarray  # group of each death row, death rows grouped by death time
-    dc: np.ndarray  # column (position in its group) of each death row
-    klocal: np.ndarray  # index of each death time within its group
-    dseg: np.ndarray  # first death row of each death time
-    dk: np.ndarray  # death time of each death row
-    tk: np.ndarray  # death time of each Efron term
-    frac: np.ndarray  # Efron fraction m/d of each term (0 for Breslow)
-    tstart: np.ndarray  # first term of each death time
-    meanwt: np.ndarray  # per death time: death weights / number of deaths (Breslow: total)
-    ndead: np.ndarray  # per death time: number of deaths
-    wx_dead: np.ndarray  # (G, p) sum of weight * x over deaths
-    wdead: np.ndarray  # (G,) sum of death weights
-    lo: np.ndarray  # (G, L) risk-set range of each row in its group's death times: [lo, hi)
-    hi: np.ndarray
-    kmax: int
-    padded: bool  # some rows are padding (weight 0)
-    kA: np.ndarray  # (K, p) flat indices into (G, p, L + 1) suffix sums of each kfirst
-    eA: np.ndarray | None  # ... of each kend
-    sA: np.ndarray | None  # ... of each kstart
-    kdend: np.ndarray  # flat index into (G, L + 1): one past each death time's death rows
-    dA: np.ndarray  # ... into (G, p, L + 1)
-    lo_f: np.ndarray  # flat indices of lo, hi into (G, kmax + 1) cumulative sums
-    hi_f: np.ndarray
-    counting: bool  # (start, stop] data: agfit4's rules
-    ties: str
-
-
-def _group_sum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sums of contiguous segments along axis 0 (each summed on its own: no cancellation)."""
-    return np.add.reduceat(a, starts, axis=0) if a.shape[0] else np.zeros((0, *a.shape[1:]))
-
-
-def prepare(
-    stop,
-    event,
-    X,
-    *,
-    start=None,
-    weights=None,
-    strata=None,
-    group=None,
-    counts=None,
-    ties: str = "efron",
-    presorted: bool = False,
-) -> RiskSets:
-    """Sort the rows and locate every death time's risk set (R: the sort in coxph.fit/agreg.fit).
-
-    ``strata`` and ``group`` are integer codes >= 0 per row (``group``: independent fits, each
-    with its own coefficients); ``counts`` the multiplicity of each row (identical rows collapsed
-    into one); ``presorted``: rows already sorted by (group, stratum, stop). Every group needs at
-    least one death.
-    """
-    stop = np.asarray(stop, dtype=float)
-    n, p = stop.size, X.shape[1]
-    event = np.asarray(event, dtype=bool)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    cnt = np.ones(n) if counts is None else np.asarray(counts, dtype=float)
-    grp = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
-    st = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    G = int(grp.max()) + 1
-    key = grp * (int(st.max()) + 1) + st  # (group, stratum) id, group-major
-    # deaths first among tied times, so each death time's deaths are the first rows of its
-    # risk set and their sums come from the same suffix sums as the risk set's
-    if presorted:
-        order = np.arange(n)
-    elif strata is None and group is None:
-        order = np.lexsort((~event, stop))
-    else:
-        order = np.lexsort((~event, stop, key))
-    sizes = np.bincount(grp, minlength=G)
-    L = int(sizes.max())
-    og = grp[order]
-    gstart = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    col = np.arange(n) - gstart[og]
-    wc = (w * cnt)[order]
-    Xs = X[order]
-    if G == 1:
-
-        def lay(values, dtype=float):
-            return np.asarray(values, dtype=dtype).reshape(1, n)
-
-        m = (wc @ Xs) / wc.sum()
-        XT = np.ascontiguousarray((Xs - m).T)[None]  # centred by the weighted mean, as coxfit6
-    else:
-
-        def lay(values, dtype=float):
-            out = np.zeros((G, L), dtype=dtype)
-            out[og, col] = values
-            return out
-
-        wsum = np.bincount(og, weights=wc, minlength=G)
-        XT = np.zeros((G, p, L))
-        for j in range(p):
-            m = np.bincount(og, weights=Xs[:, j] * wc, minlength=G) / wsum
-            XT[og, j, col] = Xs[:, j] - m[og]
-    pos = lay(order, np.int64)
-    wl, wt, ev = lay(w[order]), lay(wc), lay(event[order], bool)
-    # blocks of equal (group, stratum, stop), numbered in sorted order; death times are the
-    # blocks with a death
-    ks, ts = key[order], stop[order]
-    new = np.ones(n, dtype=bool)
-    new[1:] = (ts[1:] != ts[:-1]) | (ks[1:] != ks[:-1])
-    block = np.cumsum(new) - 1
-    snew = np.ones(n, dtype=bool)
-    snew[1:] = ks[1:] != ks[:-1]
-    sfirst = np.flatnonzero(snew)
-    sid = np.cumsum(snew) - 1
-    es = event[order]
-    if presorted and (es[1:] & ~es[:-1] & ~new[1:]).any():
-        raise ValueError("presorted rows must list the deaths first among tied times")
-    dead_rows = np.flatnonzero(es)
-    kb, dseg = np.unique(block[dead_rows], return_index=True)
-    K = kb.size
-    dk = np.repeat(np.arange(K), np.diff(np.append(dseg, dead_rows.size)))
-    first_row = np.flatnonzero(new)[kb]
-    kg = og[first_row]
-    kcount = np.bincount(kg, minlength=G)
-    kgstart = np.concatenate(([0], np.cumsum(kcount)[:-1]))
-    kfirst = kg * (L + 1) + col[first_row]
-    kdend = kfirst + np.diff(np.append(dseg, dead_rows.size))  # one past the time's deaths
-    send = np.append(sfirst[1:], n)[sid]  # one past the last row of each row's stratum
-    kend = None if strata is None else kg * (L + 1) + (send[first_row] - gstart[kg])
-    dcnt = np.add.reduceat(cnt[order][dead_rows], dseg)
-    dwt = np.add.reduceat(wc[dead_rows], dseg)
-    nd = np.rint(dcnt).astype(np.int64)
-    if ties == "efron":
-        tk = np.repeat(np.arange(K), nd)
-        tstart = np.concatenate(([0], np.cumsum(nd)[:-1])).astype(np.int64)
-        frac = (np.arange(tk.size) - tstart[tk]) / nd[tk]
-        meanwt = dwt / nd
-    else:  # Breslow: one term per death time with the total death weight
-        tk, tstart, frac, meanwt = np.arange(K), np.arange(K), np.zeros(K), dwt
-    dg, dc = og[dead_rows], col[dead_rows]
-    wxd = XT[dg, :, dc] * wc[dead_rows][:, None]
-    wdx = _group_sum(wxd, np.concatenate(([0], np.cumsum(np.bincount(dg, minlength=G))[:-1])))
-    wdead = np.bincount(dg, weights=wc[dead_rows], minlength=G)
-    # each row's death times: those of its group and stratum with start < t <= stop
-    hi_g = np.searchsorted(kb, block, side="right")
-    kstart = start_order = None
-    if start is None:
-        lo_g = np.searchsorted(kb, block[sfirst][sid], side="left")
-    else:
-        # (stratum, time) as one integer key, start and stop times ranked together
-        _, rank = np.unique(
-            np.concatenate((ts, np.asarray(start, float)[order])), return_inverse=True
-        )
-        nt = int(rank.max()) + 2
-        stop_key, start_key = ks * nt + rank[:n], ks * nt + rank[n:]
-        kkey = stop_key[first_row]
-        lo_g = np.searchsorted(kkey, start_key, side="right")
-        so = np.lexsort((start_key,))  # R's sort.start: (stratum, start), sorted-row indices
-        start_order = np.tile(np.arange(L), (G, 1))  # padding rows stay in place (weight 0)
-        start_order[og[so], np.arange(n) - gstart[og[so]]] = col[so]
-        kstart = kg * (L + 1) + (np.searchsorted(start_key[so], kkey, side="left") - gstart[kg])
-    lo, hi = lay(lo_g - kgstart[og], np.int64), lay(hi_g - kgstart[og], np.int64)
-    klocal = np.arange(K) - kgstart[kg]
-    kmax = int(kcount.max())
-
-    def flat_p(k):  # (K,) flat indices into (G, L + 1) -> (K, p) into (G, p, L + 1)
-        if k is None:
-            return None
-        g, c = np.divmod(k, L + 1)
-        return (g * p * (L + 1) + c)[:, None] + np.arange(p) * (L + 1)
-
-    goff = np.arange(G)[:, None] * (kmax + 1)
-    return RiskSets(
-        XT=XT,
-        w=wt,
-        wcase=wl,
-        event=ev,
-        pos=pos,
-        kg=kg,
-        kfirst=kfirst,
-        kend=kend,
-        kstart=kstart,
-        start_order=start_order,
-        kgstart=kgstart,
-        dg=dg,
-        dc=dc,
-        klocal=klocal,
-        dseg=dseg,
-        dk=dk,
-        tk=tk,
-        frac=frac,
-        tstart=tstart,
-        meanwt=meanwt,
-        ndead=nd,
-        wx_dead=wdx,
-        wdead=wdead,
-        lo=lo,
-        hi=hi,
-        kmax=kmax,
-        padded=bool((sizes < L).any()),
-        kA=flat_p(kfirst),
-        eA=flat_p(kend),
-        sA=flat_p(kstart),
-        kdend=kdend,
-        dA=flat_p(kdend),
-        lo_f=(lo + goff).reshape(-1),
-        hi_f=(hi + goff).reshape(-1),
-        counting=start is not None,
-        ties=ties,
-    )
 
 
 def _suffix(v: np.ndarray) -> np.ndarray:
@@ -329,6 +124,27 @@ def linear_predictor(rs: RiskSets, beta: np.ndarray) -> np.ndarray:
     return np.einsum("gpl,gp->gl", rs.XT, beta)
 
 
+def _term_sums(rs: RiskSets, R, D):
+    """The Efron sums of ``_efron_sums`` before the death weights, term by term."""
+    k, f, starts = rs.tk, rs.frac, rs.tstart
+    den = R[k] - f * D[k]  # each Efron term's denominator
+    w = np.empty((6, k.size))
+    np.log(den, out=w[0])
+    np.divide(1.0, den, out=w[1])
+    np.multiply(f, w[1], out=w[2])
+    np.multiply(w[1], w[1], out=w[3])
+    np.multiply(f, w[3], out=w[4])
+    np.multiply(f, w[4], out=w[5])
+    return np.add.reduceat(w, starts, axis=1) if k.size > starts.size else w
+
+
+def _efron_sums(rs: RiskSets, R, D):
+    """Per death time, over its Efron terms m = 0 .. d-1 (f = m/d, den = R - f D), times the
+    mean death weight: sum log(den), 1/den, f/den, 1/den^2, f/den^2, f^2/den^2 (Breslow: one
+    term with f = 0)."""
+    return _term_sums(rs, R, D) * rs.meanwt
+
+
 def loglik(rs: RiskSets, beta: np.ndarray, g: np.ndarray | None = None):
     """Log-likelihood (G,), score (G, p) and information (G, p, p) at ``beta`` (G, p).
 
@@ -342,18 +158,7 @@ def loglik(rs: RiskSets, beta: np.ndarray, g: np.ndarray | None = None):
     r = np.exp(eta - cmax[:, None]) * rs.w
     rXT = rs.XT * r[:, None, :]
     R, A, D, A2 = _risk_sums(rs, r, rXT)
-    k, f = rs.tk, rs.frac
-    den = R[k] - f * D[k]  # each Efron term's denominator
-    w = np.empty((6, k.size))
-    np.log(den, out=w[0])
-    np.divide(1.0, den, out=w[1])
-    np.multiply(f, w[1], out=w[2])
-    np.multiply(w[1], w[1], out=w[3])
-    np.multiply(f, w[3], out=w[4])
-    np.multiply(f, w[4], out=w[5])
-    # sums over each death time's terms, times its mean death weight
-    sums = np.add.reduceat(w, rs.tstart, axis=1) if k.size > R.size else w
-    logs, s1, s2, c11, c12, c22 = sums * rs.meanwt
+    logs, s1, s2, c11, c12, c22 = _efron_sums(rs, R, D)
     ll = (rs.wx_dead * beta).sum(axis=1) - cmax * rs.wdead - _group_sum(logs, rs.kgstart)
 
     def parts(gk):
@@ -491,16 +296,15 @@ def score_residuals(rs: RiskSets, beta: np.ndarray) -> np.ndarray:
     rXT = rs.XT * r[:, None, :]
     R, A, D, A2 = _risk_sums(rs, r, rXT)
     p = rs.XT.shape[1]
-    k, f = rs.tk, rs.frac
-    den = R[k] - f * D[k]
-    h = rs.meanwt[k] / den  # hazard increment of each Efron term
-    xbar = (A[k] - f[:, None] * A2[k]) / den[:, None]
-    nterm = np.bincount(k, minlength=R.size)[k].astype(float)
-    H = np.add.reduceat(h, rs.tstart)
-    XH = np.add.reduceat(xbar * h[:, None], rs.tstart, axis=0)
-    mh1 = np.add.reduceat(f * h, rs.tstart)
-    mh2 = np.add.reduceat(xbar * (f * h)[:, None], rs.tstart, axis=0)
-    mh3 = np.add.reduceat(xbar / nterm[:, None], rs.tstart, axis=0)
+    # coxscore2/agscore3's per-time pieces from the Efron sums (h_m = meanwt / den_m, xbar_m =
+    # (A - f_m A2) / den_m): H = sum h, XH = sum xbar h, mh1 = sum f h, mh2 = sum f xbar h,
+    # mh3 = mean of xbar
+    _, s1, s2, c11, c12, c22 = _efron_sums(rs, R, D)
+    H, mh1 = s1, s2
+    XH = A * c11[:, None] - A2 * c12[:, None]
+    mh2 = A * c12[:, None] - A2 * c22[:, None]
+    nterm = rs.ndead if rs.ties == "efron" else 1  # Breslow: one term per death time
+    mh3 = (A * s1[:, None] - A2 * s2[:, None]) / (rs.meanwt * nterm)[:, None]
     X = rs.XT.transpose(0, 2, 1)  # (G, L, p)
     cumH = _per_row(rs, H)
     out = np.empty(X.shape)
