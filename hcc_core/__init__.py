@@ -4,6 +4,7 @@ Pure functions on pandas DataFrames; never imports streamlit. See ``schema`` for
 names, ``io.load_cohort`` for reading files, and one module per analysis.
 """
 
+from .adjusted import AdjustedComparison, adjusted_comparison
 from .cohort import (
     Filters,
     apply_filters,
@@ -161,4 +162,6 @@ __all__ = [
     "TimeDependentData",
     "simon_makuch",
     "split_at_local_start",
+    "AdjustedComparison",
+    "adjusted_comparison",
 ]

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from . import schema
-from .cox import PAPER_COX_COVARIATES, _design, _encode, _order_levels, term_label
+from .cox.design import PAPER_COX_COVARIATES, _design, _encode, _order_levels, term_label
 from .errors import CohortError
 from .matching import match_columns, nearest_match
 

@@ -1,0 +1,180 @@
+"""Adjusted comparison: treatment hazard ratio unadjusted, multivariable and propensity-adjusted
+on the same patients, the weighted Kaplan-Meier curves and the E-value.
+
+Nothing is fitted here that the Cox and Kaplan-Meier modules do not fit: the weighted and
+matched analyses go through ``fit_cox(..., weights=, robust=, cluster=)`` and
+``fit_km(..., weights=)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .cox import fit_cox
+from .propensity import PAPER_PS_COVARIATES, PropensityResult, e_value, fit_propensity
+from .survival import KMResult, fit_km
+from .tables import LEVEL_LABELS
+
+__all__ = ["AdjustedComparison", "adjusted_comparison", "RARE_OUTCOME"]
+
+RARE_OUTCOME = 0.15  # below this share of patients with the event, the HR is read as a RR
+_HR_COLUMNS = ["label", "n", "events", "hr", "hr_lower", "hr_upper", "p_value", "method"]
+
+
+@dataclass(frozen=True)
+class AdjustedComparison:
+    """Treatment effect three ways, on the patients with every covariate recorded.
+
+    Attributes
+    ----------
+    hazard_ratios : one row per analysis (``unadjusted``, ``multivariable``, ``propensity``)
+        with ``label, n, events, hr, hr_lower, hr_upper, p_value, method``.
+    km : Kaplan-Meier curves by treatment on the adjusted cohort (weighted; numbers at risk
+        are sums of weights).
+    e_value, e_value_ci : for the propensity-adjusted HR and its CI limit nearest 1.
+    """
+
+    endpoint: str
+    propensity: PropensityResult
+    hazard_ratios: pd.DataFrame
+    km: KMResult
+    e_value: float
+    e_value_ci: float
+    rare_outcome: bool
+    notes: tuple[str, ...]
+
+    @property
+    def interpretation(self) -> str:
+        """What the adjusted estimate means and what it cannot fix, in plain words."""
+        ps = self.propensity
+        names = LEVEL_LABELS.get(ps.treatment, {})
+        t, c = names.get(ps.treated, ps.treated), names.get(ps.control, ps.control)
+        row = self.hazard_ratios.loc["propensity"]
+        who = {
+            "ATE": "if every patient in this cohort had received one treatment rather than the "
+            "other (average treatment effect, ATE)",
+            "ATT": f"in patients like those who actually received {t} (average treatment effect "
+            "in the treated, ATT)",
+            "ATO": "in the patients for whom either treatment was a realistic choice (overlap "
+            "population, ATO)",
+        }[ps.estimand]
+        if not np.isfinite(row["hr"]):
+            return "The propensity-adjusted hazard ratio could not be estimated."
+        text = (
+            f"The propensity-adjusted hazard ratio of {row['hr']:.2f} compares {t} with {c} {who}. "
+            "It balances only the measured covariates in the model; it cannot remove confounding "
+            "by anything not measured (for example performance status, or why the team chose "
+            "the treatment)."
+        )
+        if np.isfinite(self.e_value):
+            scale = "the hazard ratio" if self.rare_outcome else "a risk ratio derived from it"
+            text += (
+                f" E-value {self.e_value:.2f}: an unmeasured confounder associated with both the "
+                f"treatment and the outcome by a risk ratio of {self.e_value:.2f} each, beyond "
+                "the measured covariates, could explain the estimate away; "
+                f"{self.e_value_ci:.2f} would be enough to move the confidence interval to "
+                f"include 1 (computed on {scale})."
+            )
+        return text
+
+
+def _row(fit, term: str, label: str) -> dict:
+    if term in fit.table.index:
+        t = fit.table.loc[term]
+        hr, lo, hi, p = (float(t[k]) for k in ("hr", "hr_lower", "hr_upper", "p_value"))
+    else:
+        hr = lo = hi = p = np.nan
+    return {
+        "label": label,
+        "n": fit.n,
+        "events": fit.events,
+        "hr": hr,
+        "hr_lower": lo,
+        "hr_upper": hi,
+        "p_value": p,
+        "method": fit.method,
+    }
+
+
+def adjusted_comparison(
+    df: pd.DataFrame,
+    endpoint: str,
+    covariates=PAPER_PS_COVARIATES,
+    *,
+    treatment: str = schema.TREATMENT_GROUP,
+    method: str = "iptw",
+    estimand: str | None = None,
+    stabilize: bool = True,
+    caliper: float | None = 0.2,
+    ratio: int = 1,
+    trim: float | None = None,
+) -> AdjustedComparison:
+    """Treatment hazard ratio unadjusted, multivariable and propensity-adjusted.
+
+    Parameters
+    ----------
+    df : canonical cohort frame.
+    endpoint : ``"os"`` or ``"pfs"``.
+    covariates, treatment, method, estimand, stabilize, caliper, ratio, trim :
+        as :func:`hcc_core.propensity.fit_propensity`.
+
+    Returns
+    -------
+    AdjustedComparison
+
+    Raises
+    ------
+    CohortError when the propensity model or a Cox model cannot be fitted.
+
+    Notes
+    -----
+    All three models use the patients with every covariate recorded. R: ``coxph(Surv ~ trt)``;
+    ``coxph(Surv ~ trt + covariates)``; ``coxph(Surv ~ trt, weights = w, robust = TRUE)``
+    (matched: ``cluster = subclass``); ``survfit(Surv ~ trt, weights = w)``.
+    """
+    ps = fit_propensity(
+        df,
+        covariates,
+        treatment=treatment,
+        method=method,
+        estimand=estimand,
+        stabilize=stabilize,
+        caliper=caliper,
+        ratio=ratio,
+        trim=trim,
+    )
+    base = df.loc[ps.scores.index]
+    term = f"{treatment}[{ps.treated}]"
+    unadj = fit_cox(base, endpoint, [treatment])
+    multi = fit_cox(base, endpoint, [treatment, *ps.covariates])
+    cluster = "subclass" if ps.method_key == "match" else None
+    adj = fit_cox(ps.data, endpoint, [treatment], weights="weight", robust=True, cluster=cluster)
+    label = {
+        "iptw": f"Propensity score weighted ({ps.estimand})",
+        "overlap": "Propensity score, overlap weights (ATO)",
+        "match": "Propensity score matched (ATT)",
+    }[ps.method_key]
+    table = pd.DataFrame(
+        [
+            _row(unadj, term, "Unadjusted"),
+            _row(multi, term, "Multivariable Cox"),
+            _row(adj, term, label),
+        ],
+        index=pd.Index(["unadjusted", "multivariable", "propensity"], name="analysis"),
+    )[_HR_COLUMNS]
+    km = fit_km(ps.data, endpoint, by=treatment, weights="weight")
+    rare = bool(adj.n and adj.events / adj.n < RARE_OUTCOME)
+    r = table.loc["propensity"]
+    ev, ev_ci = e_value(r["hr"], r["hr_lower"], r["hr_upper"], rare=rare)
+    notes = [
+        "The unadjusted and multivariable models use the patients with every covariate "
+        f"recorded ({len(base)} of {ps.n_input}); the propensity-adjusted model uses the "
+        + ("matched" if cluster else "weighted")
+        + f" cohort ({len(ps.data)} patients).",
+        *ps.notes,
+    ]
+    return AdjustedComparison(endpoint, ps, table, km, ev, ev_ci, rare, tuple(notes))
