@@ -18,6 +18,7 @@ from hcc_core import (
 )
 from hcc_core import schema as S
 from pages import _ui
+from pages._ui import pack
 
 st.set_page_config(page_title="HCC Cohort Explorer", page_icon=":material/monitoring:",
                    layout="wide")
@@ -30,6 +31,7 @@ PAGES = [
     st.Page("pages/response.py", title="Response", icon=":material/target:"),
     st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),
     st.Page("pages/paper_check.py", title="Paper check", icon=":material/fact_check:"),
+    st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
     st.Page("pages/upload.py", title="Upload data", icon=":material/upload_file:"),
 ]
 DEMO_LABEL = "Synthetic demo cohort (95 patients)"
@@ -167,10 +169,12 @@ def sidebar() -> None:
     presentation = st.sidebar.toggle("Presentation mode (larger text)",
                                      **_ui.linked("presentation"))
     _filters_to_url(filters)
-    _ui.set_view(_ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),
-                          source_label=label, is_demo=is_demo,
-                          font_size=20 if presentation else 14,
-                          population=_population(filters), presentation=presentation))
+    pack.link_data_check(data_key)
+    view = _ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),
+                    source_label=label, is_demo=is_demo, font_size=20 if presentation else 14,
+                    population=_population(filters), presentation=presentation)
+    _ui.set_view(view)
+    pack.download_buttons(st.sidebar, view)
     if presentation:
         st.html("<style>.stApp, .stMarkdown p, .stDataFrame, li {font-size: 1.25rem;}</style>")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hcc_core import charts, fit_km, logrank_test, pairwise_logrank, rmst
+from hcc_core import charts, fit_cox, fit_km, logrank_test, pairwise_logrank, report, rmst
 from hcc_core import schema as S
 from pages import _tte, _ui
 
@@ -41,10 +41,14 @@ if km is not None:
     st.subheader(ENDPOINT_LABELS[endpoint])
     _ui.show_chart(lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
                                            font_size=v.font_size),
-                   f"km_{endpoint}", options=(by, conf_type, show_ci))
+                   f"km_{endpoint}", options=(by, conf_type, show_ci), endpoint=endpoint,
+                   method=km.method)
     st.caption(km.method)
     for note in km.notes:
         st.info(note)
+    # Results in words, from the results above (the copy button is on the box's right).
+    hr = _ui.compute(fit_cox, endpoint, (by,)) if lr is not None else None
+    st.code(report.survival_sentence(km, lr, hr), language=None, wrap_lines=True)
 
     summary = km.summary
     rates = km.at([12.0, 24.0])

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hcc_core import CohortError, charts, export, label_of
+from hcc_core import CohortError, charts, export, label_of, report
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PATH = ROOT / "data" / "demo_cohort.csv"
@@ -211,12 +211,19 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True) -> None:
+def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
+               endpoint: str | None = None, method: str | None = None,
+               export_df: pd.DataFrame | None = None) -> None:
     """Show a whole table (no inner scrolling, for screen-sharing) with CSV/Excel downloads.
 
-    Downloads neutralise spreadsheet formula injection (hcc_core.export). No pandas Styler:
-    it imports matplotlib, which writes a font cache to disk.
+    Downloads neutralise spreadsheet formula injection (hcc_core.export), keep numbers numeric
+    (``export_df``: a numeric version of a display table, e.g. Table 1's p column), carry the
+    stamp (population, n, ``endpoint``, ``method``, date, version, data fingerprint: CSV
+    ``#`` lines, a Notes sheet) and are named by page and filters (``table1_cp-A.xlsx``).
+    No pandas Styler: it imports matplotlib, which writes a font cache to disk.
     """
+    from . import pack
+
     if view().presentation:
         # The interactive grid draws ~13 px text on a canvas that does not scale: on a
         # projector tables are static HTML, sized by the presentation CSS (app.py).
@@ -224,24 +231,34 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True) -> None:
     else:  # whole tables for screen-sharing; only very long ones scroll inside the page
         st.dataframe(df, hide_index=hide_index, width="stretch",
                      height="content" if len(df) <= 60 else 900)
+    out = df if export_df is None else export_df
+    notes = pack.provenance().lines(endpoint=endpoint, method=method)
+    tag = pack.filters()
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(df),
-                       file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
-                       on_click="ignore")
-    c2.download_button("Download Excel", data=lambda: export.to_excel_bytes(df, sheet_name=name[:31]),
-                       file_name=f"{name}.xlsx", key=f"xlsx_{name}", on_click="ignore",
+    c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(out, notes=notes),
+                       file_name=report.file_name(name, tag, "csv"), mime="text/csv",
+                       key=f"csv_{name}", on_click="ignore")
+    c2.download_button("Download Excel",
+                       data=lambda: export.to_excel_bytes(out, sheet_name=name[:31], notes=notes),
+                       file_name=report.file_name(name, tag, "xlsx"), key=f"xlsx_{name}",
+                       on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
-               stretch: bool = False) -> None:
+               stretch: bool = False, endpoint: str | None = None,
+               method: str | None = None) -> None:
     """Show the chart ``build()`` makes, with PNG and SVG downloads rendered on click.
 
     The Vega-Lite spec is cached per (data, filters, ``name``, ``options``) in the session, so
     a rerun that changes nothing the chart shows does not rebuild it; ``options`` must hold
     every setting the chart depends on besides the data and filters. ``build`` runs under the
-    same error guard as :func:`compute`: a chart that cannot be drawn shows a message.
+    same error guard as :func:`compute`: a chart that cannot be drawn shows a message. The
+    downloaded PNG/SVG carry a footnote with the stamp (population, n, ``endpoint``,
+    ``method``, date, version, data fingerprint) and are named by page and filters.
     """
+    from . import pack
+
     v = view()
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
                          lambda: _guarded(lambda: build().to_dict(), f"The chart '{name}'"))
@@ -250,13 +267,16 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
         return
     # stretch: the chart takes the column width (its views are sized "container").
     st.vega_lite_chart(spec, theme=None, width="stretch" if stretch else "content")
+    stamped = report.stamp_chart_spec(spec, pack.provenance(v), endpoint=endpoint,
+                                      method=method)
+    tag = pack.filters()
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download PNG", data=lambda: charts.chart_png(spec),
-                       file_name=f"{name}.png", mime="image/png", key=f"png_{name}",
-                       on_click="ignore")
-    c2.download_button("Download SVG", data=lambda: charts.chart_svg(spec),
-                       file_name=f"{name}.svg", mime="image/svg+xml", key=f"svg_{name}",
-                       on_click="ignore")
+    c1.download_button("Download PNG", data=lambda: charts.chart_png(stamped),
+                       file_name=report.file_name(name, tag, "png"), mime="image/png",
+                       key=f"png_{name}", on_click="ignore")
+    c2.download_button("Download SVG", data=lambda: charts.chart_svg(stamped),
+                       file_name=report.file_name(name, tag, "svg"), mime="image/svg+xml",
+                       key=f"svg_{name}", on_click="ignore")
 
 
 def caution(text: str) -> None:
