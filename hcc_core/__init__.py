@@ -29,6 +29,13 @@ from .cox import (
     subgroup_forest,
     term_label,
 )
+from .cox.time_to_event import (
+    PiecewiseResult,
+    TimeDependentCoxResult,
+    fit_cause_specific_cox,
+    fit_time_dependent_cox,
+    piecewise_hr,
+)
 from .cox_plan import CoxPlan, LeftOut, plan_cox
 from .errors import CohortError, MissingColumnsError
 from .export import sheets_to_excel_bytes, to_csv_bytes, to_excel_bytes
@@ -162,6 +169,11 @@ __all__ = [
     "TimeDependentData",
     "simon_makuch",
     "split_at_local_start",
+    "PiecewiseResult",
+    "TimeDependentCoxResult",
+    "fit_cause_specific_cox",
+    "fit_time_dependent_cox",
+    "piecewise_hr",
     "AdjustedComparison",
     "adjusted_comparison",
 ]

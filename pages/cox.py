@@ -15,7 +15,7 @@ from hcc_core import (
     term_label,
 )
 from hcc_core import schema as S
-from pages import _ui
+from pages import _tte, _ui
 
 v = _ui.view()
 st.title("Cox regression")
@@ -40,8 +40,8 @@ def _hr_table(table):
     return out
 
 
-tab_multi, tab_uni, tab_sub = st.tabs(["Multivariable model", "Univariable screen",
-                                       "Subgroup forest"])
+tab_multi, tab_uni, tab_sub, tab_time = st.tabs(["Multivariable model", "Univariable screen",
+                                                 "Subgroup forest", "Local therapy in time"])
 with tab_multi:
     fit = _ui.compute(fit_cox, endpoint, tuple(covariates)) if covariates else None
     if fit is not None:
@@ -58,6 +58,8 @@ with tab_multi:
         _ui.show_table(fit.ph_test.reset_index(names="term"), f"cox_zph_{endpoint}")
         st.caption("Score test of proportional hazards as R cox.zph(fit, transform = 'km'); "
                    "p < 0.05 suggests the hazard ratio changes over time.")
+        if S.TREATMENT_GROUP in covariates:
+            _tte.piecewise_section(v, endpoint, covariates, fit.ph_test)
 with tab_uni:
     uni = _ui.compute(cox_univariable, endpoint, tuple(covariates)) if covariates else None
     if uni is not None:
@@ -92,3 +94,5 @@ with tab_sub:
         st.caption(forest.attrs.get("method", "") + ". Local modality rows compare each "
                    "modality with all systemic-only patients; their p tests whether the "
                    "modalities' effects differ. Subgroup results are exploratory.")
+with tab_time:
+    _tte.time_dependent_section(v, endpoint, covariates)

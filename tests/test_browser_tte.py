@@ -72,3 +72,29 @@ def test_landmark_deep_link(server, sized_page):  # noqa: F811
     assert f"Log-rank chi-square = {res.logrank.statistic:.3f}" in body
     assert res.landmark.notes[0] in body
     _shot(page, f"tte_landmark_{size}")
+
+
+def test_cox_page_local_therapy_in_time_and_piecewise(server, sized_page):  # noqa: F811
+    from hcc_core import PAPER_COX_COVARIATES
+    from hcc_core.cox.time_to_event import fit_time_dependent_cox
+
+    size, page = sized_page
+    page.goto(server + "/cox")
+    _wait_idle(page)
+    _charts(page, 1)
+    _assert_no_exception(page, f"cox {size}")
+    body = page.inner_text("body")
+    assert "The proportional-hazards test flags the treatment" in body
+    assert "RMST difference at 24 months" in body
+    _shot(page, f"tte_cox_piecewise_{size}")
+    page.get_by_role("tab", name="Local therapy in time").click()
+    _wait_idle(page)
+    demo = _demo()
+    canonical = [c for c in PAPER_COX_COVARIATES if c in demo.columns and c != s.TREATMENT_GROUP]
+    td = fit_time_dependent_cox(demo, "os", canonical)
+    row = td.local_hr
+    body = page.inner_text("body")
+    assert f"HR {row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})" in body
+    assert "immortal time" in body
+    page.get_by_text("Simon-Makuch curves").scroll_into_view_if_needed()
+    _shot(page, f"tte_cox_time_dependent_{size}")

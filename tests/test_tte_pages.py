@@ -6,6 +6,7 @@ pin (tests/test_competing.py, tests/test_finegray.py, tests/test_landmark.py).
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from hcc_core import cumulative_incidence, fit_finegray, gray_test, load_cohort
@@ -71,3 +72,30 @@ def test_landmark_view_equals_landmark_survival():
     table = next(f for f in frames if "At risk at the landmark" in f.columns)
     assert table["At risk at the landmark"].tolist() == res.km.summary["n"].tolist()
     assert res.landmark.notes[0] in text
+
+
+def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
+    from hcc_core import PAPER_COX_COVARIATES, fit_cox
+    from hcc_core.cox.time_to_event import fit_time_dependent_cox, piecewise_hr
+
+    demo = load_cohort(DATA / "demo_cohort.csv").data
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/cox.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    fit = fit_cox(demo, "os", list(PAPER_COX_COVARIATES))
+    assert fit.ph_test.loc[s.TREATMENT_GROUP, "p_value"] < 0.05  # the demo's treatment fails PH
+    assert "The proportional-hazards test flags the treatment" in text
+    canonical = [c for c in PAPER_COX_COVARIATES if c in demo.columns and c != s.TREATMENT_GROUP]
+    pw = piecewise_hr(demo, "os", canonical, (12.0,))
+    frames = [d.value for d in at.dataframe]
+    shown = next(f for f in frames if "period" in f.columns)
+    assert shown["hr"].tolist() == pytest.approx(pw.table["hr"].tolist(), rel=1e-12)
+    td = fit_time_dependent_cox(demo, "os", canonical)
+    row, naive = td.local_hr, td.naive_hr
+    assert f"HR {row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})" in text
+    assert f"HR {naive['hr']:.2f} ({naive['hr_lower']:.2f}-{naive['hr_upper']:.2f})" in text
+    assert "immortal time" in text and "Simon-Makuch curves" in text
+    assert "RMST difference at 24 months" in text

@@ -9,6 +9,7 @@
 ``forest``       ``subgroup_forest`` and its interaction tests
 ``zph``          proportional-hazards test (R ``cox.zph``)
 ``concordance``  Harrell's C (R ``concordance``)
+``time_to_event`` cause-specific hazards, time-dependent local therapy, piecewise HRs (issue 16)
 """
 
 from .arrays import CoxFit, coxph_arrays

@@ -173,7 +173,8 @@ def fit_cox(
     Parameters
     ----------
     df : canonical cohort frame.
-    endpoint : ``"os"`` or ``"pfs"``.
+    endpoint : ``"os"`` or ``"pfs"``; ``"ttp"`` or ``"hcc_death"`` give the cause-specific
+        model (competing events censored; ``hcc_core.cox.time_to_event``).
     covariates : column names (continuous columns enter linearly; categorical ones as
         ``column[level]`` against their first level in schema order), and/or the derived names
         ``bclc_ab_vs_c``, ``log10_afp`` and ``afp_400``. See ``PAPER_COX_COVARIATES``.
@@ -199,6 +200,13 @@ def fit_cox(
     concordance as ``fit$concordance``. Rows with a missing covariate, weight, stratum or
     cluster are excluded (complete cases) and counted in ``notes``.
     """
+    if endpoint in ("ttp", "hcc_death"):
+        from .time_to_event import fit_cause_specific_cox  # it calls fit_cox back
+
+        return fit_cause_specific_cox(
+            df, endpoint, covariates, weights=weights, strata=strata, cluster=cluster,
+            robust=robust, ties=ties, conf_level=conf_level,
+        )
     covs = _as_list(covariates)
     strata = [strata] if isinstance(strata, str) else list(strata or ())
     z = _z(conf_level)

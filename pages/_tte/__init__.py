@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test
+from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test, term_label
 from hcc_core import schema as S
 from hcc_core.landmark import landmark_survival
 from pages import _ui
@@ -163,3 +163,100 @@ def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
     if lr is not None:
         st.markdown(f"Log-rank chi-square = **{lr.statistic:.3f}** on {lr.dof} df, "
                     f"p = **{_ui.fmt_p(lr.p_value)}**")
+
+
+# ---- Cox page: local therapy in time, hazard ratios that change over time ----------------------
+def _adjusters(df: pd.DataFrame, covariates) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Baseline covariates usable by the (start, stop] models, and the ones left out."""
+    usable, skipped = [], []
+    for c in covariates:
+        if c in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
+            continue
+        (usable if c in df.columns else skipped).append(c)
+    return tuple(usable), tuple(skipped)
+
+
+def _names(columns) -> str:
+    return ", ".join(term_label(c) for c in columns) or "nothing"
+
+
+def _hr_text(row) -> str:
+    return f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f}), p = {_ui.fmt_p(row['p_value'])}"
+
+
+def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
+    """Local therapy as a time-dependent exposure beside the naive HR, and Simon-Makuch curves."""
+    from hcc_core.cox.time_to_event import fit_time_dependent_cox
+    from hcc_core.timedep import simon_makuch
+
+    if S.LOCAL_START_MONTHS not in v.df.columns:
+        st.info("This cohort has no 'local_start_months' (or 'local_start_date') column, so "
+                "local therapy cannot be placed in time. Add it to your file to see this "
+                "analysis.")
+        return
+    adjust, skipped = _adjusters(v.df, covariates)
+    res = _ui.compute(fit_time_dependent_cox, endpoint, adjust)
+    if res is None:
+        return
+    td, naive = res.local_hr, res.naive_hr
+    st.markdown(f"**Local therapy as it starts (time-dependent): HR {_hr_text(td)}**  \n"
+                f"Naive, local+systemic group from month 0: HR {_hr_text(naive)}")
+    st.info(res.immortal_time_note)
+    st.caption(res.method + f". {res.n} patients ({res.n_rows} periods), {res.events} events; "
+               f"adjusted for: {_names(adjust)}.")
+    if skipped:
+        st.caption("Derived covariates not used in this model: " + _names(skipped) + ".")
+    for note in res.notes:
+        st.info(note)
+    table = pd.concat({"Time-dependent": res.table, "Naive": res.naive_table}, names=["model"])
+    _ui.show_table(table.reset_index(), f"cox_time_dependent_{endpoint}")
+    sm = _ui.compute(simon_makuch, endpoint)
+    if sm is not None:
+        st.subheader("Simon-Makuch curves")
+        _ui.show_chart(lambda: charts.km_chart(sm, font_size=v.font_size),
+                       f"simon_makuch_{endpoint}")
+        st.caption(sm.method + ". Patients move from the first curve to the second when local "
+                   "therapy starts; the numbers at risk can therefore rise.")
+
+
+def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFrame | None) -> None:
+    """Treatment HR per period when the PH test flags the treatment, next to the RMST difference."""
+    from hcc_core import rmst
+    from hcc_core.cox.time_to_event import piecewise_hr
+
+    term = f"{S.TREATMENT_GROUP}"
+    flagged = (ph_test is not None and term in ph_test.index
+               and float(ph_test.loc[term, "p_value"]) < 0.05)
+    if flagged:
+        _ui.caution(f"The proportional-hazards test flags the treatment (cox.zph p = "
+                    f"{_ui.fmt_p(float(ph_test.loc[term, 'p_value']))}): one hazard ratio "
+                    "averages an effect that changes over time. Period-specific hazard ratios "
+                    "and the difference in restricted mean survival describe it better.")
+    elif not st.toggle("Show period-specific hazard ratios anyway", value=False,
+                       **_ui.linked("cox_piecewise")):
+        st.caption("The proportional-hazards test does not flag the treatment, so one hazard "
+                   "ratio summarises its effect.")
+        return
+    c1, c2, _ = st.columns([1, 1, 2])
+    cut = c1.number_input("Split follow-up at (months)", min_value=1.0, max_value=60.0,
+                          value=12.0, step=1.0, **_ui.linked("cox_cut"))
+    tau = c2.number_input("RMST horizon tau (months)", min_value=1.0, max_value=120.0,
+                          value=24.0, step=1.0, **_ui.linked("cox_tau"))
+    adjust, _ = _adjusters(v.df, covariates)
+    pw = _ui.compute(piecewise_hr, endpoint, adjust, (float(cut),))
+    if pw is not None:
+        shown = pw.table.assign(label=pw.table["period"])
+        _ui.show_chart(lambda: charts.forest_chart(shown, font_size=v.font_size),
+                       f"cox_piecewise_{endpoint}", options=(float(cut), adjust))
+        _ui.show_table(pw.table, f"cox_piecewise_{endpoint}")
+        st.caption(pw.method + f"; adjusted for: {_names(adjust)}.")
+        for note in pw.notes:
+            st.info(note)
+    rm = _ui.compute(rmst, endpoint, S.TREATMENT_GROUP, float(tau))
+    if rm is not None and len(rm) > 1:
+        row = rm.iloc[1]
+        st.markdown(
+            f"RMST difference at {tau:g} months ({row['group']} minus {row['versus']}): "
+            f"**{row['difference']:.2f} months** ({row['difference_lower']:.2f} to "
+            f"{row['difference_upper']:.2f}), p = {_ui.fmt_p(row['p_value'])}")
+        st.caption(rm.attrs.get("method", ""))
