@@ -128,7 +128,7 @@ with required_box:
         names = " or ".join(f"**{S.field_label(f)}**" for f in group)
         st.error(f"Required field not matched yet: {names}. Choose the column that holds it "
                  "below.", icon=":material/error:")
-    matched = [f"{S.field_label(t)} <- {plain(u)}" for u, t in mapping.items()
+    matched = [f"{S.field_label(t)} from column {plain(u)}" for u, t in mapping.items()
                if any(t in group for group in S.REQUIRED_FIELDS)]
     if matched:
         st.success("Required fields matched: " + "; ".join(matched) + ".")

@@ -64,8 +64,8 @@ def test_chinese_headers_are_matched_and_shown_in_words():
         "备注": ("", "(ignore this column)"),
     }
     assert [s.value for s in at.success] == [
-        "Required fields matched: Patient ID <- 病例号; Local therapy (none, mTACE, HAIC, "
-        "IMRT) <- 局部治疗."]
+        "Required fields matched: Patient ID from column 病例号; Local therapy (none, mTACE, HAIC, "
+        "IMRT) from column 局部治疗."]
     assert [h.value for h in at.main.subheader] == [
         "Step 1 of 4: choose the file", "Step 2 of 4: match your columns",
         "Step 3 of 4: check how values will be read", "Step 4 of 4: load the cohort"]
