@@ -41,17 +41,13 @@ def _collapse(block: np.ndarray, event: np.ndarray, cell: np.ndarray):
 
 
 def _layout(parts_rows: list[np.ndarray]) -> list[list[int]]:
-    """Parts in batches of similar size (largest first), so that padding every part of a
-    batch to its largest costs at most about twice the rows themselves."""
+    """Parts in batches of similar size (each at least half the batch's largest), so that
+    padding every part of a batch to its largest costs at most as much as the rows themselves."""
     order = sorted(range(len(parts_rows)), key=lambda j: -parts_rows[j].size)
     batches: list[list[int]] = []
     for j in order:
-        b = batches[-1] if batches else None
-        size = parts_rows[j].size
-        if b and parts_rows[b[0]].size * (len(b) + 1) <= 2 * (
-            sum(parts_rows[i].size for i in b) + size
-        ):
-            b.append(j)
+        if batches and 2 * parts_rows[j].size >= parts_rows[batches[-1][0]].size:
+            batches[-1].append(j)
         else:
             batches.append([j])
     return batches

@@ -10,12 +10,13 @@ __all__ = ["concordance"]
 _SMALL = 2_000_000  # events x patients up to which pairs are compared directly
 
 
-def _prefix_less(rank: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _prefix_less(rank: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """For each position i: the sum of ``w[j]`` over j < i with ``rank[j] < rank[i]``.
 
     Wavelet-style counting by binary digits, most significant first: at each level the sequence
     is kept stably sorted by the higher digits, and an element with digit 1 adds the weights of
     the digit-0 elements before it in its group. Each level is O(n) numpy work (no sorting).
+    ``w`` None: unit weights, counted in integers.
     """
     n = rank.size
     if n == 0:
@@ -24,9 +25,9 @@ def _prefix_less(rank: np.ndarray, w: np.ndarray) -> np.ndarray:
     rank = rank.astype(it)
     idx = np.arange(n, dtype=it)
     order = idx.copy()
-    sums_o = np.zeros(n)  # results aligned with the current order
+    sums_o = np.zeros(n, dtype=it if w is None else float)  # aligned with the current order
     for b in reversed(range(max(int(rank.max()).bit_length(), 1))):
-        r_o, w_o = rank[order], w[order]
+        r_o = rank[order]
         key = r_o >> (b + 1)
         zero = ((r_o >> b) & 1) == 0
         first = np.empty(n, dtype=bool)
@@ -36,9 +37,11 @@ def _prefix_less(rank: np.ndarray, w: np.ndarray) -> np.ndarray:
         cz = np.cumsum(zero, dtype=it)
         cz -= zero
         zeros_before = cz - cz[gstart]
-        cw = np.cumsum(np.where(zero, w_o, 0.0))
-        cw0 = np.concatenate(([0.0], cw))  # exclusive prefix sums of the zeros' weights
-        sums_o += np.where(zero, 0.0, cw0[idx] - cw0[gstart])
+        if w is None:
+            sums_o += np.where(zero, 0, zeros_before)
+        else:  # exclusive prefix sums of the zeros' weights
+            cw0 = np.concatenate(([0.0], np.cumsum(np.where(zero, w[order], 0.0))))
+            sums_o += np.where(zero, 0.0, cw0[idx] - cw0[gstart])
         last = np.empty(n, dtype=bool)
         last[-1] = True
         last[:-1] = first[1:]
@@ -47,7 +50,7 @@ def _prefix_less(rank: np.ndarray, w: np.ndarray) -> np.ndarray:
         newpos = np.where(zero, gstart + zeros_before, gstart + nz + (idx - gstart - zeros_before))
         new_order = np.empty(n, dtype=it)
         new_order[newpos] = order
-        new_sums = np.empty(n)
+        new_sums = np.empty(n, dtype=sums_o.dtype)
         new_sums[newpos] = sums_o
         order, sums_o = new_order, new_sums
     out = np.empty(n)
@@ -55,9 +58,10 @@ def _prefix_less(rank: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _less_equal(rk: np.ndarray, w: np.ndarray):
-    """For each position: weights of earlier positions with a smaller and with an equal rank."""
-    less = _prefix_less(rk, w)
+def _less_equal(rk: np.ndarray, w: np.ndarray, unit: bool = False):
+    """For each position: weights of earlier positions with a smaller and with an equal rank
+    (``unit``: every weight is 1, counted in integers)."""
+    less = _prefix_less(rk, None if unit else w)
     o = np.argsort(rk, kind="stable")  # each rank's positions in sequence order
     ws, ro = w[o], rk[o]
     cw = np.cumsum(ws) - ws
@@ -74,7 +78,7 @@ def _starts(new: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(new, np.arange(new.size), 0))
 
 
-def _stop_counts(stop, event, rank, w, s, nr):
+def _stop_counts(stop, event, rank, w, s, nr, unit=False):
     """Per event: weights of its stratum's patients at risk (stop > t, or censored at t) with a
     smaller, an equal, and any rank. One pass over the rows sorted by stratum (descending: ranks
     are offset by stratum, so other strata never count as smaller or equal), time descending,
@@ -82,7 +86,7 @@ def _stop_counts(stop, event, rank, w, s, nr):
     (stratum, time, event) block."""
     o = np.lexsort((rank, event, -stop, -s))
     t, e, r, so, wo = stop[o], event[o], rank[o], s[o], w[o]
-    less, equal = _less_equal(so * nr + r, wo)
+    less, equal = _less_equal(so * nr + r, wo, unit)
     n = t.size
     snew, bnew = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
     snew[1:] = so[1:] != so[:-1]
@@ -145,7 +149,7 @@ def concordance(stop, event, lp, *, start=None, weights=None, strata=None) -> fl
         less, leq, before = _pairs(stop, event, rank, w, s, ev, start)
         we = w[ev]
         return _c_index(we @ less, we @ (leq - less), we @ (before - leq))
-    less, equal, before = _stop_counts(stop, event, rank, w, s, nr)
+    less, equal, before = _stop_counts(stop, event, rank, w, s, nr, weights is None)
     if start is not None:  # minus those not yet entered (start >= t)
         l2, e2, b2 = _start_counts(start, rank, w, s, stop[ev], rank[ev], s[ev], nr)
         less, equal, before = less - l2, equal - e2, before - b2

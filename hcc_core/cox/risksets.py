@@ -110,18 +110,19 @@ def prepare(
 
         m = (wc @ Xs) / wc.sum()
         XT = np.ascontiguousarray((Xs - m).T)[None]  # centred by the weighted mean, as coxfit6
-    else:
+    else:  # each group's rows are contiguous in sorted order: copy them slice by slice
+        bounds = list(zip(gstart.tolist(), (gstart + sizes).tolist(), strict=True))
 
         def lay(values, dtype=float):
             out = np.zeros((G, L), dtype=dtype)
-            out[og, col] = values
+            for g, (a, b) in enumerate(bounds):
+                out[g, : b - a] = values[a:b]
             return out
 
-        wsum = np.bincount(og, weights=wc, minlength=G)
         XT = np.zeros((G, p, L))
-        for j in range(p):
-            m = np.bincount(og, weights=Xs[:, j] * wc, minlength=G) / wsum
-            XT[og, j, col] = Xs[:, j] - m[og]
+        for g, (a, b) in enumerate(bounds):
+            m = (wc[a:b] @ Xs[a:b]) / wc[a:b].sum()
+            XT[g, :, : b - a] = (Xs[a:b] - m).T
     pos = lay(order, np.int64)
     wl, wt, ev = lay(w[order]), lay(wc), lay(event[order], bool)
     # blocks of equal (group, stratum, stop), numbered in sorted order; death times are the
@@ -138,7 +139,11 @@ def prepare(
     if presorted and (es[1:] & ~es[:-1] & ~new[1:]).any():
         raise ValueError("presorted rows must list the deaths first among tied times")
     dead_rows = np.flatnonzero(es)
-    kb, dseg = np.unique(block[dead_rows], return_index=True)
+    db = block[dead_rows]  # non-decreasing
+    dnew = np.ones(db.size, dtype=bool)
+    dnew[1:] = db[1:] != db[:-1]
+    dseg = np.flatnonzero(dnew)
+    kb = db[dseg]
     K = kb.size
     dk = np.repeat(np.arange(K), np.diff(np.append(dseg, dead_rows.size)))
     first_row = np.flatnonzero(new)[kb]
@@ -164,10 +169,14 @@ def prepare(
     wdx = _group_sum(wxd, np.concatenate(([0], np.cumsum(np.bincount(dg, minlength=G))[:-1])))
     wdead = np.bincount(dg, weights=wc[dead_rows], minlength=G)
     # each row's death times: those of its group and stratum with start < t <= stop
-    hi_g = np.searchsorted(kb, block, side="right")
+    is_k = np.zeros(int(block[-1]) + 1, dtype=np.int64)
+    is_k[kb] = 1
+    k_upto = np.cumsum(is_k)  # death times among blocks 0 .. b
+    hi_g = k_upto[block]
     kstart = start_order = None
     if start is None:
-        lo_g = np.searchsorted(kb, block[sfirst][sid], side="left")
+        fb = block[sfirst][sid]  # first block of each row's stratum
+        lo_g = k_upto[fb] - is_k[fb]
     else:
         # (stratum, time) as one integer key, start and stop times ranked together
         _, rank = np.unique(
