@@ -176,7 +176,19 @@ def sidebar() -> None:
     _ui.set_view(view)
     pack.download_buttons(st.sidebar, view)
     if presentation:
-        st.html("<style>.stApp, .stMarkdown p, .stDataFrame, li {font-size: 1.25rem;}</style>")
+        # Projector mode: every text at least 20 px (rem-based sizes scale with the root; the
+        # rest is listed); tables are static HTML (_ui.show_table).
+        st.html("""<style>
+html { font-size: 20px; }
+.stApp :is(p, li, label, td, th, code, small, input, textarea, button, summary, a, span,
+           div[data-baseweb="select"] div, [data-testid="stCaptionContainer"],
+           [data-testid="stWidgetLabel"] *, [data-testid="stTable"] *) {
+  font-size: max(20px, 1em);
+}
+.stApp :is(h1, h2, h3, h4) span { font-size: inherit; }
+[data-testid="stMainBlockContainer"] { padding-top: 4.2rem; }
+[data-testid="stMain"] h1 { font-size: 2.2rem; padding-top: 0; }
+</style>""")
 
 
 current = st.navigation(PAGES)

@@ -59,9 +59,12 @@ def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
         axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size),
         legend=alt.LegendConfig(labelFontSize=font_size, titleFontSize=font_size,
                                 labelLimit=400),
-        title=alt.TitleConfig(fontSize=font_size + 2, subtitleFontSize=font_size - 1,
+        title=alt.TitleConfig(fontSize=font_size + 2, subtitleFontSize=font_size,
                               anchor="start"),
         view=alt.ViewConfig(stroke=None),
+        # A light background whatever the app theme: chart text stays dark on white, legible
+        # in a dark operating-system theme too.
+        background="white",
     )
     return chart
 
@@ -97,6 +100,35 @@ def _censor_points(curve: pd.DataFrame, max_ticks: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else cens
 
 
+DASHES = ([1, 0], [8, 4], [2, 3], [12, 4, 2, 4], [4, 4], [16, 4], [2, 8], [8, 2, 2, 2])
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Split a ' · '-separated subtitle into lines of at most ``width`` characters."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _answer_panel(lines: list[str], font_size: int, width) -> alt.LayerChart:
+    """A framed box of text lines across the top of a chart (the answer beside the curves)."""
+    line_h = round(font_size * 1.35)
+    box_h = line_h * len(lines) + 12
+    frame = alt.Chart(pd.DataFrame({"x": [0]})).mark_rect(
+        fill="white", stroke="#888888", strokeWidth=1, cornerRadius=3,
+    ).encode(x=alt.value(0), x2=alt.value("width"), y=alt.value(0), y2=alt.value(box_h))
+    text = alt.Chart(pd.DataFrame({"label": lines,
+                                   "y": [6 + i * line_h for i in range(len(lines))]}))
+    text = text.mark_text(align="left", baseline="top", fontSize=font_size, color="#222222",
+                          limit=0).encode(text="label:N", x=alt.value(10),
+                                          y=alt.Y("y:Q", scale=None))
+    return alt.layer(frame, text).properties(width=width, height=box_h)
+
+
 def km_chart(
     km,
     *,
@@ -109,15 +141,27 @@ def km_chart(
     risk_format: str = "d",
     font_size: int = 14,
     value_title: str = "Survival",
+    title: str | None = None,
+    subtitle: str | None = None,
+    answer: list[str] | None = None,
+    group_labels: dict | None = None,
+    median_lines: bool = False,
+    line_styles: bool = False,
+    extended_risk: bool = False,
+    responsive: bool = False,
 ) -> alt.VConcatChart:
     """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
+
+    The x-axis ticks are the risk-table times, so each number sits under its tick
+    (survminer's convention).
 
     Parameters
     ----------
     km : KMResult
-        From ``hcc_core.fit_km``; uses ``.curve`` and ``.risk_table``.
+        From ``hcc_core.fit_km``; uses ``.curve`` and ``.risk_table`` (and ``.summary`` for
+        median lines).
     risk_times : list of float, optional
-        Times for the number-at-risk table (default: every 6 months to the last time).
+        Times of the axis ticks and the risk table (default: every 6 months to the last time).
     show_ci : bool
         Draw the pointwise confidence band.
     p_value_text : str, optional
@@ -125,23 +169,45 @@ def km_chart(
     risk_title, risk_format : str
         Title and d3 number format of the at-risk row (weighted curves: sums of weights,
         e.g. "Weighted number at risk" and ".1f").
+    title, subtitle : str, optional
+        Chart title and subtitle (who is shown: filters in words, n, endpoint); a long
+        subtitle is wrapped at its ' · ' separators.
+    answer : list of str, optional
+        Lines drawn in a framed box across the top of the chart (n, events, medians, hazard
+        ratio, log-rank p): on the chart, never over the curves.
+    group_labels : dict, optional
+        Display name of each group (e.g. ``{"none": "systemic only"}``).
+    median_lines : bool
+        Dashed lines from 50% to each group's median and down to the axis.
+    line_styles : bool
+        A different dash pattern per group, for greyscale printing.
+    extended_risk : bool
+        At risk, censored and events (cumulative) per group at each tick: the KMunicate layout.
+    responsive : bool
+        Take the width of the page column (views sized "container"); exports use ``WIDTH``.
     """
+    labels = {str(k): str(v) for k, v in (group_labels or {}).items()}
     curve = km.curve
-    groups = [str(g) for g in pd.unique(curve["group"])]
-    curve = curve.assign(group=curve["group"].astype(str))
+    groups = [labels.get(str(g), str(g)) for g in pd.unique(curve["group"])]
+    curve = curve.assign(group=curve["group"].astype(str).map(lambda g: labels.get(g, g)))
     t_max = float(curve["time"].max()) if len(curve) else 1.0
     if risk_times is None:
         step = 6.0 if t_max > 12 else max(t_max / 4, 1.0)
         risk_times = list(np.arange(0.0, t_max + 1e-9, step))
+    risk_times = [float(t) for t in risk_times]
+    width = "container" if responsive else WIDTH
+    height = 380
     x_scale = alt.Scale(domain=[0, max(t_max, risk_times[-1] if risk_times else 0)], nice=False)
-    colour = alt.Color("group:N", scale=_colour_scale(groups), title=None,
-                       legend=alt.Legend(orient="top", direction="horizontal"))
+    x_axis = alt.Axis(values=risk_times, format="~g") if risk_times else alt.Axis()
+    legend = alt.Legend(orient="top", direction="horizontal", symbolStrokeWidth=3,
+                        symbolSize=300)
+    colour = alt.Color("group:N", scale=_colour_scale(groups), title=None, legend=legend)
     per_group = min(MAX_POINTS_PER_GROUP, MAX_POINTS_TOTAL // max(len(groups), 1))
     # Rounded well below screen resolution: halves the payload sent to the browser.
     drawn = thin_curve(curve, per_group)[["group", "time", "survival", "lower", "upper"]]
     drawn = drawn.round({"time": 3, "survival": 5, "lower": 5, "upper": 5})
     base = alt.Chart(drawn).encode(
-        x=alt.X("time:Q", scale=x_scale, title=x_title),
+        x=alt.X("time:Q", scale=x_scale, title=x_title, axis=x_axis),
         color=colour,
     )
     layers = []
@@ -152,6 +218,12 @@ def km_chart(
                 color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
             )
         )
+    line_enc = {}
+    if line_styles:
+        line_enc["strokeDash"] = alt.StrokeDash(
+            "group:N", title=None, legend=legend,
+            scale=alt.Scale(domain=groups, range=[DASHES[i % len(DASHES)]
+                                                  for i in range(len(groups))]))
     layers.append(
         base.mark_line(interpolate="step-after", strokeWidth=2.5).encode(
             y=alt.Y("survival:Q", scale=alt.Scale(domain=[0, 1]), title=y_title,
@@ -163,6 +235,7 @@ def km_chart(
                 alt.Tooltip("lower:Q", title="CI lower", format=".1%"),
                 alt.Tooltip("upper:Q", title="CI upper", format=".1%"),
             ],
+            **line_enc,
         )
     )
     max_ticks = min(MAX_CENSOR_TICKS_PER_GROUP, MAX_POINTS_TOTAL // 4 // max(len(groups), 1))
@@ -173,30 +246,64 @@ def km_chart(
             alt.Chart(ticks).mark_point(shape="cross", size=70, filled=True, opacity=0.9)
             .encode(x=alt.X("time:Q", scale=x_scale), y="survival:Q", color=colour)
         )
+    summary = getattr(km, "summary", None)
+    if median_lines and summary is not None:
+        med = pd.DataFrame({"group": [labels.get(str(g), str(g)) for g in summary["group"]],
+                            "median": summary["median"].to_numpy(dtype=float)})
+        med = med[np.isfinite(med["median"])].assign(zero=0.0, half=0.5)
+        if len(med):
+            dash = alt.Chart(med).mark_rule(strokeDash=[5, 4], strokeWidth=1.5)
+            layers.append(dash.encode(x=alt.X("zero:Q", scale=x_scale), x2="median:Q",
+                                      y="half:Q", color=alt.value("#555555")))
+            layers.append(dash.encode(x=alt.X("median:Q", scale=x_scale), y="zero:Q",
+                                      y2="half:Q", color=colour))
     if p_value_text:
         layers.append(
             alt.Chart(pd.DataFrame({"label": [p_value_text]})).mark_text(
                 align="right", baseline="top", fontSize=font_size + 1, fontWeight="bold",
-                dx=-8, dy=8,
-            ).encode(text="label:N", x=alt.value(WIDTH), y=alt.value(0))
+                dx=-8, dy=8, color="#222222",
+            ).encode(text="label:N", x=alt.value("width") if responsive else alt.value(WIDTH),
+                     y=alt.value(0))
         )
-    top = alt.layer(*layers).properties(width=WIDTH, height=380)
+    top = alt.layer(*layers).properties(width=width, height=height)
 
-    risk = km.risk_table(risk_times).assign(group=lambda d: d["group"].astype(str))
+    risk = km.risk_table(risk_times)
+    risk = risk.assign(group=risk["group"].astype(str).map(lambda g: labels.get(g, g)))
+    kinds = [("at_risk", "at risk")]
+    if extended_risk and {"cumulative_censored", "cumulative_events"} <= set(risk.columns):
+        kinds += [("cumulative_censored", "censored"), ("cumulative_events", "events")]
+    # Row keys are unique ("group|kind"); the label shown is the group on its at-risk row and
+    # the kind on the KMunicate rows below it.
+    rows = pd.concat([risk.assign(row=risk["group"] + "|" + name, value=risk[column])
+                      for column, name in kinds], ignore_index=True)
+    order = [f"{g}|{name}" for g in groups for _, name in kinds]
+    rows = rows[["group", "row", "time", "value"]]
+    label_expr = ("split(datum.label, '|')[1] == 'at risk' ? split(datum.label, '|')[0] : "
+                  "split(datum.label, '|')[1]")
     table = (
-        alt.Chart(risk)
+        alt.Chart(rows)
         .mark_text(fontSize=font_size)
         .encode(
-            x=alt.X("time:Q", scale=x_scale, title=risk_title, axis=alt.Axis(
-                grid=False, ticks=False, labels=False, domain=False)),
-            y=alt.Y("group:N", sort=groups, title=None,
-                    axis=alt.Axis(domain=False, ticks=False, labelPadding=12)),
-            text=alt.Text("at_risk:Q", format=risk_format),
+            x=alt.X("time:Q", scale=x_scale, title=risk_title if len(kinds) == 1 else
+                    "Number at risk, and censored and events so far, by group",
+                    axis=alt.Axis(grid=False, ticks=False, labels=False, domain=False)),
+            # The padding keeps a centred number at time 0 clear of its row label.
+            y=alt.Y("row:N", sort=order, title=None,
+                    axis=alt.Axis(domain=False, ticks=False, labelExpr=label_expr,
+                                  labelPadding=round(font_size * 1.6) + 8, labelLimit=400)),
+            text=alt.Text("value:Q", format=risk_format),
             color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
         )
-        .properties(width=WIDTH, height=max(30 * len(groups), 40))
+        .properties(width=width, height=max(round(font_size * 2) * len(order), 40))
     )
-    return _configure(alt.vconcat(top, table, spacing=8).resolve_scale(color="shared"), font_size)
+    views = ([_answer_panel(list(answer), font_size, width)] if answer else []) + [top, table]
+    chart = alt.vconcat(*views, spacing=8).resolve_scale(color="shared")
+    if title:
+        sub = _wrap(subtitle, 70) if subtitle else []
+        chart = chart.properties(title=alt.TitleParams(title, subtitle=sub))
+    if responsive:
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return _configure(chart, font_size)
 
 
 class _CIFAsCurve:
@@ -544,8 +651,19 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     return _configure(alt.vconcat(chart), font_size)
 
 
+def _fixed_width(node):
+    """Exports have no page column: views sized "container" get the default ``WIDTH``."""
+    if isinstance(node, dict):
+        return {k: (WIDTH if k == "width" and v == "container" else _fixed_width(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fixed_width(v) for v in node]
+    return node
+
+
 def _spec_json(chart: alt.TopLevelMixin | dict) -> str:
-    return json.dumps(chart) if isinstance(chart, dict) else chart.to_json()
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    return json.dumps(_fixed_width(spec))
 
 
 def chart_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:

@@ -39,8 +39,7 @@ for endpoint, label in (("os", "Overall survival"), ("pfs", "Progression-free su
     if fu is not None:
         rows.append({"Endpoint": label,
                      "Median follow-up, months (95% CI)":
-                         f"{_ui.fmt_num(fu.median)} ({_ui.fmt_num(fu.lower)}-"
-                         f"{_ui.fmt_num(fu.upper)})",
+                         _ui.fmt_ci(fu.median, fu.lower, fu.upper, 1),
                      "Patients": fu.n})
 if rows:
     _ui.show_table(pd.DataFrame(rows), "median_follow_up")

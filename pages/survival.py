@@ -1,8 +1,9 @@
-"""Survival: Kaplan-Meier curves, log-rank, medians, landmark rates, RMST; cumulative incidence
-and landmark analysis (pages/_tte)."""
+"""Survival: Kaplan-Meier curves with the answer beside them (n, events, medians, HR, log-rank),
+pairwise log-rank, landmark rates, RMST; cumulative incidence and landmark analysis (pages/_tte)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +13,6 @@ from pages import _tte, _ui
 
 v = _ui.view()
 st.title("Survival")
-st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
 
 ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 CI_TYPES = {"log-log": "log-log (default)", "log": "log (R survfit default)", "plain": "plain"}
@@ -22,75 +22,163 @@ if analysis == _tte.CUMULATIVE_INCIDENCE:
     _tte.cumulative_incidence_section(v, by_options)
     st.stop()
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])
 endpoint = c1.radio("Endpoint", list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
                     **_ui.linked("surv_endpoint"))
 by = c2.selectbox("Compare by", by_options, **_ui.linked("surv_by"),
                   format_func=lambda c: "Whole cohort" if c is None else _ui.group_label(c))
 conf_type = c3.selectbox("Confidence interval", list(CI_TYPES), format_func=CI_TYPES.get,
                          **_ui.linked("surv_ci"))
-show_ci = c4.toggle("CI bands", value=True, **_ui.linked("surv_band"))
+show_ci = c4.toggle("CI band", value=True, **_ui.linked("surv_band"))
 if analysis == _tte.LANDMARK:
     _tte.landmark_section(v, endpoint, by, conf_type, show_ci)
     st.stop()
+with st.expander("Display options"):
+    d1, d2, d3, d4 = st.columns(4)
+    step = d1.number_input("Time breaks every (months)", min_value=1.0, max_value=60.0,
+                           value=6.0, step=1.0, **_ui.linked("surv_step"))
+    extended = d2.toggle("Extended risk table (at risk, censored, events)", value=False,
+                         **_ui.linked("surv_extended"))
+    median_lines = d3.toggle("Median lines", value=False, **_ui.linked("surv_medians"))
+    line_styles = d4.toggle("Line style per group (greyscale print)", value=False,
+                            **_ui.linked("surv_dashes"))
+
+# Systemic only plus exactly one local modality: the treatment groups are that modality and
+# systemic only, so say so ("HAIC" vs "systemic only") without another click.
+modalities = (S.levels_of(v.df, S.LOCAL_MODALITY) if S.LOCAL_MODALITY in v.df.columns else [])
+by_modality = (by == S.TREATMENT_GROUP and len(modalities) == 2
+               and S.MODALITY_NONE in modalities)
+if by_modality:
+    by = S.LOCAL_MODALITY
+    local = next(m for m in modalities if m != S.MODALITY_NONE)
+    st.caption(f"The filters leave one local modality, so the groups are "
+               f"{_ui.level_label(by, local)} and systemic only.")
 
 km = _ui.compute(fit_km, endpoint, by=by, conf_type=conf_type)
 if km is not None:
-    lr = _ui.compute(logrank_test, endpoint, by) if by is not None else None
-    p_text = f"Log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else None
-    st.subheader(ENDPOINT_LABELS[endpoint])
-    _ui.show_chart(lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
-                                           font_size=v.font_size),
-                   f"km_{endpoint}", options=(by, conf_type, show_ci), endpoint=endpoint,
-                   method=km.method)
-    st.caption(km.method)
-    for note in km.notes:
-        st.info(note)
-    # Results in words, from the results above (the copy button is on the box's right).
-    hr = _ui.compute(fit_cox, endpoint, (by,)) if lr is not None else None
-    st.code(report.survival_sentence(km, lr, hr), language=None, wrap_lines=True)
-
     summary = km.summary
-    rates = km.at([12.0, 24.0])
-    table = pd.DataFrame({
-        "Group": summary["group"].astype(str),
-        "n": summary["n"],
-        "Events": summary["events"],
-        "Median, months (95% CI)": [
-            f"{_ui.fmt_num(m)} ({_ui.fmt_num(lo)}-{_ui.fmt_num(hi)})"
-            for m, lo, hi in zip(summary["median"], summary["median_lower"],
-                                 summary["median_upper"], strict=True)],
-    })
-    for t in (12.0, 24.0):
-        r = rates[rates["time"] == t].set_index(rates[rates["time"] == t]["group"].astype(str))
-        table[f"{int(t)}-month rate (95% CI)"] = [
-            f"{100 * r.loc[g, 'survival']:.1f}% ({100 * r.loc[g, 'lower']:.1f}-"
-            f"{100 * r.loc[g, 'upper']:.1f})" if g in r.index else "-"
-            for g in table["Group"]]
-    _ui.show_table(table, f"km_summary_{endpoint}")
-    st.caption("NR = not reached. Median CI: where the pointwise band crosses 0.5 "
-               "(R quantile.survfit).")
+    names = {str(g): _ui.level_label(by, g) for g in summary["group"]}
+    shown = [names[str(g)] for g in summary["group"]]
+    compare = by is not None and len(summary) >= 2
+    lr = _ui.compute(logrank_test, endpoint, by) if compare else None
+    cox = _ui.compute(fit_cox, endpoint, (by,)) if compare else None
 
+    def hr_of(group) -> tuple[str, str]:
+        """(HR (95% CI), p) of ``group`` against the reference group."""
+        if cox is None:
+            return "-", "-"
+        term = f"{by}[{group}]"
+        if term not in cox.table.index:
+            return "reference", ""
+        row = cox.table.loc[term]
+        return (_ui.fmt_hr(row["hr"], row["hr_lower"], row["hr_upper"]),
+                _ui.fmt_p(row["p_value"]))
+
+    ref = shown[0]
+    answer_lines, box = [], []
+    for _g, label, n, e, m, lo, hi in zip(summary["group"], shown, summary["n"],
+                                         summary["events"], summary["median"],
+                                         summary["median_lower"], summary["median_upper"],
+                                         strict=True):
+        box.append(f"{label}: n = {n}, {e} events, median {_ui.fmt_median(m, lo, hi)}")
+    if compare:
+        for g, label in zip(summary["group"][1:], shown[1:], strict=True):
+            hr, p = hr_of(g)
+            answer_lines.append(f"**{label} vs {ref}**: HR **{hr}**, p = {p}")
+            box.append(f"{label} vs {ref}: HR {hr}, p = {p}")
+        if lr is not None:
+            box.append(f"Log-rank p = {_ui.fmt_p(lr.p_value)}")
+
+    # The answer first: on a projector it must fit one screen with the caveats.
+    what = ENDPOINT_LABELS[endpoint]
+    st.markdown(f"**{what}** · {v.population} · n = {len(v.df)}")
+    if answer_lines:
+        lr_text = f" · log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else ""
+        st.markdown("  \n".join(answer_lines) + lr_text)
+    st.markdown(" · ".join(
+        f"{label}: n = {n}, {e} events, median {_ui.fmt_median(m, lo, hi)} months"
+        for label, n, e, m, lo, hi in zip(shown, summary["n"], summary["events"],
+                                          summary["median"], summary["median_lower"],
+                                          summary["median_upper"], strict=True)))
     small = summary[(summary["n"] < 10) | (summary["events"] < 5)]
     if len(small):
         _ui.caution("Small groups: " + ", ".join(
-            f"{g} (n = {n}, {e} events)" for g, n, e in
+            f"{names[str(g)]} (n = {n}, {e} events)" for g, n, e in
             zip(small["group"], small["n"], small["events"], strict=True))
             + ". Estimates are unstable with fewer than 10 patients or 5 events per group.")
+
+    t_end = float(km.curve["time"].max()) if len(km.curve) else 0.0
+    breaks = list(np.arange(0.0, t_end + 1e-9, float(step))) or [0.0]
+    title = what + (f" by {_ui.group_label(by).lower()}" if by else "")
+    subtitle = v.subtitle()
+    _ui.show_chart(
+        lambda: charts.km_chart(km, show_ci=show_ci, font_size=v.font_size, title=title,
+                                subtitle=subtitle, answer=box, group_labels=names,
+                                risk_times=breaks, median_lines=median_lines,
+                                line_styles=line_styles, extended_risk=extended,
+                                responsive=True),
+        f"km_{endpoint}", options=(by, conf_type, show_ci, step, extended, median_lines,
+                                   line_styles), stretch=True, endpoint=endpoint,
+        method=km.method)
+    st.caption(km.method + (f" Hazard ratios: {cox.method}, each group against {ref}."
+                            if cox is not None else ""))
+    for note in km.notes + (cox.notes if cox is not None else ()):
+        st.info(note)
+    # Results in words, from the results above (the copy button is on the box's right).
+    st.code(report.survival_sentence(km, lr, cox), language=None, wrap_lines=True)
     if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
         _ui.caution(_ui.NON_RANDOMISED)
+
+    st.subheader("Summary")
+    rates = km.at([12.0, 24.0])
+    table = pd.DataFrame({
+        "Group": shown,
+        "Patients": summary["n"],
+        "Events": summary["events"],
+        "Median, months (95% CI)": [
+            _ui.fmt_median(m, lo, hi) for m, lo, hi in
+            zip(summary["median"], summary["median_lower"], summary["median_upper"],
+                strict=True)],
+    })
+    if compare:
+        hrs = [hr_of(g) for g in summary["group"]]
+        table[f"HR vs {ref} (95% CI)"] = [h for h, _ in hrs]
+        table["p"] = [p for _, p in hrs]
+    for t in (12.0, 24.0):
+        r = rates[rates["time"] == t]
+        by_group = {str(g): (s, lo, hi) for g, s, lo, hi in
+                    zip(r["group"], r["survival"], r["lower"], r["upper"], strict=True)}
+        table[f"{int(t)}-month rate, % (95% CI)"] = [
+            _ui.fmt_rate(*by_group.get(str(g), (np.nan, np.nan, np.nan)))
+            for g in summary["group"]]
+    _ui.show_table(table, f"km_summary_{endpoint}")
+    st.caption(_ui.NE_FOOTNOTE + " Median CI: where the pointwise band crosses 50% "
+               "(R quantile.survfit)." + (f" Log-rank p = {_ui.fmt_p(lr.p_value)}."
+                                          if lr is not None else ""))
 
     if lr is not None:
         st.subheader("Log-rank test")
         st.markdown(f"Chi-square = **{lr.statistic:.3f}** on {lr.dof} df, "
                     f"p = **{_ui.fmt_p(lr.p_value)}**")
-        _ui.show_table(lr.table, f"logrank_{endpoint}")
+        lr_table = pd.DataFrame({
+            "Group": [names.get(str(g), str(g)) for g in lr.table["group"]],
+            "Patients": lr.table["n"],
+            "Observed events": lr.table["observed"].round(0).astype(int),
+            "Expected events": lr.table["expected"].round(2),
+        })
+        _ui.show_table(lr_table, f"logrank_{endpoint}")
         st.caption(lr.method)
         if summary.shape[0] > 2:
             st.subheader("Pairwise log-rank (Holm-adjusted)")
             pw = _ui.compute(pairwise_logrank, endpoint, by, adjust="holm")
             if pw is not None:
-                _ui.show_table(pw, f"pairwise_logrank_{endpoint}")
+                _ui.show_table(pd.DataFrame({
+                    "Group": [names.get(str(a), str(a)) for a in pw["group_a"]],
+                    "versus": [names.get(str(b), str(b)) for b in pw["group_b"]],
+                    "Chi-square": pw["statistic"].round(3),
+                    "p": [_ui.fmt_p(p) for p in pw["p_value"]],
+                    "p (Holm)": [_ui.fmt_p(p) for p in pw["p_adjusted"]],
+                }), f"pairwise_logrank_{endpoint}")
                 st.caption(pw.attrs.get("method", ""))
 
     st.subheader("Restricted mean survival time")
@@ -102,7 +190,19 @@ if km is not None:
     if by is not None:
         rm = _ui.compute(rmst, endpoint, by, tau)
         if rm is not None:
-            _ui.show_table(rm, f"rmst_{endpoint}")
+            _ui.show_table(pd.DataFrame({
+                "Group": [names.get(str(g), str(g)) for g in rm["group"]],
+                "Patients": rm["n"],
+                "Events": rm["events"],
+                "RMST, months (95% CI)": [_ui.fmt_ci(x, lo, hi, 1) for x, lo, hi in
+                                          zip(rm["rmst"], rm["lower"], rm["upper"],
+                                              strict=True)],
+                f"Difference vs {ref}, months (95% CI)": [
+                    "reference" if i == 0 else _ui.fmt_ci(x, lo, hi, 1) for i, (x, lo, hi) in
+                    enumerate(zip(rm["difference"], rm["difference_lower"],
+                                  rm["difference_upper"], strict=True))],
+                "p": ["" if i == 0 else _ui.fmt_p(p) for i, p in enumerate(rm["p_value"])],
+            }), f"rmst_{endpoint}")
             st.caption(rm.attrs.get("method", ""))
             st.caption("RMST = area under the Kaplan-Meier curve up to tau, i.e. the mean "
                        "survival time restricted to tau months (R: print(survfit, rmean = tau)). "

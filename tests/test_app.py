@@ -8,7 +8,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from hcc_core import load_cohort, logrank_test
+from hcc_core import fit_cox, load_cohort, logrank_test
 from tests.conftest import DATA, ROOT
 
 APP = str(ROOT / "app.py")
@@ -224,3 +224,51 @@ def test_glue_is_not_a_routable_page():
     assert pages == sorted(p.split("/")[1] for p in PAGES)
     for name in pages:
         assert "_ui.view()" in (ROOT / "pages" / name).read_text(encoding="utf-8"), name
+
+
+def _fmt_hr(row) -> str:
+    return f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
+
+
+def test_survival_page_answers_with_n_events_medians_hr_and_logrank(demo):
+    """Issue 12 item 1: beside the curves, n and events per group, medians, HR (95% CI) with
+    its p, and the log-rank p; with three groups, HRs against the reference group."""
+    at = _app("pages/survival.py")
+    cox = fit_cox(demo, "os", ("treatment_group",)).table.loc["treatment_group[local+systemic]"]
+    lr = logrank_test(demo, "os", "treatment_group")
+    text = _all_text(at)
+    assert f"**local+systemic vs systemic**: HR **{_fmt_hr(cox)}**, p = {cox['p_value']:.3f}" \
+        f" · log-rank p = {lr.p_value:.3f}" in text
+    assert "systemic: n = 39, 23 events" in text and "local+systemic: n = 56, 29 events" in text
+    table = at.dataframe[0].value
+    assert list(table.columns[:6]) == ["Group", "Patients", "Events", "Median, months (95% CI)",
+                                       "HR vs systemic (95% CI)", "p"]
+    assert table["HR vs systemic (95% CI)"].tolist() == ["reference", _fmt_hr(cox)]
+    at.selectbox(key="surv_by").set_value("bclc_stage").run()
+    three = fit_cox(demo, "os", ("bclc_stage",)).table
+    table = at.dataframe[0].value
+    assert table["HR vs A (95% CI)"].tolist() == [
+        "reference", _fmt_hr(three.loc["bclc_stage[B]"]), _fmt_hr(three.loc["bclc_stage[C]"])]
+
+
+def test_one_local_modality_is_compared_by_name_with_the_small_n_caveat(demo):
+    """Issue 12 item 2 and the tumour-board question: Child-Pugh A, BCLC C, HAIC vs systemic
+    only, labelled by modality without another click, with the small-n caveat."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"modality": "none,HAIC", "child_pugh": "A", "bclc": "C"})
+    at.run()
+    at.switch_page("pages/survival.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    sub = demo[demo["local_modality"].isin(["none", "HAIC"]) & (demo["child_pugh_class"] == "A")
+               & (demo["bclc_stage"] == "C")]
+    row = fit_cox(sub, "os", ("local_modality",)).table.loc["local_modality[HAIC]"]
+    text = _all_text(at)
+    assert f"**HAIC vs systemic only**: HR **{_fmt_hr(row)}**" in text
+    assert f"n = {len(sub)}" in text and "Child-Pugh class A; BCLC stage C" in text
+    table = at.dataframe[0].value
+    assert table["Group"].tolist() == ["systemic only", "HAIC"]
+    n_haic = int((sub["local_modality"] == "HAIC").sum())
+    assert any(f"HAIC (n = {n_haic}," in w.value and "unstable" in w.value for w in at.warning)
+    cells = " ".join(table.astype(str).to_numpy().ravel())
+    for bad in ("nan", "None", "NR (NR-NR)", "100.0% (100.0-100.0)", "100.0 (100.0-100.0)"):
+        assert bad not in cells

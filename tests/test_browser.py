@@ -7,6 +7,7 @@ page, and never see an exception. Screenshots go to test-output/browser/.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import re
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -106,7 +108,8 @@ def _wait_idle(page, timeout=60_000):
     while quiet < 6:
         page.wait_for_timeout(250)
         busy = (page.locator('[data-testid="stStatusWidget"]').count() > 0
-                or page.locator('[data-testid="stMain"] h1').count() == 0)
+                or page.locator('[data-testid="stMain"] h1').count() == 0
+                or page.locator('[data-testid="stSkeleton"]').count() > 0)
         quiet = 0 if busy else quiet + 1
         if time.time() > deadline:
             raise AssertionError(f"the app did not settle within {timeout / 1000:.0f} s")
@@ -214,3 +217,82 @@ def test_upload_map_and_analyse(server, page, tmp_path):
     lr = logrank_test(load_cohort(DATA / "demo_cohort.csv").data.head(60), "os",
                       "treatment_group")
     assert f"Chi-square = {lr.statistic:.3f}" in page.inner_text("body")
+
+
+# --- Presentation mode, the answer on the Survival page, the link is the view (issue 12) ---
+
+def _app_pages() -> dict[str, str]:
+    """URL path -> title of every st.Page in app.py's PAGES list, read from app.py itself, so
+    a page another helper adds is checked without touching this file."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    pages = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords
+                  if isinstance(k.value, ast.Constant)}
+            path = node.args[0].value
+            url = "" if kw.get("default") else kw.get("url_path", Path(path).stem)
+            pages[url] = kw.get("title", Path(path).stem)
+    assert len(pages) >= 8, pages
+    return pages
+
+
+# Every visible element inside the viewport; every visible text >= 20 px; no canvas grid.
+_LAYOUT_JS = """() => {
+  const W = document.documentElement.clientWidth, out = {wide: [], small: [], grids: 0};
+  const seen = (el) => {
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.opacity !== '0';
+  };
+  const name = (el) => (el.getAttribute('data-testid') || el.tagName) + ' ' +
+      (el.innerText || el.textContent || '').trim().slice(0, 60);
+  for (const el of document.querySelectorAll('body *')) {
+    if (!seen(el) || el.closest('[data-testid="stSidebar"][aria-expanded="false"]')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.right > W + 1 && r.left < W) out.wide.push(name(el) + ' right=' + Math.round(r.right));
+  }
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const n = walk.currentNode, el = n.parentElement;
+    if (!n.textContent.trim() || !el || ['STYLE', 'SCRIPT', 'NOSCRIPT'].includes(el.tagName))
+      continue;
+    if (!seen(el)) continue;
+    const cs = getComputedStyle(el);
+    if (/Material/.test(cs.fontFamily)) continue;  // icons are glyphs, not text
+    if (parseFloat(cs.fontSize) < 19.5) out.small.push(name(el) + ' ' + cs.fontSize);
+  }
+  out.grids = document.querySelectorAll('[data-testid="stDataFrame"] canvas').length;
+  return out;
+}"""
+
+
+def _settle_charts(page) -> None:
+    if page.locator(".vega-embed").count():
+        page.wait_for_timeout(800)
+
+
+@pytest.mark.xfail(reason="issue 12 item 4 in progress: wide tables and charts on some pages",
+                   strict=False)
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_presentation_mode_fits_and_is_legible_on_every_page(server, browser, size):
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    problems = []
+    try:
+        for url, title in _app_pages().items():
+            page.goto(f"{server}/{url}?presentation=true")
+            _wait_idle(page)
+            _settle_charts(page)
+            _assert_no_exception(page, f"{url} in presentation mode")
+            _shot(page, f"presentation_{url or 'overview'}_{width}x{height}")
+            found = page.evaluate(_LAYOUT_JS)
+            if found["wide"]:
+                problems.append(f"{title}: wider than {width} px: {found['wide'][:5]}")
+            if found["small"]:
+                problems.append(f"{title}: text under 20 px: {found['small'][:8]}")
+            if found["grids"] and url != "upload":  # the upload wizard's mapping is an editor
+                problems.append(f"{title}: {found['grids']} interactive grid(s) (13 px canvas)")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)

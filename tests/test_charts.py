@@ -79,3 +79,67 @@ def test_km_chart_payload_is_bounded_for_many_groups_and_long_curves():
     sizes = [len(v) for v in spec["datasets"].values()]
     assert max(sizes) <= charts.MAX_POINTS_TOTAL
     assert len(json.dumps(spec)) < 800_000
+
+
+def _views(spec: dict) -> list[dict]:
+    return spec["vconcat"]
+
+
+def _km_demo():
+    from hcc_core import fit_km, load_cohort
+    from tests.conftest import DATA
+
+    return fit_km(load_cohort(DATA / "demo_cohort.csv").data, "os", by="treatment_group")
+
+
+def test_km_chart_conventions_ticks_extended_table_medians_styles_and_title():
+    km = _km_demo()
+    breaks = [0.0, 12.0, 24.0, 36.0]
+    spec = charts.km_chart(km, risk_times=breaks, extended_risk=True, median_lines=True,
+                           line_styles=True, title="Overall survival (OS) by treatment group",
+                           subtitle="All patients · n = 95 · Synthetic demo cohort",
+                           answer=["local+systemic vs systemic: HR 0.57 (0.33-0.99), p = 0.048"],
+                           group_labels={"systemic": "systemic only"}, responsive=True,
+                           font_size=20).to_dict()
+    panel, plot, table = _views(spec)
+    # The answer is a framed box on the chart, above the curves.
+    assert panel["layer"][0]["mark"]["type"] == "rect"
+    lines = spec["datasets"][panel["layer"][1]["data"]["name"]]
+    assert [r["label"] for r in lines] == [
+        "local+systemic vs systemic: HR 0.57 (0.33-0.99), p = 0.048"]
+    # Risk-table times are the axis ticks.
+    line = next(layer for layer in plot["layer"] if layer["mark"]["type"] == "line")
+    assert line["encoding"]["x"]["axis"]["values"] == breaks
+    # KMunicate: at risk, censored and events per group at every tick, as KMResult.risk_table
+    # gives them (that table is checked against R in test_survival.py).
+    rows = spec["datasets"][table["data"]["name"]]
+    got = {(r["row"], r["time"]): r["value"] for r in rows}
+    risk = km.risk_table(breaks)
+    sys_ = risk[risk["group"] == "systemic"].set_index("time")
+    for t in breaks:
+        assert got[("systemic only|at risk", t)] == sys_.loc[t, "at_risk"]
+        assert got[("systemic only|censored", t)] == sys_.loc[t, "cumulative_censored"]
+        assert got[("systemic only|events", t)] == sys_.loc[t, "cumulative_events"]
+    assert got[("systemic only|at risk", 0.0)] == 39 and got[("local+systemic|at risk", 0.0)] == 56
+    # Row labels never touch the numbers: the padding exceeds half the widest number at t = 0.
+    widest = max(len(str(v)) for (_, t), v in got.items() if t == 0.0)
+    assert table["encoding"]["y"]["axis"]["labelPadding"] > widest * 20 * 0.6 / 2 + 4
+    # Median lines end at each group's median; dashes differ per group; title and subtitle.
+    text = json.dumps(spec)
+    medians = km.summary["median"].dropna().round(3).tolist()
+    assert medians and all(str(m)[:4] in text for m in medians)
+    dash = line["encoding"]["strokeDash"]["scale"]["range"]
+    assert dash[0] != dash[1]
+    assert spec["title"]["text"] == "Overall survival (OS) by treatment group"
+    assert spec["title"]["subtitle"] == ["All patients · n = 95 · Synthetic demo cohort"]
+    # Legend on the curves; light background (dark app themes stay legible); fits the column.
+    assert line["encoding"]["color"]["legend"]["orient"] == "top"
+    assert spec["config"]["background"] == "white"
+    assert spec["autosize"]["type"] == "fit-x" and plot["width"] == "container"
+
+
+def test_exports_of_responsive_charts_get_a_fixed_width():
+    spec = charts.km_chart(_km_demo(), responsive=True).to_dict()
+    fixed = json.loads(charts._spec_json(spec))
+    assert "container" not in json.dumps(fixed)
+    assert fixed["vconcat"][0]["width"] == charts.WIDTH

@@ -198,17 +198,60 @@ def sha256_of(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-def fmt_num(x: float | None, digits: int = 2, nr: str = "NR") -> str:
-    """Format a number for display; NaN (e.g. median not reached) becomes ``nr``."""
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return nr
-    return f"{x:.{digits}f}"
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and bool(np.isfinite(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(x: float | None, digits: int = 2, nr: str = "NE") -> str:
+    """A number with ``digits`` decimals; missing or infinite becomes ``nr`` ("NE")."""
+    return f"{float(x):.{digits}f}" if _finite(x) else nr
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
+    """p values: three decimals, '< 0.001' below; '-' when there is none."""
+    if not _finite(p):
         return "-"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# One rounding rule per kind of number: months 1 decimal, HR 2, percentages 1, p 3.
+NE_FOOTNOTE = ("Not reached: fewer than half of the group had the event. NE: not estimable "
+               "(a confidence limit the data cannot give, e.g. the band never crosses 50%, or "
+               "no event yet at that time). -: no patient followed that long.")
+
+
+def fmt_ci(x: float, lo: float, hi: float, digits: int = 1) -> str:
+    """'12.3 (8.1-16.0)'; a missing bound reads NE; a missing estimate '-'."""
+    if not _finite(x):
+        return "-"
+    return f"{fmt_num(x, digits)} ({fmt_num(lo, digits)}-{fmt_num(hi, digits)})"
+
+
+def fmt_median(m: float, lo: float, hi: float) -> str:
+    """Median survival in months: 'not reached' (with its lower bound when there is one)."""
+    if _finite(m):
+        return fmt_ci(m, lo, hi, 1)
+    return f"not reached ({fmt_num(lo, 1)}-NE)" if _finite(lo) else "not reached"
+
+
+def fmt_hr(hr: float, lo: float, hi: float) -> str:
+    """'0.52 (0.30-0.90)', or 'NE' when the model cannot estimate it (e.g. a group without
+    events: the coefficient runs to infinity and the interval to 0 or inf)."""
+    if not (_finite(hr) and _finite(lo) and _finite(hi)) or lo <= 0 or hi > 1e4 or hr > 1e4:
+        return "NE"
+    return f"{hr:.2f} ({lo:.2f}-{hi:.2f})"
+
+
+def fmt_rate(s: float, lo: float, hi: float) -> str:
+    """A survival rate in percent with its CI; '-' past follow-up; no '100.0 (100.0-100.0)'."""
+    if not _finite(s):
+        return "-"
+    if _finite(lo) and _finite(hi) and lo == hi == s:  # no event yet: no interval
+        return f"{100 * s:.1f} (NE)"
+    return f"{100 * s:.1f} ({fmt_num(100 * lo, 1)}-{fmt_num(100 * hi, 1)})"
 
 
 def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
