@@ -301,3 +301,23 @@ def test_pfs_note_counts_only_analysed_patients():
     km = fit_km(data, "pfs")
     assert km.notes[0] == "1 patient(s) without 'pfs_months' or 'pfs_event' were excluded."
     assert km.notes[1] == _COUNTED.replace("2 patient(s)", "1 patient(s)")
+
+
+def test_cox_results_on_pfs_note_deaths_at_censoring_of_analysed_patients():
+    from hcc_core import cox_univariable, fit_cox, load_cohort, subgroup_forest
+
+    text = (
+        "patient_id,local_modality,age,os_months,os_event,pfs_months,pfs_event\n"
+        "P1,none,60,10,1,10,1\nP2,HAIC,55,7.5,1,7.5,0\nP3,none,70,9,1,4,0\n"
+        "P4,HAIC,,12,0,12,0\nP5,none,50,6,1,6,0\nP6,mTACE,65,14,0,3,1\n"
+        "P7,none,58,5,1,2,1\nP8,IMRT,62,11,1,8,1\n"
+    )
+    data = load_cohort(text.encode()).data
+    assert data["pfs_death_at_censoring"].sum() == 2  # P2 and P5
+    assert _COUNTED in fit_cox(data, "pfs", ["age"]).notes
+    assert _COUNTED in cox_univariable(data, "pfs", ["age"]).attrs["notes"]
+    assert _COUNTED in subgroup_forest(data, "pfs", []).attrs["notes"]
+    assert not any("died at the time" in n for n in fit_cox(data, "os", ["age"]).notes)
+    # the analysed patients only: without P5 (local_modality none) one death is left
+    one = _COUNTED.replace("2 patient(s)", "1 patient(s)")
+    assert one in fit_cox(data[data["patient_id"] != "P5"], "pfs", ["age"]).notes

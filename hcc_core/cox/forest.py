@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import special
 
 from .. import schema
+from ..cohort import pfs_death_notes
 from ..errors import CohortError
 from ..survival import _survival_data
 from .batch import Part, fit_parts
@@ -106,7 +107,7 @@ def subgroup_forest(
         extra.setdefault(id(r), []).append(msg)
 
     rows = [level_row("overall", "all", np.ones(time.size, dtype=bool))]
-    notes = []
+    notes = list(pfs_death_notes(df, endpoint, sd.keep))
     tests: list = []  # (rows of a subgroup, its interaction models)
     for sub in subs:
         if sub == treatment:

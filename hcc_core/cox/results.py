@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import schema
+from ..cohort import pfs_death_notes
 from ..errors import CohortError
 from ..survival import _survival_data
 from . import engine
@@ -250,6 +251,9 @@ def fit_cox(
             f"Patients with a missing weight, stratum or cluster were excluded ({detail})."
         )
     notes += list(des.notes)
+    used = sd.keep.copy()
+    used[used] = keep
+    notes += pfs_death_notes(df, endpoint, used)
     n, events = int(time.size), int(event.sum())
     p = len(des.terms)
     if events < 10 * p:
@@ -330,6 +334,8 @@ def cox_univariable(
         sd = _survival_data(df, endpoint, "Cox model")
     except CohortError as err:
         sd, notes = None, [f"'{c}' was not fitted: {err}" for c in covs]
+    if sd is not None:
+        notes += pfs_death_notes(df, endpoint, sd.keep)
     fits: list[tuple[str, list[str], Part, int, int]] = []
     if sd is not None:
         # Sort by time once; each covariate's complete cases are a boolean subset of the sorted
