@@ -180,6 +180,7 @@ COLUMN_WORDS: dict[str, str] = {
     "low_expected": "Expected count < 5",
     "fisher_p": "Fisher's exact p",
     "fisher_method": "Fisher's test method",
+    "fisher_se": "Fisher's p Monte-Carlo SE",
     "smd": "SMD",
     "coef": "Coefficient (log HR)",
     "se": "Standard error",

@@ -15,12 +15,14 @@ from scipy import special, stats
 __all__ = [
     "FISHER_RESAMPLES",
     "FISHER_SEED",
+    "FISHER_EXACT_MAX_WORK",
     "SHAPIRO_MAX_N",
     "ContingencyTest",
     "CONTINGENCY_COLUMNS",
     "HypothesisTest",
     "pearson_chi2",
     "fisher_exact_p",
+    "fisher_test",
     "contingency_test",
     "fisher_note",
     "student_t",
@@ -39,6 +41,13 @@ __all__ = [
 
 FISHER_RESAMPLES = 10_000
 FISHER_SEED = 20240101
+# Work limit of the exact r x c network search (partial tables expanded plus final splits
+# enumerated). Every table in the R fixtures that R's fisher.test computes exactly with its
+# default workspace needs at most ~2.9 million (a 5 x 5 table of 60 patients, ~10 s here);
+# 2 x c and r x 2 tables of a few hundred patients need well under 1 million (< 1 s).
+FISHER_EXACT_MAX_WORK = 3_000_000
+# tol of R's FEXACT: a table counts when log P <= log P(observed) + tol
+_FEXACT_TOL = 3.45254e-7
 SHAPIRO_MAX_N = 5000
 
 
@@ -66,6 +75,7 @@ class ContingencyTest:
     low_expected: bool
     fisher_p: float
     fisher_method: str
+    fisher_se: float = np.nan  # Monte-Carlo standard error of fisher_p (NaN when exact)
 
     def as_dict(self) -> dict:
         """The fields as a plain dict (keys = ``CONTINGENCY_COLUMNS``)."""
@@ -80,6 +90,7 @@ CONTINGENCY_COLUMNS: tuple[str, ...] = (
     "low_expected",
     "fisher_p",
     "fisher_method",
+    "fisher_se",
 )
 
 
@@ -129,9 +140,178 @@ def _fisher_2x2(t: np.ndarray) -> float:
     return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
 
 
-@lru_cache(maxsize=512)
-def _fisher_monte_carlo(cells: tuple, shape: tuple, n_resamples: int, seed: int) -> float:
-    t = np.asarray(cells, dtype=float).reshape(shape)
+def _even_max(s: np.ndarray, m, lgf: np.ndarray) -> np.ndarray:
+    """Largest sum of -log x! over m cells adding up to s (spread evenly); 0 when m = 0."""
+    m = np.asarray(m)
+    mm = np.maximum(m, 1)
+    q, r = s // mm, s % mm
+    v = -((mm - r) * lgf[q] + r * lgf[np.minimum(q + 1, lgf.size - 1)])
+    return np.where(m > 0, v, 0.0)
+
+
+def _compositions(caps: np.ndarray, total: int) -> np.ndarray:
+    """Every integer vector y with 0 <= y <= caps and sum(y) = total (one per row)."""
+    y = np.zeros((1, caps.size), dtype=np.int64)
+    rem = np.array([total])
+    for i in range(caps.size):
+        lo = np.maximum(0, rem - caps[i + 1 :].sum())
+        hi = np.minimum(caps[i], rem)
+        idx, x = _expand(lo, hi)
+        y = y[idx]
+        y[:, i] = x
+        rem = rem[idx] - x
+    return y
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parent index and value for every integer in [lo, hi] of every parent."""
+    nch = hi - lo + 1
+    idx = np.repeat(np.arange(lo.size), nch)
+    return idx, lo[idx] + np.arange(idx.size) - np.repeat(np.cumsum(nch) - nch, nch)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _Network:
+    """Fisher's exact p for an r x c table by a network algorithm (Mehta and Patel 1983).
+
+    Columns are filled one cell at a time. A partial table is a node (the remaining row sums,
+    sorted at column ends since rows are then exchangeable) plus its past log-probability;
+    equal (node, past) pairs are merged. Bounds on the best and worst completion decide
+    whether all of a node's completions are as or less probable than the observed table
+    (summed in closed form), none are (dropped), or it must be expanded. The last two columns
+    are finished node by node: every split of the rows between them is enumerated once and
+    searched with each past value.
+    """
+
+    def __init__(self, t: np.ndarray, max_work: int):
+        if t.shape[0] > t.shape[1]:
+            t = t.T  # fewer rows: fewer ways to fill a column
+        self.r, self.c = t.shape
+        self.cs = np.sort(t.sum(axis=0))[::-1]
+        rs = t.sum(axis=1)
+        n = int(rs.sum())
+        self.n = n
+        self.lgf = lgf = special.gammaln(np.arange(n + 2) + 1.0)
+        self.obs = -lgf[t].sum() + _FEXACT_TOL
+        self.const = lgf[rs].sum() + lgf[self.cs].sum() - lgf[n]
+        self.rs = rs
+        cs = self.cs
+
+        def later(v):  # sums over the columns after each column
+            return np.concatenate([np.cumsum(v[::-1])[::-1][1:], [0]])
+
+        self.g_later = later(_even_max(cs, np.full(self.c, self.r), lgf))
+        self.sp_later = later(-lgf[cs])
+        self.n_later = later(cs)
+        self.lgc_later = later(lgf[cs])
+        self.work, self.max_work = 0, max_work
+
+    def _spend(self, amount: int) -> None:
+        self.work += int(amount)
+        if self.work > self.max_work:
+            raise _OverBudget
+
+    def p_value(self) -> float:
+        r, c, lgf, cs = self.r, self.c, self.lgf, self.cs
+        S = np.sort(self.rs)[None, :].astype(np.int64)
+        rem, past, cnt = np.array([cs[0]]), np.zeros(1), np.ones(1)
+        total = 0.0
+        for k in range(c - 2):
+            for i in range(r):
+                lo = np.maximum(0, rem - S[:, i + 1 :].sum(axis=1))
+                hi = np.minimum(S[:, i], rem)
+                self._spend((hi - lo + 1).sum())
+                idx, x = _expand(lo, hi)
+                S, cnt = S[idx], cnt[idx]
+                S[:, i] -= x
+                rem, past = rem[idx] - x, past[idx] - lgf[x]
+                kk, ii = (k + 1, 0) if i == r - 1 else (k, i + 1)
+                if i == r - 1:
+                    S.sort(axis=1)
+                    rem = np.full(rem.size, cs[kk])
+                if kk == c - 2 and ii == 0:
+                    break
+                mass, keep = self._classify(S, rem, past, cnt, kk, ii)
+                total += mass
+                S, rem, past, cnt = self._merge(S[keep], rem[keep], past[keep], cnt[keep])
+                if rem.size == 0:
+                    return min(1.0, total)
+        return min(1.0, total + self._last_two(S, past, cnt))
+
+    def _classify(self, S, rem, past, cnt, k, i):
+        """Mass of nodes all of whose completions count, and the mask of undecided ones."""
+        r, c, lgf = self.r, self.c, self.lgf
+        later = c - k - 1  # whole columns after the current one
+        by_column = _even_max(rem, r - i, lgf) + self.g_later[k]
+        cells = np.where(np.arange(r) < i, later, later + 1)
+        by_row = _even_max(S, cells[None, :], lgf).sum(axis=1)
+        best = np.minimum(by_column, by_row)  # upper bound of the most probable completion
+        worst = np.maximum(-lgf[rem] + self.sp_later[k], -lgf[S].sum(axis=1))  # lower bound
+        every = past + best <= self.obs
+        mass = 0.0
+        if every.any():
+            Sa, ra = S[every], rem[every]
+            tail = Sa[:, i:].sum(axis=1)
+            # sum over completions of prod 1/x!: multinomial count with Vandermonde's identity
+            log_total = (
+                lgf[self.n_later[k]]
+                - self.lgc_later[k]
+                - lgf[Sa].sum(axis=1)
+                + lgf[tail]
+                - lgf[ra]
+                - lgf[tail - ra]
+            )
+            mass = float(np.sum(cnt[every] * np.exp(self.const + past[every] + log_total)))
+        return mass, ~every & (past + worst <= self.obs)
+
+    def _merge(self, S, rem, past, cnt):
+        if rem.size < 2:
+            return S, rem, past, cnt
+        node = rem.astype(np.int64)
+        for j in range(self.r):
+            node = node * (self.n + 1) + S[:, j]
+        pkey = np.round(past * 1e8).astype(np.int64)
+        order = np.lexsort((pkey, node))
+        a, b = node[order], pkey[order]
+        new = np.concatenate(([True], (a[1:] != a[:-1]) | (b[1:] != b[:-1])))
+        if new.all():
+            return S, rem, past, cnt
+        cnt = np.bincount(np.cumsum(new) - 1, weights=cnt[order])
+        first = order[new]
+        return S[first], rem[first], past[first], cnt
+
+    def _last_two(self, S, past, cnt) -> float:
+        lgf, ca = self.lgf, self.cs[self.c - 2]
+        node = np.zeros(S.shape[0], dtype=np.int64)
+        for j in range(self.r):
+            node = node * (self.n + 1) + S[:, j]
+        order = np.argsort(node, kind="stable")
+        total = 0.0
+        for grp in np.split(order, np.flatnonzero(np.diff(node[order])) + 1):
+            caps = S[grp[0]]
+            y = _compositions(caps, ca)
+            self._spend(y.shape[0])
+            v = np.sort(-(lgf[y].sum(axis=1) + lgf[caps[None, :] - y].sum(axis=1)))
+            cum = np.cumsum(np.exp(v - v[-1]))
+            pos = np.searchsorted(v, self.obs - past[grp], side="right")
+            got = np.where(pos > 0, cum[np.maximum(pos - 1, 0)], 0.0)
+            total += float(np.sum(cnt[grp] * got * np.exp(self.const + past[grp] + v[-1])))
+        return total
+
+
+def _fisher_network(t: np.ndarray, max_work: int = FISHER_EXACT_MAX_WORK) -> float | None:
+    """Exact r x c Fisher p as R's FEXACT, or None when the search exceeds ``max_work``."""
+    try:
+        return _Network(t.astype(np.int64), max_work).p_value()
+    except _OverBudget:
+        return None
+
+
+def _fisher_monte_carlo(t: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
+    """Monte-Carlo Fisher p ((1 + hits) / (B + 1)) and its standard error."""
     sims = stats.random_table(t.sum(axis=1), t.sum(axis=0)).rvs(
         size=n_resamples, method="patefield", random_state=np.random.default_rng(seed)
     )
@@ -139,41 +319,74 @@ def _fisher_monte_carlo(cells: tuple, shape: tuple, n_resamples: int, seed: int)
     observed = -special.gammaln(t + 1).sum()
     simulated = -special.gammaln(sims + 1).sum(axis=(1, 2))
     almost_one = 1 + 64 * np.finfo(float).eps
-    return float((1 + np.sum(simulated <= observed / almost_one)) / (n_resamples + 1))
+    p = float((1 + np.sum(simulated <= observed / almost_one)) / (n_resamples + 1))
+    return p, float(np.sqrt(p * (1 - p) / n_resamples))
+
+
+def fisher_test(
+    table, n_resamples: int = FISHER_RESAMPLES, seed: int = FISHER_SEED
+) -> tuple[float, str, float]:
+    """Fisher's exact test: ``(p_value, method, monte_carlo_se)``.
+
+    ``method`` is ``"exact"`` (SE NaN) or, for a table too large for the exact search
+    (more than ``FISHER_EXACT_MAX_WORK`` steps), ``"monte-carlo"`` with its standard error.
+    NaN, ``""`` and NaN when the table has fewer than two non-empty rows or columns.
+
+    Notes
+    -----
+    2 x 2: the two-sided sum of hypergeometric probabilities no larger than the observed one,
+    R ``fisher.test(x)``. Larger tables: a network algorithm summing the probabilities of all
+    tables with the observed margins that are no more probable than the observed one (R's
+    FEXACT rule and tolerance), equal to R ``fisher.test(x)`` wherever R computes it with its
+    default workspace (and beyond). Too large for that: ``n_resamples`` tables drawn with the
+    observed margins (Patefield's algorithm, fixed seed), as R ``fisher.test(x,
+    simulate.p.value = TRUE, B = n_resamples)`` with a different random stream.
+    """
+    t = _reduce(table)
+    if t.shape[0] < 2 or t.shape[1] < 2:
+        return np.nan, "", np.nan
+    if t.shape == (2, 2):
+        return _fisher_2x2(t), "exact", np.nan
+    p = _fisher_network(t)
+    if p is not None:
+        return p, "exact", np.nan
+    p, se = _fisher_monte_carlo(t, int(n_resamples), int(seed))
+    return p, "monte-carlo", se
 
 
 def fisher_exact_p(
     table, n_resamples: int = FISHER_RESAMPLES, seed: int = FISHER_SEED
 ) -> tuple[float, str]:
-    """Fisher's exact test p-value: exact for 2 x 2, Monte-Carlo for larger tables.
+    """Fisher's exact test p-value and method: ``fisher_test`` without the Monte-Carlo SE.
 
-    Returns ``(p_value, method)`` where method is ``"exact"`` or ``"monte-carlo"``
-    (NaN and ``""`` when the table has fewer than two non-empty rows or columns).
-
-    Notes
-    -----
-    2 x 2: the two-sided sum of hypergeometric probabilities no larger than the observed
-    one; R ``fisher.test(x)``. Larger tables: tables with the observed margins drawn by
-    Patefield's algorithm with a fixed seed; R ``fisher.test(x, simulate.p.value = TRUE,
-    B = 10000)`` (same statistic and (1 + hits) / (B + 1) estimate, different random stream).
+    Returns ``(p_value, method)``, method ``"exact"`` (R ``fisher.test(x)``, any table size up
+    to ``FISHER_EXACT_MAX_WORK``) or ``"monte-carlo"`` beyond it (see ``fisher_test``).
     """
-    t = _reduce(table)
-    if t.shape[0] < 2 or t.shape[1] < 2:
-        return np.nan, ""
-    if t.shape == (2, 2):
-        return _fisher_2x2(t), "exact"
-    cells = tuple(int(v) for v in t.ravel())
-    return _fisher_monte_carlo(cells, t.shape, int(n_resamples), int(seed)), "monte-carlo"
+    p, method, _ = fisher_test(table, n_resamples, seed)
+    return p, method
 
 
-def fisher_note(larger_tables: bool) -> str:
-    """How Fisher's p was obtained, for footnotes ("exact" or the Monte-Carlo settings)."""
-    if not larger_tables:
+def fisher_note(larger_tables: bool, monte_carlo_se=None) -> str:
+    """How Fisher's p was obtained, for footnotes.
+
+    ``larger_tables``: some table is larger than 2 x 2. ``monte_carlo_se``: the standard
+    errors of the p-values that had to be estimated by Monte-Carlo (NaN entries = exact).
+    """
+    se = np.asarray([] if monte_carlo_se is None else monte_carlo_se, dtype=float).ravel()
+    se = se[np.isfinite(se)]
+    if not larger_tables and se.size == 0:
         return "exact"
-    return (
-        f"exact for 2 x 2 tables; larger tables: Monte-Carlo estimate from {FISHER_RESAMPLES:,} "
-        f"random tables with the observed margins, seed {FISHER_SEED}"
+    text = (
+        "exact: hypergeometric for 2 x 2 tables, network algorithm for larger ones "
+        "(as R fisher.test)"
     )
+    if se.size:
+        text += (
+            f"; tables too large for the exact search: Monte-Carlo estimate from "
+            f"{FISHER_RESAMPLES:,} random tables with the observed margins (seed "
+            f"{FISHER_SEED}), standard error up to {se.max():.4f}"
+        )
+    return text
 
 
 def contingency_test(table, fisher: str = "auto") -> ContingencyTest:
@@ -193,10 +406,10 @@ def _contingency_cached(cells: tuple, shape: tuple, fisher: str) -> ContingencyT
     table = np.asarray(cells, dtype=float).reshape(shape)
     stat, df, p, min_expected = pearson_chi2(table)
     low = bool(min_expected < 5) if np.isfinite(min_expected) else False
-    fisher_p, fisher_method = np.nan, ""
+    fisher_p, fisher_method, fisher_se = np.nan, "", np.nan
     if np.isfinite(stat) and (low or fisher == "always"):
-        fisher_p, fisher_method = fisher_exact_p(table)
-    return ContingencyTest(stat, df, p, min_expected, low, fisher_p, fisher_method)
+        fisher_p, fisher_method, fisher_se = fisher_test(table)
+    return ContingencyTest(stat, df, p, min_expected, low, fisher_p, fisher_method, fisher_se)
 
 
 def student_t(x: np.ndarray, y: np.ndarray) -> HypothesisTest:

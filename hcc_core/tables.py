@@ -347,7 +347,7 @@ def _categorical_rows(series, grp: _Groups, column: str, overall: bool = False):
     return rows
 
 
-def _table_one_method(n_groups: int, any_mc: bool) -> str:
+def _table_one_method(n_groups: int, mc_se: np.ndarray) -> str:
     two = n_groups <= 2
     text = [
         "Continuous variables: Shapiro-Wilk test in each group (alpha 0.05; a group of more "
@@ -366,7 +366,7 @@ def _table_one_method(n_groups: int, any_mc: bool) -> str:
         "Categorical variables: n (%) of patients with a known value; Pearson chi-square "
         "without continuity correction (as in the paper). Where any expected count is < 5 the "
         "row is flagged and Fisher's exact p is given alongside"
-        + f" ({fisher_note(any_mc or not two)})"
+        + f" ({fisher_note(mc_se.size > 0 or not two, mc_se)})"
         + ".",
         "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
         "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone)"
@@ -438,7 +438,7 @@ def table_one(
     notes = _group_notes(grp, by)
     if absent:
         notes.append("Not in this cohort: " + ", ".join(label_of(v) for v in absent) + ".")
-    any_mc = bool((table["fisher_method"] == "monte-carlo").any())
+    mc_se = table.loc[table["fisher_method"] == "monte-carlo", "fisher_se"].to_numpy(float)
     return TableOneResult(
         table=table,
         by=by,
@@ -447,7 +447,7 @@ def table_one(
         variables=present,
         absent=absent,
         n_group_missing=grp.n_missing,
-        method=_table_one_method(len(grp.levels), any_mc),
+        method=_table_one_method(len(grp.levels), mc_se),
         notes=tuple(notes),
         overall=overall,
     )

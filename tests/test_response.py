@@ -132,7 +132,8 @@ def test_missing_columns_name_the_analysis(paper):
         response_rates(paper, by=S.LOCAL_MODALITY)
 
 
-def test_three_groups_r_by_2_chi_square_and_monte_carlo_fisher():
+def test_three_groups_r_by_2_chi_square_and_exact_fisher():
+    """R: fisher.test(matrix(c(5, 10, 3, 20, 10, 10), 3))$p.value = 0.0952526028507617."""
     df = _frame(
         {
             "none": {"PR": 5, "PD": 20},
@@ -145,7 +146,8 @@ def test_three_groups_r_by_2_chi_square_and_monte_carlo_fisher():
     orr = res.table.set_index("category").loc["ORR"]
     chi = stats.chi2_contingency([[5, 20], [10, 10], [3, 10]], correction=False)
     assert orr["statistic"] == pytest.approx(chi.statistic) and orr["df"] == 2
-    assert orr["fisher_method"] == "monte-carlo"
+    assert orr["fisher_method"] == "exact"
+    assert orr["fisher_p"] == pytest.approx(0.0952526028507617, rel=1e-9)
     assert col("diff", "mTACE") in res.table and col("diff", "none") not in res.table
     assert orr[col("diff", "mTACE")] == pytest.approx(100 * (10 / 20 - 5 / 25))
 

@@ -16,7 +16,6 @@ from hcc_core.stats_tests import (
     fisher_exact_p,
     is_normal,
     mann_whitney_spss,
-    smd_categorical,
     smd_continuous,
     spss_quartiles,
 )
@@ -107,21 +106,22 @@ def test_paper_table1_counts_and_display(paper_table_one_df):
     assert shown.loc["Arteriovenous fistula", "Statistic"] == "2.011"
     # sex: expected count 12 * 39 / 95 = 4.93 < 5 -> flagged, Fisher alongside (R fisher.test)
     assert shown.loc["Sex", "p"] == "0.561 *"
-    assert shown.loc["Sex", "Fisher's exact p"] == format_p(stats.fisher_exact([[35, 4], [48, 8]]).pvalue)
+    assert shown.loc["Sex", "Fisher's exact p"] == format_p(
+        stats.fisher_exact([[35, 4], [48, 8]]).pvalue
+    )
     # absent continuous rows are listed, not invented
     assert S.AGE in res.absent and S.AFP in res.absent
     assert any("Age (years)" in n for n in res.notes)
 
 
-def test_paper_bclc_fisher_monte_carlo_close_to_r_exact(paper_table_one_df):
+def test_paper_bclc_fisher_is_exact_and_equals_r(paper_table_one_df):
     """R: fisher.test(matrix(c(7,5,20,29,12,22), 2))$p.value = 0.362660211757645."""
     res = table_one(paper_table_one_df, variables=[S.BCLC_STAGE])
     row = res.table.iloc[0]
-    assert bool(row["low_expected"]) and row["fisher_method"] == "monte-carlo"
-    assert row["fisher_p"] == pytest.approx(0.362660211757645, abs=0.015)
-    # fixed seed: the same p on every call
-    assert fisher_exact_p([[7, 20, 12], [5, 29, 22]])[0] == row["fisher_p"]
-    assert "Monte-Carlo" in res.method and "10,000" in res.method
+    assert bool(row["low_expected"]) and row["fisher_method"] == "exact"
+    assert row["fisher_p"] == pytest.approx(0.362660211757645, rel=1e-9)
+    assert np.isnan(row["fisher_se"])
+    assert "(exact)" in res.method and "Monte-Carlo" not in res.method
 
 
 def test_fisher_2x2_matches_r_and_scipy():
@@ -226,27 +226,29 @@ def test_shapiro_branch_needs_every_group_normal():
     assert not is_normal(np.array([1.0, 1.0, 1.0])) and not is_normal(np.array([1.0, 2.0]))
 
 
-def test_categorical_smd_yang_dalton_by_hand():
-    p1, p2 = np.array([0.2, 0.5, 0.3]), np.array([0.1, 0.5, 0.4])
-    t, c = p1[1:], p2[1:]
-    s = (
-        np.array(
-            [
-                [t[0] * (1 - t[0]) + c[0] * (1 - c[0]), -(t[0] * t[1] + c[0] * c[1])],
-                [-(t[0] * t[1] + c[0] * c[1]), t[1] * (1 - t[1]) + c[1] * (1 - c[1])],
-            ]
-        )
-        / 2
-    )
-    expected = np.sqrt((t - c) @ np.linalg.inv(s) @ (t - c))
-    assert smd_categorical(p1, p2) == pytest.approx(expected, rel=1e-10)
-    # two levels: the familiar |p1 - p2| / sqrt((p1 q1 + p2 q2) / 2)
-    a, b = 35 / 39, 48 / 56
-    assert smd_categorical([1 - a, a], [1 - b, b]) == pytest.approx(
-        abs(a - b) / np.sqrt((a * (1 - a) + b * (1 - b)) / 2), rel=1e-12
-    )
-    assert smd_continuous(60.95, 11.18, 60.43, 10.37) == pytest.approx(
-        0.52 / np.sqrt((11.18**2 + 10.37**2) / 2)
+def test_categorical_smd_matches_r():
+    """R (tests/reference/make_reference.R, smd.binary / smd.multi): MatchIt's SMD for the
+    paper's sex (35/39 vs 48/56) and Yang-Dalton with MASS::ginv for the BCLC counts."""
+    from reference.rref import R
+
+    res = table_one(paper_table_one_df_for_smd(), variables=[S.SEX, S.BCLC_STAGE])
+    smd = res.table.groupby("variable")["smd"].first()
+    assert smd[S.SEX] == pytest.approx(R["smd"]["binary"]["smd"], rel=1e-10)
+    bclc = R["smd"]["multi"][1]
+    assert bclc["p1"] == pytest.approx([7 / 39, 20 / 39, 12 / 39], rel=1e-15)
+    assert smd[S.BCLC_STAGE] == pytest.approx(bclc["smd"], rel=1e-9)
+
+
+def paper_table_one_df_for_smd() -> pd.DataFrame:
+    """Sex and BCLC stage of the paper's 95 patients, from Table 1's counts."""
+    sex = {SYS: {"M": 35, "F": 4}, LOC: {"M": 48, "F": 8}}
+    bclc = {SYS: {"A": 7, "B": 20, "C": 12}, LOC: {"A": 5, "B": 29, "C": 22}}
+    return pd.DataFrame(
+        {
+            S.TREATMENT_GROUP: [SYS] * 39 + [LOC] * 56,
+            S.SEX: _levels(sex),
+            S.BCLC_STAGE: _levels(bclc),
+        }
     )
 
 
@@ -419,7 +421,10 @@ def test_overall_column_by_hand():
     assert male[group_column("pct", "Overall")] == pytest.approx(80.0)
     shown = format_table_one(res).set_index("Characteristic")
     assert list(shown.columns[:3]) == [
-        "Overall (N = 5)", "Systemic (N = 3)", "Local + systemic (N = 2)"]
+        "Overall (N = 5)",
+        "Systemic (N = 3)",
+        "Local + systemic (N = 2)",
+    ]
     assert shown.loc["Age (years)", "Overall (N = 5)"] == "60.00 (45.00, 75.00)"
     assert shown.loc["    Male", "Overall (N = 5)"] == "4 (80.00)"
     # without overall=True nothing changes
@@ -431,16 +436,21 @@ def test_compare_by_local_modality_labels_groups_in_words():
     res = table_one(_five_patients(), by=S.LOCAL_MODALITY, overall=True)
     assert res.groups == ("none", "HAIC", "IMRT")
     shown = format_table_one(res)
-    assert list(shown.columns[1:5]) == ["Overall (N = 5)", "Systemic only (N = 3)",
-                                        "HAIC (N = 1)", "IMRT (N = 1)"]
+    assert list(shown.columns[1:5]) == [
+        "Overall (N = 5)",
+        "Systemic only (N = 3)",
+        "HAIC (N = 1)",
+        "IMRT (N = 1)",
+    ]
     sex = res.table[(res.table["variable"] == S.SEX) & (res.table["level"] == "M")].iloc[0]
     assert [sex[group_column("n", g)] for g in ("none", "HAIC", "IMRT")] == [2, 1, 1]
 
 
 def test_display_never_shows_nan_and_explains_placeholders():
     """A group without any value shows "-" (and no test is possible), with a footnote."""
-    df = pd.DataFrame({S.TREATMENT_GROUP: [SYS, SYS, SYS, LOC, LOC],
-                       S.AGE: [1.0, 2.0, 3.0, np.nan, np.nan]})
+    df = pd.DataFrame(
+        {S.TREATMENT_GROUP: [SYS, SYS, SYS, LOC, LOC], S.AGE: [1.0, 2.0, 3.0, np.nan, np.nan]}
+    )
     shown = format_table_one(table_one(df, variables=[S.AGE], overall=True))
     text = shown.to_string()
     assert "nan" not in text.lower() and "None" not in text

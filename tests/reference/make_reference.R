@@ -302,9 +302,14 @@ for (sh in list(c(2, 3), c(2, 4), c(2, 5), c(3, 3), c(3, 4), c(4, 4), c(3, 5), c
 for (x in fisher_tables) {
   res <- tryCatch(list(p = fisher.test(x)$p.value, error = NA),
                   error = function(e) list(p = NA, error = conditionMessage(e)))
+  # beyond the default workspace: R's own Monte-Carlo estimate with 200,000 tables
+  set.seed(1)
+  sim <- if (is.na(res$p)) fisher.test(x, simulate.p.value = TRUE, B = 200000)$p.value else NA
   ref$fisher[[length(ref$fisher) + 1]] <- list(
     call = sprintf("fisher.test(matrix(c(%s), %d))$p.value", paste(x, collapse = ", "), nrow(x)),
-    table = unname(x), p = res$p, error = res$error)
+    table = unname(x), p = res$p, error = res$error,
+    p_simulated = sim, simulated_call = if (is.na(sim)) NA else
+      "set.seed(1); fisher.test(x, simulate.p.value = TRUE, B = 200000)$p.value")
 }
 
 # ---- standardised mean differences ------------------------------------------------------------
