@@ -122,7 +122,7 @@ if km is not None:
         method=km.method)
     st.caption(km.method + (f" Hazard ratios: {cox.method}, each group against {ref}."
                             if cox is not None else ""))
-    for note in km.notes + (cox.notes if cox is not None else ()):
+    for note in dict.fromkeys(km.notes + (cox.notes if cox is not None else ())):  # once each
         st.info(note)
     # Results in words, from the results above (the copy button is on the box's right).
     st.code(report.survival_sentence(km, lr, cox), language=None, wrap_lines=True)
