@@ -27,6 +27,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/survival.py", title="Survival", icon=":material/show_chart:"),
     st.Page("pages/cox.py", title="Cox regression", icon=":material/functions:"),
+    st.Page("pages/adjusted.py", title="Adjusted comparison", icon=":material/balance:"),
     st.Page("pages/baseline.py", title="Baseline (Table 1)", icon=":material/table:"),
     st.Page("pages/response.py", title="Response", icon=":material/target:"),
     st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),

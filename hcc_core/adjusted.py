@@ -15,11 +15,20 @@ import pandas as pd
 
 from . import schema
 from .cox import fit_cox
+from .cox.design import term_label
 from .propensity import PAPER_PS_COVARIATES, PropensityResult, e_value, fit_propensity
 from .survival import KMResult, fit_km
 from .tables import LEVEL_LABELS
 
-__all__ = ["AdjustedComparison", "adjusted_comparison", "RARE_OUTCOME"]
+__all__ = [
+    "AdjustedComparison",
+    "adjusted_comparison",
+    "RARE_OUTCOME",
+    "format_hazard_ratios",
+    "format_balance",
+    "format_weights",
+    "format_ps_model",
+]
 
 RARE_OUTCOME = 0.15  # below this share of patients with the event, the HR is read as a RR
 _HR_COLUMNS = ["label", "n", "events", "hr", "hr_lower", "hr_upper", "p_value", "method"]
@@ -76,8 +85,13 @@ class AdjustedComparison:
                 f" E-value {self.e_value:.2f}: an unmeasured confounder associated with both the "
                 f"treatment and the outcome by a risk ratio of {self.e_value:.2f} each, beyond "
                 "the measured covariates, could explain the estimate away; "
-                f"{self.e_value_ci:.2f} would be enough to move the confidence interval to "
-                f"include 1 (computed on {scale})."
+                + (
+                    "the confidence interval already includes 1"
+                    if self.e_value_ci <= 1
+                    else f"{self.e_value_ci:.2f} would be enough to move the confidence "
+                    "interval to include 1"
+                )
+                + f" (computed on {scale})."
             )
         return text
 
@@ -178,3 +192,71 @@ def adjusted_comparison(
         *ps.notes,
     ]
     return AdjustedComparison(endpoint, ps, table, km, ev, ev_ci, rare, tuple(notes))
+
+
+# ---- display tables (the one formatting layer: worded headers, numbers rounded) -----------------
+NOT_APPLICABLE = "–"  # an en dash: a plain "-" cell renders as a list bullet in st.table
+
+
+def _dash(values) -> list:
+    return [NOT_APPLICABLE if not np.isfinite(x) else round(float(x), 3) for x in values]
+
+
+def format_hazard_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """``AdjustedComparison.hazard_ratios`` with headers in words."""
+    return pd.DataFrame(
+        {
+            "Analysis": table["label"].to_numpy(),
+            "Patients": table["n"].to_numpy(),
+            "Events": table["events"].to_numpy(),
+            "HR": _dash(table["hr"]),
+            "95% CI lower": _dash(table["hr_lower"]),
+            "95% CI upper": _dash(table["hr_upper"]),
+            "p": [
+                NOT_APPLICABLE if not np.isfinite(p) else round(float(p), 4)
+                for p in table["p_value"]
+            ],
+            "Method": table["method"].to_numpy(),
+        }
+    )
+
+
+def format_balance(balance: pd.DataFrame) -> pd.DataFrame:
+    """``PropensityResult.balance`` with headers in words; an en dash where a variance ratio
+    does not apply (yes/no terms)."""
+    return pd.DataFrame(
+        {
+            "Term": balance["label"].to_numpy(),
+            "SMD before": balance["smd_before"].round(3).to_numpy(),
+            "SMD after": balance["smd_after"].round(3).to_numpy(),
+            "Variance ratio before": _dash(balance["vr_before"]),
+            "Variance ratio after": _dash(balance["vr_after"]),
+        }
+    )
+
+
+def format_weights(ess: pd.DataFrame) -> pd.DataFrame:
+    """``PropensityResult.ess`` with headers in words."""
+    return pd.DataFrame(
+        {
+            "Group": ess.index.to_numpy(),
+            "Patients in the PS model": ess["n_before"].to_numpy(),
+            "Patients analysed": ess["n_after"].to_numpy(),
+            "Sum of weights": ess["sum_weights"].round(2).to_numpy(),
+            "Smallest weight": _dash(ess["min_weight"]),
+            "Largest weight": _dash(ess["max_weight"]),
+            "Effective sample size": ess["ess"].round(1).to_numpy(),
+        }
+    )
+
+
+def format_ps_model(model: pd.DataFrame) -> pd.DataFrame:
+    """``PropensityResult.model`` with headers in words."""
+    return pd.DataFrame(
+        {
+            "Term": [t if t == "(Intercept)" else term_label(t) for t in model.index],
+            "Coefficient (log odds)": model["coef"].round(4).to_numpy(),
+            "SE": model["se"].round(4).to_numpy(),
+            "Odds ratio": _dash(model["odds_ratio"]),
+        }
+    )

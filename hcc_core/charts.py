@@ -596,7 +596,8 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
     samples = ["Before adjustment", "After adjustment"]
     x_max = max(float(np.nanmax(d["smd"])) if len(d) else 0.0, threshold) * 1.1
     x = alt.X("smd:Q", title="Absolute standardised mean difference",
-              scale=alt.Scale(domain=[0, x_max], nice=False))
+              scale=alt.Scale(domain=[0, x_max], nice=False),
+              axis=alt.Axis(tickCount=6, labelOverlap=True, format=".2~f"))
     y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320))
     points = alt.Chart(d).mark_point(size=110, filled=True).encode(
         x=x, y=y,
@@ -628,7 +629,7 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     d["height"] = np.where(d["group"] == groups[0], d["count"], -d["count"])
     top = max(int(d["count"].max()) if len(d) else 1, 1)
     x = alt.X("bin_start:Q", title="Propensity score", scale=alt.Scale(domain=[0, 1]))
-    y = alt.Y("height:Q", title="Patients (first group up, second down)",
+    y = alt.Y("height:Q", title="Patients",
               scale=alt.Scale(domain=[-top * 1.1, top * 1.1]),
               axis=alt.Axis(labelExpr="abs(datum.value)"))
     layers = []
@@ -636,8 +637,8 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     if np.isfinite(lo) and np.isfinite(hi):
         layers.append(alt.Chart(pd.DataFrame({"lo": [lo], "hi": [hi]})).mark_rect(
             color="#999999", opacity=0.15).encode(x="lo:Q", x2="hi:Q"))
-    layers.append(alt.Chart(d).mark_bar(opacity=0.85, binSpacing=1).encode(
-        x=x, x2="bin_end:Q", y=y,
+    layers.append(alt.Chart(d[d["count"] > 0]).mark_bar(opacity=0.85).encode(
+        x=x, x2="bin_end:Q", y=y, y2=alt.datum(0),
         color=alt.Color("group:N", scale=_colour_scale(groups), title=None,
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("group:N", title="Group"),
@@ -647,7 +648,10 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     ))
     layers.append(alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#333").encode(
         y="zero:Q"))
-    chart = alt.layer(*layers).properties(width=WIDTH - 160, height=300)
+    chart = alt.layer(*layers).properties(
+        width=WIDTH - 160, height=300,
+        title=alt.Title(f"{groups[0]} above the axis, {groups[1]} below",
+                        subtitle="shaded: the range of scores both groups reach"))
     return _configure(alt.vconcat(chart), font_size)
 
 

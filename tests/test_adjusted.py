@@ -10,7 +10,13 @@ import pytest
 from test_propensity import COHORTS, WEIGHTINGS, P, _arr, _data, _match_args
 
 from hcc_core import fit_cox, fit_km
-from hcc_core.adjusted import adjusted_comparison
+from hcc_core.adjusted import (
+    adjusted_comparison,
+    format_balance,
+    format_hazard_ratios,
+    format_ps_model,
+    format_weights,
+)
 from hcc_core.propensity import PAPER_PS_COVARIATES, e_value, fit_propensity
 
 
@@ -108,3 +114,31 @@ def test_adjusted_comparison_demo():
     assert "(average treatment effect, ATE)" in res.interpretation
     assert "cannot remove confounding" in res.interpretation
     assert f"E-value {res.e_value:.2f}" in res.interpretation
+    assert ci == 1 and "the confidence interval already includes 1" in res.interpretation
+
+
+def test_display_tables_have_worded_headers_and_no_nan():
+    """The page's tables: headers in words, an en dash where a value does not apply (variance ratio
+    of a yes/no term), numbers still numbers."""
+    res = adjusted_comparison(_data("demo"), "os")
+    ps = res.propensity
+    bal = format_balance(ps.balance)
+    assert list(bal.columns) == [
+        "Term",
+        "SMD before",
+        "SMD after",
+        "Variance ratio before",
+        "Variance ratio after",
+    ]
+    sex = bal.set_index("Term").loc["Sex: Female vs Male"]
+    assert sex["Variance ratio after"] == "–"
+    assert sex["SMD after"] == round(ps.balance.loc["sex[F]", "smd_after"], 3)
+    hr = format_hazard_ratios(res.hazard_ratios)
+    assert hr["Analysis"].tolist()[:2] == ["Unadjusted", "Multivariable Cox"]
+    assert hr.loc[2, "HR"] == round(res.hazard_ratios.loc["propensity", "hr"], 3)
+    w = format_weights(ps.ess)
+    assert w["Effective sample size"].tolist() == ps.ess["ess"].round(1).tolist()
+    m = format_ps_model(ps.model)
+    assert m["Term"].iloc[0] == "(Intercept)" and m["Term"].iloc[1] == "Age (years)"
+    for frame in (bal, hr, w, m):
+        assert not frame.isna().to_numpy().any()

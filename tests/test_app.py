@@ -12,9 +12,9 @@ from hcc_core import fit_cox, load_cohort, logrank_test
 from tests.conftest import DATA, ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/survival.py", "pages/cox.py", "pages/baseline.py",
-         "pages/response.py", "pages/safety.py", "pages/paper_check.py", "pages/upload.py",
-         "pages/report.py"]
+PAGES = ["pages/overview.py", "pages/survival.py", "pages/cox.py", "pages/adjusted.py",
+         "pages/baseline.py", "pages/response.py", "pages/safety.py", "pages/paper_check.py",
+         "pages/upload.py", "pages/report.py"]
 
 
 def _app(page: str | None = None) -> AppTest:

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "browser"
 PAGES = {"": "Overview", "survival": "Survival", "cox": "Cox regression",
+         "adjusted": "Adjusted comparison",
          "baseline": "Baseline (Table 1)", "response": "Response", "safety": "Safety",
          "paper_check": "Paper check", "upload": "Upload data"}
 
