@@ -68,12 +68,14 @@ if result is not None:
                                                         f"{ps.control} (95% CI)",
                                                font_size=v.font_size),
                    f"adjusted_hr_{endpoint}",
-                   options=(tuple(covariates), method, estimand, caliper, trim))
+                   options=(tuple(covariates), method, estimand, caliper, trim),
+                   endpoint=endpoint, method=ps.method)
     st.markdown("\n".join(
         f"- **{r.label}**: HR {_ui.fmt_num(r.hr)} ({_ui.fmt_num(r.hr_lower)}-"
         f"{_ui.fmt_num(r.hr_upper)}), p {_ui.fmt_p(r.p_value)}; {r.n} patients, {r.events} events"
         for r in table.itertuples()))
-    _ui.show_table(format_hazard_ratios(result.hazard_ratios), f"adjusted_hr_{endpoint}")
+    _ui.show_table(format_hazard_ratios(result.hazard_ratios), f"adjusted_hr_{endpoint}",
+                   endpoint=endpoint, method=ps.method)
     st.info(result.interpretation)
     for note in result.notes:
         st.caption(note)
@@ -83,14 +85,15 @@ if result is not None:
                                            risk_title="Weighted number at risk (sum of weights)",
                                            risk_format=".1f"),
                    f"adjusted_km_{endpoint}",
-                   options=(tuple(covariates), method, estimand, caliper, trim))
+                   options=(tuple(covariates), method, estimand, caliper, trim),
+                   endpoint=endpoint, method=f"{result.km.method}; {ps.method}")
     st.caption(result.km.method + ". Numbers at risk are sums of the weights, not patients.")
 
     st.subheader("Covariate balance")
     _ui.show_chart(lambda: charts.love_plot(ps.balance, font_size=v.font_size),
                    "adjusted_love_plot", options=(tuple(covariates), method, estimand, caliper,
-                                                  trim))
-    _ui.show_table(format_balance(ps.balance), "adjusted_balance")
+                                                  trim), method=ps.method)
+    _ui.show_table(format_balance(ps.balance), "adjusted_balance", method=ps.method)
     st.caption("Standardised mean difference (SMD): difference in means divided by the pooled "
                "SD of the unadjusted groups (proportions for yes/no terms; every level of a "
                "factor with 3+ levels). |SMD| < 0.1 is the usual target. Variance ratio: "
@@ -100,16 +103,16 @@ if result is not None:
     _ui.show_chart(lambda: charts.ps_histogram_chart(ps.ps_histogram(), ps.overlap,
                                                      font_size=v.font_size),
                    "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
-                                                     caliper, trim))
+                                                     caliper, trim), method=ps.method)
     lo, hi = ps.overlap
     st.caption(f"c-statistic of the score {ps.c_statistic:.3f} (0.5 = groups indistinguishable; "
                f"above 0.8 = poor overlap). Shaded: common support {lo:.3f} to {hi:.3f}; "
                f"{ps.n_outside_overlap} patient(s) outside it.")
 
     st.subheader("Weights and effective sample size")
-    _ui.show_table(format_weights(ps.ess), "adjusted_weights")
+    _ui.show_table(format_weights(ps.ess), "adjusted_weights", method=ps.method)
     st.caption("Effective sample size = (sum of weights)^2 / sum of squared weights: how many "
                "unweighted patients the weighted group is worth.")
     with st.expander("Propensity-score model (logistic regression)"):
-        _ui.show_table(format_ps_model(ps.model), "adjusted_ps_model")
+        _ui.show_table(format_ps_model(ps.model), "adjusted_ps_model", method=ps.method)
     st.caption(ps.method)

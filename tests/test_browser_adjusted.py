@@ -90,6 +90,26 @@ def test_adjusted_page_iptw_then_matching(server, sized_page):  # noqa: F811
     assert "nearest-neighbour matching (caliper 0.2 SD of the logit" in body
     _shots(page, f"adjusted_match_{size}")
 
+    # The settings are in the URL: a shared link opens the same analysis.
+    assert "adj_method=" in page.url, page.url
+    other = page.context.new_page()
+    other.goto(page.url)
+    _wait_idle(other)
+    _charts(other, 4)
+    assert "Propensity score matched (ATT)" in other.inner_text("body")
+    other.close()
+
+    # The balance table's CSV: stamped, numbers as the page shows them.
+    with page.expect_download() as dl:
+        page.locator(".st-key-csv_adjusted_balance button").click()
+    text = open(dl.value.path(), encoding="utf-8-sig").read()  # Excel-friendly BOM
+    lines = text.splitlines()
+    assert lines[0].startswith("#") and "nearest-neighbour matching" in text
+    bal = m.propensity.balance
+    header = next(i for i, line in enumerate(lines) if line.startswith("Term,"))
+    row = next(line for line in lines[header:] if line.startswith("Age (years),"))
+    assert row.split(",")[2] == f"{round(bal.loc['age', 'smd_after'], 3):g}"
+
 
 def test_adjusted_page_presentation_mode(server, sized_page):  # noqa: F811
     size, page = sized_page
