@@ -350,9 +350,30 @@ _FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 NOT_ESTIMABLE = "not estimable"
 
 
+_CHAR_EM = 0.53  # average glyph width of the chart font, in em (sans-serif, digits included)
+_HEAD_LINES = 3  # header lines above the rows
+
+
 def _text_width(lines, font_size: int) -> int:
-    longest = max((len(str(t)) for t in lines), default=1)
-    return int(math.ceil(longest * 0.56 * font_size)) + 12
+    longest = max((len(line) for t in lines for line in str(t).split("\n")), default=1)
+    return int(math.ceil(longest * _CHAR_EM * font_size)) + 12
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a label into lines of at most ``width`` characters, at ": " or spaces."""
+    if len(text) <= width:
+        return text
+    head, sep, tail = text.partition(": ")
+    if sep and len(head) + 1 <= width:
+        return head + ":\n" + _wrap(tail, width)
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join([*lines, line])
 
 
 def _forest_domain(hr, lower, upper) -> tuple[float, float]:
@@ -371,6 +392,7 @@ def _forest_rows(table: pd.DataFrame, label_col: str) -> pd.DataFrame:
         d[c] = pd.to_numeric(d[c], errors="coerce") if c in d else np.nan
     d["label"] = d[label_col].astype(str)
     d["header"] = d["header"].astype(bool) if "header" in d else False
+    d["indent"] = (d["indent"] == True) if "indent" in d else False  # noqa: E712 (NaN: False)
     d["estimable"] = [
         (not h) and fmt.hr_estimable(a, b, c)
         for h, a, b, c in zip(d["header"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
@@ -383,7 +405,8 @@ def _forest_rows(table: pd.DataFrame, label_col: str) -> pd.DataFrame:
     ]
     d["p_text"] = ["" if h else fmt.format_p(p) if np.isfinite(p) else ""
                    for h, p in zip(d["header"], d["p_value"], strict=True)]
-    return d[["label", "header", "estimable", "text", "p_text", "hr", "hr_lower", "hr_upper"]]
+    return d[["label", "header", "indent", "estimable", "text", "p_text", "hr", "hr_lower",
+              "hr_upper"]]
 
 
 def forest_chart(
@@ -391,10 +414,13 @@ def forest_chart(
     *,
     label_col: str = "label",
     label_header: str = "",
-    title: str = "Hazard ratio (95% CI)",
+    title: str = "Hazard ratio",
     favours: tuple[str, str] = ("Lower hazard", "Higher hazard"),
     counts: list[tuple[str, str, str]] | tuple = (),
     extra: list[tuple[str, str]] | tuple = (),
+    heading: str | None = None,
+    subheading: str | None = None,
+    max_width: int = 820,
     font_size: int = 14,
 ) -> alt.HConcatChart:
     """Forest plot as journals draw it: column headers, a log axis with the direction under it,
@@ -403,52 +429,102 @@ def forest_chart(
     Parameters
     ----------
     table : rows in display order with ``hr, hr_lower, hr_upper``, a label column and
-        optionally ``p_value`` and ``header`` (True: a bold heading row without an estimate).
+        optionally ``p_value``, ``header`` (True: a bold heading row without an estimate) and
+        ``p_heading`` (a p-value printed in bold on a heading row, e.g. for interaction).
         Rows whose HR is not estimable (missing, 0, infinite, see
         ``formatting.hr_estimable``) are listed as "not estimable" and never drawn.
     label_header : header of the label column ("Covariate", "Subgroup").
     title : header of the plot column.
     favours : what a hazard ratio below and above 1 means, written under the axis.
-    counts : ``(header, events column, n column)`` per count column, shown "events/n".
-    extra : ``(header, text column)`` columns added at the right (e.g. p for interaction).
+    counts : ``(header, events column, n column)`` per count column, shown "events/n";
+        "\\n" in a header breaks the line.
+    extra : ``(header, text column)`` columns added at the right.
+    heading, subheading : chart title and subtitle (who the chart shows).
+    max_width : the whole chart's width budget in px: the plot column narrows (to 150 px) and
+        long labels wrap to fit it.
     """
     d = _forest_rows(table, label_col)
     src = table.reset_index(drop=True)
     n_rows = len(d)
-    row_h = int(round(font_size * 2))
-    head_h = 2 * row_h  # two header lines above the rows
-    height = head_h + max(n_rows, 1) * row_h
-    y_dom = list(range(-2, max(n_rows, 1)))
-    y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=y_dom, paddingInner=0, paddingOuter=0))
-    d["row"] = np.arange(n_rows)
+    if "p_heading" in src:
+        d["p_text"] = [
+            fmt.format_p(q) if h and not fmt.is_missing(q) else t
+            for h, q, t in zip(d["header"], src["p_heading"], d["p_text"], strict=True)
+        ]
+    spacing = max(8, font_size // 2)
 
-    def text_panel(lines: list[str], col: str, header: list[str], bold_col: str | None = None):
-        rows = pd.DataFrame({"row": [-2, -1], "t": header})
-        width = _text_width([*header, *lines], font_size)
-        head = alt.Chart(rows).mark_text(align="left", fontSize=font_size, fontWeight="bold",
-                                         color="#222").encode(y=y, text="t:N", x=alt.value(0))
-        layers = [head]
-        # Vega-Lite has no font-weight channel: heading rows are a second, bold layer.
-        for bold in (False, True) if bold_col else (False,):
-            part = d[d[bold_col] == bold] if bold_col else d
-            if len(part):
-                layers.append(alt.Chart(part).mark_text(
-                    align="left", fontSize=font_size, color="#222",
-                    fontWeight="bold" if bold else "normal").encode(
-                    y=y, text=f"{col}:N", x=alt.value(0)))
-        return alt.layer(*layers).properties(width=width, height=height)
+    def header_lines(text: str) -> list[str]:
+        lines = [ln for ln in str(text).split("\n")]
+        return ([""] * _HEAD_LINES + lines)[-_HEAD_LINES:]
 
-    d["indent_label"] = d["label"]
-    panels = [text_panel(list(d["label"]), "indent_label", ["", label_header], "header")]
+    # Count columns first (they size the label budget), formatted "events/n".
+    count_cols = []
     for header, ev, n in counts:
-        col = f"_count_{len(panels)}"
+        col = f"_count_{len(count_cols)}"
         d[col] = [
-            "" if h or not np.isfinite(pd.to_numeric(a, errors="coerce"))
-            else f"{int(a)}/{int(b)}"
+            "" if h or fmt.is_missing(pd.to_numeric(a, errors="coerce")) else f"{int(a)}/{int(b)}"
             for h, a, b in zip(d["header"], src[ev], src[n], strict=True)
         ]
-        lines = header.split("\n")
-        panels.append(text_panel(list(d[col]), col, (["", *lines])[-2:]))
+        count_cols.append((col, header_lines(header)))
+    extra_cols = []
+    for header, col in extra:
+        d[col] = src[col].fillna("").astype(str).to_numpy()
+        extra_cols.append((col, header_lines(header)))
+    right = [("text", header_lines("HR (95% CI)"))]
+    if any(d["p_text"]):
+        right.append(("p_text", header_lines("p")))
+    fixed = sum(_text_width([*hl, *d[c]], font_size)
+                for c, hl in [*count_cols, *right, *extra_cols])
+    n_panels = 2 + len(count_cols) + len(right) + len(extra_cols)
+    min_plot = 150
+    label_room = max_width - fixed - min_plot - spacing * (n_panels - 1)
+    chars = max(12, int((label_room - 12) / (_CHAR_EM * font_size)))
+    d["label"] = [_wrap(t, chars) for t in d["label"]]
+    lines_per_row = max((t.count("\n") + 1 for t in d["label"]), default=1)
+    label_w = _text_width([label_header, *d["label"]], font_size) + (
+        font_size if d["indent"].any() else 0)
+    plot_w = int(min(13 * font_size, max(min_plot, max_width - fixed - label_w
+                                         - spacing * (n_panels - 1))))
+
+    row_h = int(round(font_size * (2 if lines_per_row == 1 else 1.25 * lines_per_row + 0.5)))
+    line_h = int(round(font_size * 1.5))
+    line_text = int(round(font_size * 1.2))
+    head_h = _HEAD_LINES * line_h
+    height = head_h + max(n_rows, 1) * row_h
+    d["y"] = head_h + (np.arange(n_rows) + 0.5) * row_h
+    y_px = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, height], range=[0, height]))
+    head_y = [(i + 0.5) * line_h for i in range(_HEAD_LINES)]
+
+    def text_panel(col: str, header: list[str], width: int, bold_col: str | None = None,
+                   indent_col: str | None = None):
+        rows = pd.DataFrame({"y": head_y, "t": header})
+        head = alt.Chart(rows).mark_text(align="left", fontSize=font_size, fontWeight="bold",
+                                         color="#222").encode(y=y_px, text="t:N",
+                                                              x=alt.value(0))
+        layers = [head]
+        # Vega-Lite has no font-weight channel: heading rows are a second, bold layer.
+        # Vega places a multi-line text's first line at y: a layer per line count, each
+        # shifted up by half its extra lines, centres every label on its row.
+        n_lines = d[col].astype(str).str.count("\n") + 1
+        indent = d[indent_col] if indent_col else pd.Series(False, index=d.index)
+        for bold in (False, True) if bold_col else (False,):
+            for k in sorted(set(n_lines)):
+                for ind in (False, True):
+                    part = d[(n_lines == k) & (indent == ind)
+                             & ((d[bold_col] == bold) if bold_col else True)]
+                    if len(part):
+                        layers.append(alt.Chart(part[["y", col]]).mark_text(
+                            align="left", fontSize=font_size, color="#222", lineBreak="\n",
+                            lineHeight=line_text, dy=-(k - 1) * line_text / 2,
+                            fontWeight="bold" if bold else "normal").encode(
+                            y=y_px, text=f"{col}:N", x=alt.value(font_size if ind else 0)))
+        return alt.layer(*layers).properties(width=width, height=height)
+
+    def width_of(col, header):
+        return _text_width([*header, *d[col]], font_size)
+
+    panels = [text_panel("label", header_lines(label_header), label_w, "header", "indent")]
+    panels += [text_panel(c, hl, width_of(c, hl)) for c, hl in count_cols]
 
     est = d[d["estimable"].astype(bool).to_numpy()]
     if len(est):
@@ -462,98 +538,118 @@ def forest_chart(
         left=est["hr_lower"] < lo,
         right=est["hr_upper"] > hi,
         inside=(est["hr"] >= lo) & (est["hr"] <= hi),
-    )
-    plot_w = max(260, int(13 * font_size))
+    )[["y", "label", "text", "p_text", "hr", "x1", "x2", "left", "right", "inside"]]
     x_scale = alt.Scale(type="log", domain=[lo, hi], nice=False)
     ticks = [t for t in _FOREST_TICKS if lo <= t <= hi]
+    if plot_w < 18 * font_size:  # narrow: fewer labels, so they never touch
+        ticks = [t for t in ticks if t in (0.01, 0.1, 0.5, 1, 2, 10, 100)]
+        if len(ticks) > 5:
+            ticks = [t for t in ticks if t in (0.01, 0.1, 1, 10, 100)]
     x_axis = alt.Axis(values=ticks, format="~g", title=None, grid=False, labelFlush=True)
     layers = [
         alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
         .encode(x=alt.X("one:Q", scale=x_scale, axis=x_axis), y=alt.value(head_h),
                 y2=alt.value(height)),
-        alt.Chart(pd.DataFrame({"t": ["", title]}).assign(row=[-2, -1])).mark_text(
+        alt.Chart(pd.DataFrame({"y": head_y, "t": header_lines(
+            _wrap(title, max(8, int(plot_w / (_CHAR_EM * font_size)))))})).mark_text(
             fontSize=font_size, fontWeight="bold", color="#222").encode(
-            y=y, text="t:N", x=alt.value(plot_w / 2)),
+            y=y_px, text="t:N", x=alt.value(plot_w / 2)),
     ]
     if len(drawn):
         tooltip = ["label:N", alt.Tooltip("text:N", title="HR (95% CI)"),
                    alt.Tooltip("p_text:N", title="p")]
         layers += [
             alt.Chart(drawn).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
-                y=y, x=alt.X("x1:Q", scale=x_scale), x2="x2:Q", tooltip=tooltip),
+                y=y_px, x=alt.X("x1:Q", scale=x_scale), x2="x2:Q", tooltip=tooltip),
             alt.Chart(drawn[drawn["inside"]]).mark_point(
                 filled=True, size=font_size * 8, shape="square", color=OKABE_ITO[0],
-                opacity=1).encode(y=y, x=alt.X("hr:Q", scale=x_scale), tooltip=tooltip),
+                opacity=1).encode(y=y_px, x=alt.X("hr:Q", scale=x_scale), tooltip=tooltip),
         ]
         for side, col in (("left", "x1"), ("right", "x2")):
             arrows = drawn[drawn[side]]
             if len(arrows):
                 layers.append(alt.Chart(arrows).mark_point(
                     filled=True, size=font_size * 7, shape=f"triangle-{side}",
-                    color=OKABE_ITO[0], opacity=1).encode(y=y, x=alt.X(f"{col}:Q",
-                                                                       scale=x_scale)))
+                    color=OKABE_ITO[0], opacity=1).encode(
+                    y=y_px, x=alt.X(f"{col}:Q", scale=x_scale)))
     plot = alt.layer(*layers).properties(width=plot_w, height=height)
-    # One text either side of HR = 1, so the direction sits exactly at the reference line.
-    favour = alt.layer(
-        alt.Chart(pd.DataFrame({"x": [1.0], "t": [f"\u2190 {favours[0]}"]})).mark_text(
-            align="right", dx=-6, fontSize=font_size, color="#222").encode(
-            x=alt.X("x:Q", scale=x_scale, axis=None), text="t:N"),
-        alt.Chart(pd.DataFrame({"x": [1.0], "t": [f"{favours[1]} \u2192"]})).mark_text(
-            align="left", dx=6, fontSize=font_size, color="#222").encode(
-            x=alt.X("x:Q", scale=x_scale, axis=None), text="t:N"),
-    ).properties(width=plot_w, height=row_h)
-    panels.append(alt.vconcat(plot, favour, spacing=2))
-    panels.append(text_panel(list(d["text"]), "text", ["", "HR (95% CI)"]))
-    if any(d["p_text"]):
-        panels.append(text_panel(list(d["p_text"]), "p_text", ["", "p"]))
-    for header, col in extra:
-        lines = header.split("\n")
-        d[col] = src[col].fillna("").astype(str).to_numpy()
-        panels.append(text_panel(list(d[col]), col, (["", *lines])[-2:]))
-    return _configure(alt.hconcat(*panels, spacing=max(8, font_size // 2)), font_size)
+    panels.append(plot)
+    panels += [text_panel(c, hl, width_of(c, hl), "header" if c == "p_text" else None)
+               for c, hl in [*right, *extra_cols]]
+    # The direction under the axis, one text either side of HR = 1 (its x in px is known:
+    # "flush" bounds place every panel at its declared width), free to run under the
+    # neighbouring columns, which are empty there.
+    widths = [label_w] + [width_of(c, hl) for c, hl in count_cols]
+    x_one = sum(widths) + spacing * len(widths) + plot_w * (
+        (0 - math.log(lo)) / (math.log(hi) - math.log(lo)))
+    widths += [plot_w] + [width_of(c, hl) for c, hl in [*right, *extra_cols]]
+    total = sum(widths) + spacing * (len(widths) - 1)
+    favour = alt.layer(*[
+        alt.Chart(pd.DataFrame({"t": [t]})).mark_text(
+            align=align, baseline="top", fontSize=font_size, color="#222").encode(
+            text="t:N", x=alt.value(x_one + dx), y=alt.value(0))
+        for t, align, dx in ((f"\u2190 {favours[0]}", "right", -6),
+                             (f"{favours[1]} \u2192", "left", 6))
+    ]).properties(width=int(total), height=int(font_size * 1.4))
+    chart = alt.vconcat(alt.hconcat(*panels, spacing=spacing, bounds="flush"), favour,
+                        spacing=4)
+    if heading:
+        chart = chart.properties(title=alt.TitleParams(heading, subtitle=subheading or ""))
+    return _configure(chart, font_size)
 
 
 def subgroup_forest_chart(
     forest: pd.DataFrame,
     *,
     arms: tuple[str, str] = ("Reference", "Comparator"),
+    heading: str | None = None,
+    subheading: str | None = None,
+    max_width: int = 820,
     font_size: int = 14,
 ) -> alt.HConcatChart:
     """Subgroup forest plot: the treatment HR within each subgroup level.
 
-    ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame (labels already in words):
-    an "All patients" row, then per subgroup variable a bold heading carrying the p for
-    interaction and its levels indented. ``arms`` = (reference, comparator) labels: the
-    events/n columns and "favours" under the axis name them (HR < 1 favours the comparator).
+    ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame (labels already in words): an
+    "All patients" row, then per subgroup variable a bold heading row whose p (in bold) is
+    the test for interaction, and its levels indented. ``arms`` = (reference, comparator):
+    the events/n columns and "favours" under the axis name them (HR < 1 favours the
+    comparator).
     """
     rows = []
     for sub, block in forest.groupby("subgroup", sort=False):
         first = block.iloc[0]
         if len(block) == 1 and str(first["level"]) == "all":
-            rows.append({**first.to_dict(), "label": str(sub), "header": False, "p_int": ""})
+            rows.append({**first.to_dict(), "label": str(sub), "header": False})
             continue
-        p_int = first.get("p_interaction", np.nan)
         rows.append({"label": str(sub), "header": True, "hr": np.nan, "hr_lower": np.nan,
                      "hr_upper": np.nan, "p_value": np.nan,
-                     "p_int": fmt.format_p(p_int) if np.isfinite(p_int) else ""})
+                     "p_heading": first.get("p_interaction", np.nan)})
         for _, r in block.iterrows():
-            # An em space indents: Vega trims leading ASCII spaces.
-            rows.append({**r.to_dict(), "label": f"\u2003{r['level']}", "header": False,
-                         "p_int": ""})
+            rows.append({**r.to_dict(), "label": str(r["level"]), "header": False,
+                         "indent": True})
     d = pd.DataFrame(rows)
     ref, comp = arms
-    counts = [(f"{comp}\nevents/n", "events_comparator", "n_comparator"),
-              (f"{ref}\nevents/n", "events_reference", "n_reference")]
+    counts = [(_wrap(comp, 9) + "\nevents/n", "events_comparator", "n_comparator"),
+              (_wrap(ref, 9) + "\nevents/n", "events_reference", "n_reference")]
     counts = [c for c in counts if c[1] in d]
-    return forest_chart(d, label_header="Subgroup", title="Treatment hazard ratio",
+    return forest_chart(d, label_header="Subgroup", title="Treatment HR",
                         favours=(f"Favours {comp}", f"Favours {ref}"), counts=counts,
-                        extra=[("p for\ninteraction", "p_int")], font_size=font_size)
+                        heading=heading, subheading=subheading, max_width=max_width,
+                        font_size=font_size)
 
 
-def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Chart:
+def response_bar_chart(
+    counts: pd.DataFrame,
+    *,
+    heading: str | None = None,
+    subheading: str | None = None,
+    width: int = 560,
+    font_size: int = 14,
+) -> alt.Chart:
     """Stacked 100% bars of best response (CR/PR/SD/PD/NE) per group.
 
-    ``counts`` is long: ``group, response, n, percent`` in display order.
+    ``counts`` is long: ``group, response, n, percent`` in display order (group names in
+    words). ``heading``/``subheading`` title the chart (who it shows); ``width`` is the bars'.
     """
     order = ["CR", "PR", "SD", "PD", "NE"]
     palette = [OKABE_ITO[2], OKABE_ITO[5], OKABE_ITO[3], OKABE_ITO[1], "#999999"]
@@ -572,11 +668,14 @@ def response_bar_chart(counts: pd.DataFrame, *, font_size: int = 14) -> alt.Char
             tooltip=["group:N", "response:N", "n:Q",
                      alt.Tooltip("percent:Q", format=".1f", title="%")],
         )
-        .properties(width=WIDTH, height=max(60 * d["group"].nunique(), 120))
+        .properties(width=width, height=max(60 * d["group"].nunique(), 120))
     )
     # A one-panel concat keeps its declared size in every renderer (Streamlit resizes a
     # single view to its container, which collapses a short bar chart).
-    return _configure(alt.vconcat(chart), font_size)
+    out = alt.vconcat(chart)
+    if heading:
+        out = out.properties(title=alt.TitleParams(heading, subtitle=subheading or ""))
+    return _configure(out, font_size)
 
 
 def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,

@@ -26,6 +26,9 @@ __all__ = [
     "symbol_notes",
     "COLUMN_WORDS",
     "readable_columns",
+    "format_hr_table",
+    "format_ph_test",
+    "format_subgroup_table",
 ]
 
 NE = "NE"
@@ -206,3 +209,69 @@ def readable_columns(table: pd.DataFrame, level_names: dict | None = None) -> pd
         return COLUMN_WORDS.get(col, col.replace("_", " ").capitalize())
 
     return table.rename(columns=words)
+
+
+def format_hr_table(
+    table: pd.DataFrame, labels: dict | None = None, counts: bool = False
+) -> pd.DataFrame:
+    """A Cox model table for display: "Covariate", ("n", "Events"), "HR (95% CI)", "p".
+
+    ``table`` is indexed by term with ``hr, hr_lower, hr_upper, p_value`` (``fit_cox(...).table``
+    or ``cox_univariable``, whose ``n, events`` show with ``counts``); ``labels`` maps terms to
+    words. A term that cannot be estimated reads "NE", its p "-", and ``attrs["notes"]`` says
+    why, per term.
+    """
+    labels = labels or {}
+    rows, notes = [], []
+    for term, r in table.iterrows():
+        label = labels.get(term, str(term))
+        ok = hr_estimable(r["hr"], r["hr_lower"], r["hr_upper"])
+        row = {"Covariate": label}
+        if counts:
+            row["n"] = DASH if is_missing(r.get("n")) else str(int(r["n"]))
+            row["Events"] = DASH if is_missing(r.get("events")) else str(int(r["events"]))
+        row["HR (95% CI)"] = format_hr(r["hr"], r["hr_lower"], r["hr_upper"])
+        row["p"] = format_p(r["p_value"]) if ok else DASH
+        if not ok:
+            notes.append(f'"NE" ({label}): {not_estimable_reason(r["hr"], r["hr_lower"], r["hr_upper"])}.')
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["Covariate", *(["n", "Events"] if counts else []),
+                                      "HR (95% CI)", "p"])
+    out.attrs["notes"] = notes
+    return out
+
+
+def format_ph_test(ph: pd.DataFrame, labels: dict | None = None) -> pd.DataFrame:
+    """The proportional-hazards test (``CoxResult.ph_test``) under headers in words."""
+    labels = {"GLOBAL": "Global test", **(labels or {})}
+    return pd.DataFrame({
+        "Covariate": [labels.get(t, str(t)) for t in ph.index],
+        "Chi-square": [format_number(x, "statistic") for x in ph["chisq"]],
+        "Degrees of freedom": [DASH if is_missing(x) else f"{x:g}" for x in ph["df"]],
+        "p": [format_p(x) for x in ph["p_value"]],
+    })
+
+
+def format_subgroup_table(forest: pd.DataFrame, arms: tuple[str, str]) -> pd.DataFrame:
+    """``subgroup_forest`` for display: subgroup, level, events/n per arm, HR (95% CI), p,
+    p for interaction, note. ``arms`` = (reference, comparator) labels."""
+    ref, comp = arms
+    rows = []
+    for _, r in forest.iterrows():
+        rows.append({
+            "Subgroup": str(r["subgroup"]),
+            "Level": "" if str(r["level"]) == "all" else str(r["level"]),
+            f"{comp}, events/n": f"{int(r['events_comparator'])}/{int(r['n_comparator'])}",
+            f"{ref}, events/n": f"{int(r['events_reference'])}/{int(r['n_reference'])}",
+            "HR (95% CI)": format_hr(r["hr"], r["hr_lower"], r["hr_upper"]),
+            "p": format_p(r["p_value"]) if hr_estimable(r["hr"], r["hr_lower"], r["hr_upper"])
+            else DASH,
+            "p for interaction": format_p(r["p_interaction"]),
+            "Note": str(r.get("note", "") or ""),
+        })
+    out = pd.DataFrame(rows)
+    out.attrs["notes"] = symbol_notes(out, {
+        NE: "not estimable (an arm without patients or events in this subgroup; see Note)",
+        DASH: "no test (the HR is not estimable, or the subgroup has one level)",
+    })
+    return out

@@ -1,24 +1,30 @@
-"""Baseline characteristics (Table 1)."""
+"""Baseline characteristics (Table 1) by treatment group or local modality."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from hcc_core import format_table_one, table_one
+from hcc_core import format_table_one, level_label, readable_columns, table_one
 from pages import _ui
+from pages._ui.grouping import compare_by
 
 v = _ui.view()
 st.title("Baseline characteristics (Table 1)")
-st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
-res = _ui.compute(table_one)
+st.caption(v.subtitle())
+by, overall = compare_by("t1")
+res = _ui.compute(table_one, by=by, overall=overall)
 if res is not None:
-    _ui.show_table(format_table_one(res), "table1")
-    for note in res.footnotes:
+    shown = format_table_one(res)
+    _ui.show_table(shown, "table1")
+    for note in [*shown.attrs["notes"], *res.footnotes]:
         st.caption(note)
     low = res.table.loc[res.table["low_expected"].fillna(False).astype(bool), "label"]
     if len(low):
         _ui.caution("Expected counts below 5 for " + ", ".join(pd.unique(low)) + ": the "
                     "chi-square p (marked *) is unreliable there; read Fisher's exact p.")
     with st.expander("Numeric table (for statisticians)"):
-        _ui.show_table(res.table, "table1_numeric")
+        names = {g: level_label(by, g) for g in res.groups}
+        numeric = readable_columns(res.table, names)
+        # Numbers stay numbers; an empty cell (not "None") where a value does not exist.
+        _ui.show_table(numeric.astype(object).where(numeric.notna(), ""), "table1_numeric")

@@ -1,19 +1,25 @@
-"""Tumour response by mRECIST: ORR, DCR and best-response distribution."""
+"""Tumour response by mRECIST: ORR, DCR and best-response distribution, by any grouping."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import charts, format_response, response_rates
+from hcc_core import OVERALL, charts, format_response, level_label, response_rates
 from pages import _ui
+from pages._ui.grouping import compare_by
 
 v = _ui.view()
 st.title("Tumour response (mRECIST)")
-st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
-res = _ui.compute(response_rates)
+st.caption(v.subtitle())
+by, overall = compare_by("resp")
+res = _ui.compute(response_rates, by=by, overall=overall)
 if res is not None:
-    _ui.show_table(format_response(res), "response")
-    _ui.show_chart(lambda: charts.response_bar_chart(res.counts, font_size=v.font_size),
-                   "response_bars")
-    for line in res.footnotes:  # method, then exclusions and other notes
+    shown = format_response(res)
+    _ui.show_table(shown, "response")
+    counts = res.counts.assign(group=[g if g == OVERALL else level_label(by, g)
+                                      for g in res.counts["group"]])
+    _ui.show_chart(lambda: charts.response_bar_chart(
+        counts, font_size=v.font_size, heading="Best overall response (mRECIST)",
+        subheading=v.subtitle()), "response_bars", options=(by, overall))
+    for line in [*shown.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)

@@ -1,17 +1,19 @@
-"""Safety: CTCAE v5 adverse events by category and grade."""
+"""Safety: CTCAE v5 adverse events by category and grade, by any grouping."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import ae_table, format_ae_table, group_column
+from hcc_core import ae_table, format_ae_table, group_column, level_label
 from hcc_core.tables import ANY_AE
 from pages import _ui
+from pages._ui.grouping import compare_by
 
 v = _ui.view()
 st.title("Adverse events (CTCAE v5)")
-st.caption(f"{v.source_label} · n = {len(v.df)} after filters")
-res = _ui.compute(ae_table)
+st.caption(v.subtitle())
+by, overall = compare_by("ae")
+res = _ui.compute(ae_table, by=by, overall=overall)
 if res is not None:
     table = format_ae_table(res)
     label = table["Adverse event"]
@@ -22,9 +24,10 @@ if res is not None:
     n_severe = {g: int(any_row[group_column("n", g)].iloc[0]) for g in res.groups}
     if sum(n_severe.values()):
         st.error("Grade >= 3 adverse events: " + ", ".join(
-            f"{n} patient(s) in {g}" for g, n in n_severe.items()) + ". Rows marked ▲.")
+            f"{n} patient(s) in {level_label(by, g)}" for g, n in n_severe.items())
+            + ". Rows marked ▲.")
     else:
         st.success("No grade >= 3 adverse event was recorded in this cohort.")
     _ui.show_table(table, "adverse_events")
-    for line in res.footnotes:  # method, then exclusions and other notes
+    for line in [*table.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)

@@ -168,8 +168,10 @@ def test_safety_page_flags_grade_3_events():
     at.run()
     assert [e.value for e in at.error] == [
         "Grade >= 3 adverse events: "
-        + ", ".join(f"{1 if g == group else 0} patient(s) in {g}"
-                    for g in ("systemic", "local+systemic")) + ". Rows marked ▲."]
+        + ", ".join(f"{1 if g == group else 0} patient(s) in {name}"
+                    for g, name in (("systemic", "Systemic"),
+                                    ("local+systemic", "Local + systemic")))
+        + ". Rows marked ▲."]
     labels = at.dataframe[0].value["Adverse event"].tolist()
     assert "    ▲ Grade >= 3" in labels
 

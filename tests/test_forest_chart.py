@@ -93,10 +93,12 @@ def test_subgroup_forest_counts_headings_and_interaction():
     })
     spec = charts.subgroup_forest_chart(forest, arms=("Systemic", "HAIC")).to_dict()
     text = json.dumps(spec, ensure_ascii=False)
-    assert text.count("0.840") == 1  # the interaction p once, on the heading row
-    for s in ("29/56", "23/39", "7/9", "Favours HAIC", "Favours Systemic", "interaction",
-              "\u2003B"):
+    assert text.count("0.840") == 1  # the interaction p once, on the heading row (in bold)
+    for s in ("29/56", "23/39", "7/9", "Favours HAIC", "Favours Systemic", "events/n"):
         assert s in text, s
     heading = [rows for m, rows in _marks(spec) if m.get("fontWeight") == "bold" and rows
                and "label" in rows[0]]
     assert [r["label"] for r in heading[0]] == ["Child-Pugh class"]
+    bold_p = [rows for m, rows in _marks(spec) if m.get("fontWeight") == "bold" and rows
+              and "p_text" in rows[0]]
+    assert [r["p_text"] for r in bold_p[0]] == ["0.840"]

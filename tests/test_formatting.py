@@ -64,3 +64,19 @@ def test_readable_columns_keep_numbers():
     out = readable_columns(t, {"systemic": "Systemic"})
     assert list(out.columns) == ["n, Systemic", "HR 95% CI lower", "p"]
     assert out["p"].dtype == float and out.iloc[0, 1] == pytest.approx(0.5)
+
+
+def test_hr_table_lists_non_estimable_terms_with_the_reason():
+    from hcc_core.formatting import format_hr_table
+
+    t = pd.DataFrame({"hr": [0.5812, math.exp(-21)], "hr_lower": [0.3441, 0.0],
+                      "hr_upper": [0.9816, math.inf], "p_value": [0.042, 0.9999],
+                      "n": [95, 95], "events": [52, 52]},
+                     index=pd.Index(["treatment_group[local+systemic]", "sex[F]"], name="term"))
+    out = format_hr_table(t, {"sex[F]": "Sex: Female vs Male"}, counts=True)
+    assert list(out.columns) == ["Covariate", "n", "Events", "HR (95% CI)", "p"]
+    assert out.iloc[0].tolist() == ["treatment_group[local+systemic]", "95", "52",
+                                    "0.58 (0.34-0.98)", "0.042"]
+    assert out.iloc[1].tolist() == ["Sex: Female vs Male", "95", "52", "NE", "-"]
+    assert out.attrs["notes"][0].startswith('"NE" (Sex: Female vs Male): the coefficient may '
+                                            "be infinite")
