@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 START, STOP, EVENT, LOCAL = "tstart", "tstop", "event", "local"
-LOCAL_STATES = ("systemic only", "after local therapy start")
+LOCAL_STATES = ("systemic only", "local therapy")  # the current state: before / after the start
 
 
 @dataclass(frozen=True, eq=False)

@@ -86,6 +86,7 @@ def test_cox_page_local_therapy_in_time_and_piecewise(server, sized_page):  # no
     body = page.inner_text("body")
     assert "The proportional-hazards test flags the treatment" in body
     assert "RMST difference at 24 months" in body
+    page.get_by_text("Treatment hazard ratio by period").scroll_into_view_if_needed()
     _shot(page, f"tte_cox_piecewise_{size}")
     page.get_by_role("tab", name="Local therapy in time").click()
     _wait_idle(page)

@@ -208,8 +208,10 @@ def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
         st.caption("Derived covariates not used in this model: " + _names(skipped) + ".")
     for note in res.notes:
         st.info(note)
-    table = pd.concat({"Time-dependent": res.table, "Naive": res.naive_table}, names=["model"])
-    _ui.show_table(table.reset_index(), f"cox_time_dependent_{endpoint}")
+    table = pd.concat({"Time-dependent": res.table, "Naive": res.naive_table},
+                      names=["model"]).reset_index()
+    table.insert(1, "label", [term_label(t) for t in table["term"]])
+    _ui.show_table(table, f"cox_time_dependent_{endpoint}")
     sm = _ui.compute(simon_makuch, endpoint)
     if sm is not None:
         st.subheader("Simon-Makuch curves")
@@ -224,7 +226,8 @@ def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFr
     from hcc_core import rmst
     from hcc_core.cox.time_to_event import piecewise_hr
 
-    term = f"{S.TREATMENT_GROUP}"
+    st.subheader("Treatment hazard ratio by period")
+    term = S.TREATMENT_GROUP
     flagged = (ph_test is not None and term in ph_test.index
                and float(ph_test.loc[term, "p_value"]) < 0.05)
     if flagged:
