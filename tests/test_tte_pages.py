@@ -75,7 +75,7 @@ def test_landmark_view_equals_landmark_survival():
 
 
 def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
-    from hcc_core import PAPER_COX_COVARIATES, fit_cox
+    from hcc_core import PAPER_COX_COVARIATES, fit_cox, plan_cox
     from hcc_core.cox.time_to_event import fit_time_dependent_cox, piecewise_hr
 
     demo = load_cohort(DATA / "demo_cohort.csv").data
@@ -89,10 +89,17 @@ def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
     assert fit.ph_test.loc[s.TREATMENT_GROUP, "p_value"] < 0.05  # the demo's treatment fails PH
     assert "The proportional-hazards test flags the treatment" in text
     canonical = [c for c in PAPER_COX_COVARIATES if c in demo.columns and c != s.TREATMENT_GROUP]
-    pw = piecewise_hr(demo, "os", canonical, (12.0,))
+    plan = plan_cox(demo, "os", PAPER_COX_COVARIATES)  # the page shows the model the data carry
+    shown_fit = plan.full if plan.full_is_adequate or plan.reduced is None else plan.reduced
+    adjust = [c for c in shown_fit.covariates if c in demo.columns and c != s.TREATMENT_GROUP]
+    pw = piecewise_hr(demo, "os", adjust, (12.0,))
     frames = [d.value for d in at.dataframe]
     shown = next(f for f in frames if "period" in f.columns)
     assert shown["hr"].tolist() == pytest.approx(pw.table["hr"].tolist(), rel=1e-12)
+    at.session_state["cox_tab"] = "Local therapy in time"  # tabs render when opened
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
     td = fit_time_dependent_cox(demo, "os", canonical)
     row, naive = td.local_hr, td.naive_hr
     assert f"HR {row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})" in text
