@@ -124,3 +124,17 @@ def test_smd_multilevel_matches_r(i):
     case = R["smd"]["multi"][i]
     got = smd_categorical(vec(case["p1"]), vec(case["p2"]))
     assert got == pytest.approx(case["smd"], rel=1e-9)
+
+
+def test_is_normal_uses_public_shapiro_on_finite_data_only():
+    """R: shapiro.test(c(3.1, 4.2, 4.2, 5.0, 5.5, 6.1, 6.1, 6.1, 7.3, 9.8, 12.4))$p.value = 0.109
+    (normal at 0.05, not at 0.2). No private scipy wrapper; non-finite input is an error."""
+    import inspect
+
+    from hcc_core import stats_tests
+
+    x = np.array([3.1, 4.2, 4.2, 5.0, 5.5, 6.1, 6.1, 6.1, 7.3, 9.8, 12.4])
+    assert stats_tests.is_normal(x) and not stats_tests.is_normal(x, alpha=0.2)
+    assert "__wrapped__" not in inspect.getsource(stats_tests)
+    with pytest.raises(ValueError, match="finite"):
+        stats_tests.is_normal(np.append(x, np.inf))
