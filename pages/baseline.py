@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hcc_core import format_table_one, level_label, readable_columns, table_one
+from hcc_core import export, format_table_one, level_label, readable_columns, table_one
 from pages import _ui
 from pages._ui.grouping import compare_by
 
@@ -16,7 +16,9 @@ by, overall = compare_by("t1")
 res = _ui.compute(table_one, by=by, overall=overall)
 if res is not None:
     shown = format_table_one(res)
-    _ui.show_table(shown, "table1")
+    # Downloads keep the statistic and p columns numeric (the screen shows "< 0.001", "0.561 *").
+    _ui.show_table(shown, "table1", method=res.method,
+                   export_df=export.table_one_frame(res, shown))
     for note in [*shown.attrs["notes"], *res.footnotes]:
         st.caption(note)
     low = res.table.loc[res.table["low_expected"].fillna(False).astype(bool), "label"]
