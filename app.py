@@ -188,7 +188,9 @@ html { font-size: 20px; }
 }
 .stApp :is(h1, h2, h3, h4) span { font-size: inherit; }
 [data-testid="stMainBlockContainer"] { padding-top: 4.2rem; }
-[data-testid="stMain"] h1 { font-size: 2.2rem; padding-top: 0; }
+[data-testid="stMain"] h1 { font-size: 1.8rem; padding-top: 0; }
+[data-testid="stTable"] table { table-layout: fixed; width: 100%; }
+[data-testid="stTable"] :is(td, th) { overflow-wrap: anywhere; white-space: normal; }
 </style>""")
 
 

@@ -13,6 +13,7 @@ from pages import _tte, _ui
 
 v = _ui.view()
 st.title("Survival")
+answer_area = st.container()  # the answer first: on a projector it fits one screen
 
 ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 CI_TYPES = {"log-log": "log-log (default)", "log": "log (R survfit default)", "plain": "plain"}
@@ -34,13 +35,14 @@ if analysis == _tte.LANDMARK:
     _tte.landmark_section(v, endpoint, by, conf_type, show_ci)
     st.stop()
 with st.expander("Display options"):
-    d1, d2, d3, d4 = st.columns(4)
+    d1, d2 = st.columns(2)
+    d3, d4 = st.columns(2)
     step = d1.number_input("Time breaks every (months)", min_value=1.0, max_value=60.0,
                            value=6.0, step=1.0, **_ui.linked("surv_step"))
-    extended = d2.toggle("Extended risk table (at risk, censored, events)", value=False,
+    extended = d2.toggle("Risk table with censored and events", value=False,
                          **_ui.linked("surv_extended"))
     median_lines = d3.toggle("Median lines", value=False, **_ui.linked("surv_medians"))
-    line_styles = d4.toggle("Line style per group (greyscale print)", value=False,
+    line_styles = d4.toggle("Line style per group", value=False,
                             **_ui.linked("surv_dashes"))
 
 # Systemic only plus exactly one local modality: the treatment groups are that modality and
@@ -89,20 +91,21 @@ if km is not None:
         if lr is not None:
             box.append(f"Log-rank p = {_ui.fmt_p(lr.p_value)}")
 
-    # The answer first: on a projector it must fit one screen with the caveats.
+    # The answer first (above the settings): on a projector it fits one screen with the
+    # caveats.
     what = ENDPOINT_LABELS[endpoint]
-    st.markdown(f"**{what}** · {v.population} · n = {len(v.df)}")
+    answer_area.markdown(f"**{what}** · {v.population} · n = {len(v.df)}")
     if answer_lines:
         lr_text = f" · log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else ""
-        st.markdown("  \n".join(answer_lines) + lr_text)
-    st.markdown(" · ".join(
+        answer_area.markdown("  \n".join(answer_lines) + lr_text)
+    answer_area.markdown(" · ".join(
         f"{label}: n = {n}, {e} events, median {_ui.fmt_median(m, lo, hi)} months"
         for label, n, e, m, lo, hi in zip(shown, summary["n"], summary["events"],
                                           summary["median"], summary["median_lower"],
                                           summary["median_upper"], strict=True)))
     small = summary[(summary["n"] < 10) | (summary["events"] < 5)]
     if len(small):
-        _ui.caution("Small groups: " + ", ".join(
+        answer_area.warning(icon=":material/warning:", body="Small groups: " + ", ".join(
             f"{names[str(g)]} (n = {n}, {e} events)" for g, n, e in
             zip(small["group"], small["n"], small["events"], strict=True))
             + ". Estimates are unstable with fewer than 10 patients or 5 events per group.")

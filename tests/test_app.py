@@ -274,3 +274,59 @@ def test_one_local_modality_is_compared_by_name_with_the_small_n_caveat(demo):
     cells = " ".join(table.astype(str).to_numpy().ravel())
     for bad in ("nan", "None", "NR (NR-NR)", "100.0% (100.0-100.0)", "100.0 (100.0-100.0)"):
         assert bad not in cells
+
+
+def _app_pages() -> list[str]:
+    """Every page file in app.py's PAGES list (pages other helpers add are swept too)."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    return [n.args[0].value for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"]
+
+
+def _filter_levels(demo) -> dict[str, list[str]]:
+    """URL parameter -> every single level of that filter in the demo cohort."""
+    levels = {"modality": sorted(demo["local_modality"].dropna().unique()),
+              "child_pugh": sorted(demo["child_pugh_class"].dropna().unique()),
+              "bclc": sorted(demo["bclc_stage"].dropna().unique()),
+              "tumor_number": sorted(demo["tumor_number"].dropna().unique()),
+              "albi": sorted(str(int(g)) for g in demo["albi_grade"].dropna().unique()),
+              "afp": ["high", "low"]}
+    return {k: [str(v) for v in vs] for k, vs in levels.items()}
+
+
+def _sweep_combinations(demo) -> list[dict[str, str]]:
+    """Each single level of each filter alone, and of every pair of filters (n down to 1,
+    e.g. modality=IMRT & child_pugh=B, issue 18 item 7)."""
+    import itertools
+
+    levels = _filter_levels(demo)
+    combos = [{k: v} for k, vs in levels.items() for v in vs]
+    for a, b in itertools.combinations(levels, 2):
+        combos += [{a: x, b: y} for x in levels[a] for y in levels[b]]
+    return combos
+
+
+# Pages whose content does not depend on the filters, or that only re-run the pages' analyses
+# (the report page, ~15 s a run): swept with single-level filters only, to bound the run time.
+_UNFILTERED_OR_SLOW = {"pages/paper_check.py", "pages/upload.py", "pages/report.py"}
+
+
+@pytest.mark.slow
+def test_every_single_level_filter_combination_on_every_page_runs_without_exception(demo):
+    """Issue 18 item 7: no page raises (analyses and charts are guarded) on any single-level
+    filter or pair of them, down to n = 1 and n = 0. Takes ~15 min."""
+    pages = _app_pages()
+    failures = []
+    for combo in _sweep_combinations(demo):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update(combo)
+        at.run()
+        for page in pages:
+            if len(combo) > 1 and page in _UNFILTERED_OR_SLOW:
+                continue
+            at.switch_page(page).run()
+            if at.exception:
+                failures.append(f"{combo} {page}: {at.exception[0].value[:200]}")
+    assert not failures, "\n".join(failures[:20])

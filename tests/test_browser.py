@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc_core import load_cohort, logrank_test
+from hcc_core import fit_cox, load_cohort, logrank_test
 from tests.conftest import DATA, ROOT, need_tool
 
 pytestmark = pytest.mark.browser
@@ -272,14 +272,17 @@ def _settle_charts(page) -> None:
         page.wait_for_timeout(800)
 
 
-@pytest.mark.xfail(reason="issue 12 item 4 in progress: wide tables and charts on some pages",
-                   strict=False)
+# Pages whose fixed-width charts (forest plots, response bars) belong to another issue item
+# (issue 12 items 6-7): their overflow is reported as an expected failure, never hidden.
+OTHERS_FIXED_WIDTH_CHARTS = {"cox", "response"}
+
+
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_presentation_mode_fits_and_is_legible_on_every_page(server, browser, size):
     width, height = size
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    problems = []
+    problems, others = [], []
     try:
         for url, title in _app_pages().items():
             page.goto(f"{server}/{url}?presentation=true")
@@ -289,11 +292,107 @@ def test_presentation_mode_fits_and_is_legible_on_every_page(server, browser, si
             _shot(page, f"presentation_{url or 'overview'}_{width}x{height}")
             found = page.evaluate(_LAYOUT_JS)
             if found["wide"]:
-                problems.append(f"{title}: wider than {width} px: {found['wide'][:5]}")
+                where = others if url in OTHERS_FIXED_WIDTH_CHARTS else problems
+                where.append(f"{title}: wider than {width} px: {found['wide'][:5]}")
             if found["small"]:
                 problems.append(f"{title}: text under 20 px: {found['small'][:8]}")
             if found["grids"] and url != "upload":  # the upload wizard's mapping is an editor
                 problems.append(f"{title}: {found['grids']} interactive grid(s) (13 px canvas)")
     finally:
         context.close()
-    assert not problems, "\n".join(problems)
+    assert not problems, "\n".join(problems + others)
+    if others:
+        pytest.xfail("fixed-width charts owned by the Cox/Response pages: " + "\n".join(others))
+
+
+def _pick(page, nth: int, option: str) -> None:
+    """One interaction: choose ``option`` in the sidebar's ``nth`` multiselect."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').nth(nth)
+    box.locator("input").click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    _wait_idle(page)
+
+
+def _in_view(page, text: str) -> bool:
+    """``text`` is shown inside the 1280x720 viewport, without scrolling."""
+    main = page.locator('[data-testid="stMain"]')
+    box = main.get_by_text(text, exact=False).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 720 \
+        and box["x"] + box["width"] <= 1280
+
+
+def test_tumour_board_question_in_five_interactions_on_one_projector_screen(server, browser):
+    """Issue 12: 'Do Child-Pugh A, BCLC C patients benefit from adding HAIC?' from the home
+    page in presentation mode: 5 interactions, then HR (95% CI), n and the small-n caveat on
+    one 1280x720 screen, the groups named 'HAIC' and 'systemic only'."""
+    demo = load_cohort(DATA / "demo_cohort.csv").data
+    sub = demo[demo["local_modality"].isin(["none", "HAIC"]) & (demo["child_pugh_class"] == "A")
+               & (demo["bclc_stage"] == "C")]
+    row = fit_cox(sub, "os", ("local_modality",)).table.loc["local_modality[HAIC]"]
+    hr = f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(server + "/?presentation=true")
+        _wait_idle(page)
+        _pick(page, 0, "systemic only")  # 1
+        _pick(page, 0, "HAIC")  # 2
+        _pick(page, 1, "A")  # 3
+        _pick(page, 2, "C")  # 4
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Survival").first.click()  # 5
+        _wait_idle(page)
+        page.wait_for_selector(".vega-embed")
+        _shot(page, "tumour_board_1280x720")
+        body = page.inner_text("body")
+        assert f"HAIC vs systemic only: HR {hr}" in body, body[:2000]
+        assert _in_view(page, f"HR {hr}")
+        assert _in_view(page, f"n = {len(sub)}")
+        assert _in_view(page, "Small groups")
+        assert "modality=" in page.url and "bclc=C" in page.url, page.url
+    finally:
+        context.close()
+
+
+def _answer(page) -> str:
+    """The Survival page's answer lines (endpoint, population, HRs, medians)."""
+    text = page.inner_text('[data-testid="stMain"]')
+    return "\n".join(line for line in text.splitlines()
+                     if " vs " in line or "median" in line or line.startswith("Progression"))
+
+
+def test_the_link_is_the_view_across_pages_and_browsers(server, browser):
+    """Issue 12 item 8: settings are in the URL, survive a page switch and back, and the link
+    opened in a new browser shows the same view. No patient data in the URL."""
+    link = (server + "/survival?child_pugh=A&surv_endpoint=Progression-free+survival+%28PFS%29"
+            "&surv_by=BCLC+stage&surv_medians=true&surv_step=12&presentation=true")
+    context = browser.new_context(viewport={"width": 1600, "height": 1100})
+    page = context.new_page()
+    try:
+        page.goto(link)
+        _wait_idle(page)
+        page.wait_for_selector(".vega-embed")
+        first = _answer(page)
+        assert "Progression-free survival (PFS)" in first and "C vs A: HR" in first, first
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Cox regression").first.click()
+        _wait_idle(page)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Survival").first.click()
+        _wait_idle(page)
+        page.wait_for_selector(".vega-embed")
+        url = page.url
+        for part in ("child_pugh=A", "surv_endpoint=", "surv_by=BCLC", "surv_medians=true",
+                     "surv_step=12", "presentation=true"):
+            assert part in url, (part, url)
+        assert _answer(page) == first
+        fresh = browser.new_context(viewport={"width": 1600, "height": 1100})
+        other = fresh.new_page()
+        other.goto(url)
+        _wait_idle(other)
+        other.wait_for_selector(".vega-embed")
+        assert _answer(other) == first
+        assert _sidebar_n(other) == _sidebar_n(page)
+        fresh.close()
+        assert "patient_id" not in url and "P0" not in url
+    finally:
+        context.close()
