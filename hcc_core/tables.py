@@ -78,6 +78,10 @@ LABELS: dict[str, str] = {
     S.BEST_RESPONSE: "Best response (mRECIST)",
     S.OS_MONTHS: "Overall survival (months)",
     S.PFS_MONTHS: "Progression-free survival (months)",
+    S.PROGRESSION_EVENT: "First PFS event (1 = progression, 0 = death)",
+    S.DEATH_CAUSE: "Cause of death",
+    S.LOCAL_START_MONTHS: "Start of local therapy (months)",
+    S.LOCAL_START_DATE: "Start of local therapy (date)",
     # Derived Cox covariates (hcc_core.cox)
     "bclc_ab_vs_c": "BCLC stage (grouped)",
     "log10_afp": "log10 AFP (per 10-fold increase)",
