@@ -757,6 +757,8 @@ class PackSettings:
     covariates : the Cox page's multivariable model.
     endpoints : survival endpoints in the pack.
     font_size : chart text size in px (the pages' presentation mode uses 20).
+    table_one_by, response_by, ae_by : (compare-by column, Overall column shown) of the
+        Table 1, Response and Safety pages.
     """
 
     by: str | None = S.TREATMENT_GROUP
@@ -765,6 +767,9 @@ class PackSettings:
     covariates: tuple[str, ...] = tuple(PAPER_COX_COVARIATES)
     endpoints: tuple[str, ...] = ("os", "pfs")
     font_size: int = 14
+    table_one_by: tuple[str, bool] = (S.TREATMENT_GROUP, True)
+    response_by: tuple[str, bool] = (S.TREATMENT_GROUP, True)
+    ae_by: tuple[str, bool] = (S.TREATMENT_GROUP, True)
 
 
 def _png(chart, scale: float) -> bytes | None:
@@ -827,9 +832,14 @@ def collect_pack(
         cox_table = model.table.reset_index(names="term")
         cox_table.insert(0, "label", [term_label(t) for t in cox_table["term"]])
         forest = _png(charts.forest_chart(cox_table, font_size=settings.font_size), scale)
-    t1 = run("Table 1", table_one)
-    resp = run("Tumour response", response_rates)
-    ae = run("Adverse events", ae_table)
+    t1 = run("Table 1", table_one, by=settings.table_one_by[0], overall=settings.table_one_by[1])
+    resp = run(
+        "Tumour response",
+        response_rates,
+        by=settings.response_by[0],
+        overall=settings.response_by[1],
+    )
+    ae = run("Adverse events", ae_table, by=settings.ae_by[0], overall=settings.ae_by[1])
     return MeetingPack(
         provenance=provenance,
         survival=tuple(sections),

@@ -418,15 +418,25 @@ def test_collected_pack_holds_what_the_pages_compute(demo_pack):
     pd.testing.assert_frame_equal(
         demo_pack.cox_model.table, fit_cox(df, "os", PAPER_COX_COVARIATES).table
     )
-    pd.testing.assert_frame_equal(demo_pack.table_one_display, format_table_one(table_one(df)))
-    pd.testing.assert_frame_equal(demo_pack.response_display, format_response(response_rates(df)))
-    pd.testing.assert_frame_equal(demo_pack.adverse_events_display, format_ae_table(ae_table(df)))
+    # As the Table 1, Response and Safety pages open: by treatment group, Overall column shown.
+    kw = {"by": S.TREATMENT_GROUP, "overall": True}
+    pd.testing.assert_frame_equal(
+        demo_pack.table_one_display, format_table_one(table_one(df, **kw))
+    )
+    pd.testing.assert_frame_equal(
+        demo_pack.response_display, format_response(response_rates(df, **kw))
+    )
+    pd.testing.assert_frame_equal(
+        demo_pack.adverse_events_display, format_ae_table(ae_table(df, **kw))
+    )
+    assert any(c.startswith("Overall") for c in demo_pack.table_one_display.columns)
     assert demo_pack.unavailable == ()
 
 
 def test_pack_follows_the_page_settings_and_says_what_is_missing():
     df = DEMO.data.drop(columns=["pfs_months", "pfs_event", "best_response"])
     settings = PackSettings(
+        table_one_by=(S.LOCAL_MODALITY, False),
         by=S.LOCAL_MODALITY,
         conf_type="log",
         cox_endpoint="os",
@@ -436,6 +446,8 @@ def test_pack_follows_the_page_settings_and_says_what_is_missing():
     assert [s.endpoint for s in pack.survival] == ["os"]
     km = pack.survival[0].km
     assert km.by == S.LOCAL_MODALITY and km.conf_type == "log"
+    assert pack.table_one.by == S.LOCAL_MODALITY
+    assert not any(c.startswith("Overall") for c in pack.table_one_display.columns)
     assert list(pack.cox_model.table.index[:1]) == ["age"]
     assert pack.response is None and pack.response_display is None
     assert len(pack.unavailable) == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from hcc_core import PAPER_COX_COVARIATES, Filters, report
+from hcc_core import COMPARE_BY, PAPER_COX_COVARIATES, Filters, report
 from hcc_core import schema as S
 
 from . import query_string, view
@@ -53,7 +53,18 @@ def settings(v=None) -> report.PackSettings:
         cox_endpoint=state.get("cox_endpoint") or "os",
         covariates=tuple(PAPER_COX_COVARIATES if covariates is None else covariates),
         font_size=v.font_size,
+        table_one_by=_grouping("t1", v),
+        response_by=_grouping("resp", v),
+        ae_by=_grouping("ae", v),
     )
+
+
+def _grouping(prefix: str, v) -> tuple[str, bool]:
+    """A table page's (compare by, Overall column), as pages/_ui/grouping.compare_by sets them."""
+    options = [c for c in COMPARE_BY if c in v.df.columns] or list(COMPARE_BY)
+    by = st.session_state.get(f"{prefix}_by")
+    overall = st.session_state.get(f"{prefix}_overall")
+    return (by if by in options else options[0], True if overall is None else bool(overall))
 
 
 def current_pack() -> report.MeetingPack:
