@@ -206,7 +206,7 @@ class SlideDeck:
         endpoint=None,
         method=None,
         notes: Sequence[str] = (),
-        rows_per_slide: int = 13,
+        rows_per_slide: int = 12,
     ) -> None:
         """A native (editable) table of display strings, header row shaded and bold.
 

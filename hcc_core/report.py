@@ -29,7 +29,7 @@ from .office import ReportDocument, SlideDeck
 from .response import format_response, response_rates
 from .safety import ae_table, format_ae_table
 from .survival import fit_km, logrank_test
-from .tables import LEVEL_LABELS, format_p, format_table_one, label_of, table_one
+from .tables import LEVEL_LABELS, format_p, format_table_one, label_of, level_label, table_one
 
 __all__ = [
     "APP_NAME",
@@ -822,7 +822,11 @@ def collect_pack(
             lr = run(f"Log-rank test ({name})", logrank_test, ep, by)
             cox = run(f"Hazard ratio ({name})", fit_cox, ep, (by,))
         p_text = f"Log-rank {_p_words(lr.p_value)}" if lr is not None else None
-        png = _png(charts.km_chart(km, p_value_text=p_text, font_size=settings.font_size), scale)
+        names = {str(g): level_label(by, g) for g in km.summary["group"]} if by else None
+        chart = charts.km_chart(
+            km, p_value_text=p_text, font_size=settings.font_size, group_labels=names
+        )
+        png = _png(chart, scale)
         sections.append(EndpointSection(ep, km, lr, cox, png))
     model = cox_table = forest = None
     covariates = tuple(c for c in settings.covariates if c)
