@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from .. import schema
 from ..competing import COMPETING_ENDPOINTS, EVENT, EVENT_NAMES, competing_status
@@ -17,7 +16,7 @@ from ..errors import CohortError
 from ..finegray import _design
 from ..timedep import split_at_local_start
 from .arrays import coxph_arrays
-from .results import CoxResult, fit_cox
+from .results import CoxResult, _z, fit_cox, wald
 
 __all__ = [
     "TimeDependentCoxResult",
@@ -37,25 +36,10 @@ IMMORTAL_TIME_NOTE = (
 )
 
 
-def _z(conf_level: float) -> float:
-    if not 0 < conf_level < 1:
-        raise ValueError(f"conf_level must be between 0 and 1 (got {conf_level}), e.g. 0.95.")
-    return float(special.ndtri(1 - (1 - conf_level) / 2))
-
-
 def _table(terms: list[str], coef: np.ndarray, se: np.ndarray, z: float) -> pd.DataFrame:
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return pd.DataFrame(
-            {
-                "coef": coef,
-                "se": se,
-                "hr": np.exp(coef),
-                "hr_lower": np.exp(coef - z * se),
-                "hr_upper": np.exp(coef + z * se),
-                "p_value": 2 * special.ndtr(-np.abs(coef / se)),
-            },
-            index=pd.Index(terms, name="term"),
-        )
+    cols = wald(coef, se, z)
+    del cols["robust_se"]  # model-based SEs only here
+    return pd.DataFrame(cols, index=pd.Index(terms, name="term"))
 
 
 # ---- cause-specific hazards ---------------------------------------------------------------------
