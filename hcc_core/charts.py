@@ -103,7 +103,7 @@ def _censor_points(curve: pd.DataFrame, max_ticks: int) -> pd.DataFrame:
 DASHES = ([1, 0], [8, 4], [2, 3], [12, 4, 2, 4], [4, 4], [16, 4], [2, 8], [8, 2, 2, 2])
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def _subtitle_lines(text: str, width: int) -> list[str]:
     """Split a ' · '-separated subtitle into lines of at most ``width`` characters."""
     lines: list[str] = []
     for part in text.split(" · "):
@@ -148,7 +148,7 @@ def km_chart(
     median_lines: bool = False,
     line_styles: bool = False,
     extended_risk: bool = False,
-    responsive: bool = False,
+    responsive: bool = True,
 ) -> alt.VConcatChart:
     """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
 
@@ -184,7 +184,8 @@ def km_chart(
     extended_risk : bool
         At risk, censored and events (cumulative) per group at each tick: the KMunicate layout.
     responsive : bool
-        Take the width of the page column (views sized "container"); exports use ``WIDTH``.
+        Take the width of the page column (views sized "container", the default); exports
+        (:func:`chart_png`, :func:`chart_svg`) draw it ``WIDTH`` wide.
     """
     labels = {str(k): str(v) for k, v in (group_labels or {}).items()}
     curve = km.curve
@@ -299,7 +300,7 @@ def km_chart(
     views = ([_answer_panel(list(answer), font_size, width)] if answer else []) + [top, table]
     chart = alt.vconcat(*views, spacing=8).resolve_scale(color="shared")
     if title:
-        sub = _wrap(subtitle, 70) if subtitle else []
+        sub = _subtitle_lines(subtitle, 70) if subtitle else []
         chart = chart.properties(title=alt.TitleParams(title, subtitle=sub))
     if responsive:
         chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -308,7 +309,8 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     if status == "error":  # charts run under the same guard as analyses
         st.warning(spec)
         return
-    # stretch: the chart takes the column width (its views are sized "container").
+    # A chart whose views are sized "container" (e.g. every KM chart) takes the column width.
+    stretch = stretch or '"container"' in json.dumps(spec)
     st.vega_lite_chart(spec, theme=None, width="stretch" if stretch else "content")
     stamped = report.stamp_chart_spec(spec, pack.provenance(v), endpoint=endpoint,
                                       method=method)
