@@ -198,29 +198,27 @@ def test_subgroup_forest_structure_and_values():
     assert out.attrs["reference"] == "systemic" and out.attrs["comparator"] == "local+systemic"
 
 
-def test_subgroup_interaction_lr_matches_r():
-    """R: anova(coxph(Surv(t, s) ~ trt + celltype), coxph(Surv(t, s) ~ trt * celltype)) on veteran.
+def test_subgroup_forest_matches_r_on_veteran():
+    """R (tests/reference/make_reference_cox.R, fixture forest_veteran):
+    anova(coxph(Surv(os_months, os_event) ~ trt + celltype, vet),
+          coxph(Surv(os_months, os_event) ~ trt * celltype, vet))      # p_interaction
+    coxph(Surv(os_months, os_event) ~ trt, subset(vet, celltype == lv))  # each level's HR
+    (This replaces a test that compared subgroup_forest with fit_cox, i.e. with itself.)"""
+    import json
 
-    Checked by refitting both models with fit_cox and forming the LR statistic by hand.
-    """
-    from scipy.stats import chi2
+    from reference.rref import REF
 
-    df = load("veteran")
-    out = subgroup_forest(df, "os", ["celltype"])
-    base = fit_cox(df, "os", ["treatment_group", "celltype"])
-    inter = df.assign(
-        **{
-            f"trt_x_{c}": (df["treatment_group"] == "local+systemic") * (df["celltype"] == c) * 1.0
-            for c in ("large", "smallcell", "squamous")
-        }
+    ref = json.loads((REF / "r_cox_reference.json").read_text())["forest_veteran"]
+    out = subgroup_forest(load("veteran"), "os", ["celltype"])
+    cell = out[out["subgroup"] == "celltype"].set_index("level")
+    assert cell["p_interaction"].tolist() == pytest.approx(
+        [ref["p_interaction"]] * len(cell), rel=1e-6
     )
-    full = fit_cox(
-        inter,
-        "os",
-        ["treatment_group", "celltype", "trt_x_large", "trt_x_smallcell", "trt_x_squamous"],
-    )
-    p = chi2.sf(2 * (full.loglik[1] - base.loglik[1]), 3)
-    assert out.loc[1, "p_interaction"] == pytest.approx(p, rel=1e-6)
+    assert sorted(cell.index) == [lv["level"] for lv in ref["levels"]]
+    for lv in ref["levels"]:
+        got = cell.loc[lv["level"], ["hr", "hr_lower", "hr_upper", "p_value"]].tolist()
+        want = [lv["hr"], lv["hr_lower"], lv["hr_upper"], lv["p_value"]]
+        assert got == pytest.approx(want, rel=1e-6), lv["level"]
 
 
 def test_subgroup_level_without_events_gets_nan_and_note():
@@ -601,3 +599,21 @@ def test_univariable_equals_single_fits_on_random_cohort_with_ties_and_missing()
         for note in out.attrs["notes"]
     )
 
+
+def test_subgroup_interaction_that_cannot_be_estimated_carries_a_note():
+    """Issue 11 item 4: each sex holds one arm only, so no treatment x sex term can be estimated
+    (R: coxph(~ trt * sex) gives NA for it); the p-value is NaN and every row of the subgroup
+    says why."""
+    df = pd.DataFrame(
+        {
+            "os_months": [2.0, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            "os_event": [1, 1, 0, 1, 1, 1, 0, 1, 1, 0],
+            "treatment_group": ["systemic"] * 5 + ["local+systemic"] * 5,
+            "sex": ["F"] * 5 + ["M"] * 5,
+        }
+    )
+    out = subgroup_forest(df, "os", ["sex"])
+    rows = out[out["subgroup"] == "sex"]
+    assert rows["p_interaction"].isna().all()
+    assert rows["note"].str.contains("Interaction test not estimable").all()
+    assert rows["note"].str.contains("No patients in arm").all()  # and no per-sex HR either

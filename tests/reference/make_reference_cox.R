@@ -181,6 +181,24 @@ fit <- suppressWarnings(coxph(Surv(os_months, os_event) ~ trt, sep))
 ref$separation <- list(call = "coxph(Surv(os_months, os_event) ~ trt, cp B, no events if trt = 1)",
                        coef = num(coef(fit)), iter = fit$iter, loglik = num(fit$loglik))
 
+# ---- subgroup forest on veteran (data_veteran.csv, written by make_reference.R) -------------
+vet <- read.csv(file.path(out_dir, "data_veteran.csv"), stringsAsFactors = FALSE)
+vet$trt <- as.numeric(vet$treatment_group == "local+systemic")
+base <- coxph(Surv(os_months, os_event) ~ trt + celltype, vet)
+full <- coxph(Surv(os_months, os_event) ~ trt * celltype, vet)
+levels_hr <- lapply(sort(unique(vet$celltype)), function(lv) {
+  f <- coxph(Surv(os_months, os_event) ~ trt, vet[vet$celltype == lv, ])
+  s <- summary(f)
+  list(level = lv, hr = num(exp(coef(f))), hr_lower = num(s$conf.int[, "lower .95"]),
+       hr_upper = num(s$conf.int[, "upper .95"]), p_value = num(s$coefficients[, "Pr(>|z|)"]))
+})
+ref$forest_veteran <- list(
+  call = paste("anova(coxph(Surv(os_months, os_event) ~ trt + celltype, vet),",
+               "coxph(Surv(os_months, os_event) ~ trt * celltype, vet)); per level:",
+               "coxph(Surv(os_months, os_event) ~ trt, subset(vet, celltype == level))"),
+  p_interaction = num(anova(base, full)[2, "Pr(>|Chi|)"]),
+  levels = levels_hr)
+
 write_json(ref, file.path(out_dir, "r_cox_reference.json"), digits = NA, auto_unbox = TRUE,
            pretty = TRUE, na = "null")
 cat("wrote", file.path(out_dir, "r_cox_reference.json"), "\n")
