@@ -26,7 +26,13 @@ if ov is not None:
     for col, (label, value) in zip(cols, ov.headline.items(), strict=True):
         col.metric(label, value)
     st.subheader("Patients per group and local modality")
-    _ui.show_table(ov.by_group, "cohort_by_group")
+    by_group = ov.by_group.rename(columns={
+        "treatment_group": "Treatment group", "local_modality": "Local modality",
+        "patients": "Patients", "deaths": "Deaths", "pfs_events": "Progressions or deaths"})
+    if "Local modality" in by_group:
+        by_group["Local modality"] = [_ui.level_label(S.LOCAL_MODALITY, m)
+                                      for m in by_group["Local modality"]]
+    _ui.show_table(by_group, "cohort_by_group", export_df=ov.by_group)
     if ov.date_range:
         st.caption(ov.date_range)
 
@@ -48,4 +54,6 @@ if rows:
 
 if ov is not None:
     st.subheader("Missing data")
-    _ui.show_table(ov.missing, "missing_data")
+    missing = ov.missing.rename(columns={"column": "Column", "missing": "Missing",
+                                         "missing_percent": "Missing, %"})
+    _ui.show_table(missing.round({"Missing, %": 1}), "missing_data", export_df=ov.missing)

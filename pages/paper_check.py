@@ -16,4 +16,5 @@ if not v.is_demo:
             "paper's.")
 res = _ui.compute(paper_check, full=True)
 if res is not None:
-    _ui.show_table(res, "paper_check")
+    shown = res.rename(columns={c: c.capitalize() for c in res.columns})
+    _ui.show_table(shown, "paper_check", export_df=res)
