@@ -80,7 +80,8 @@ if uploaded is None:
     st.stop()
 
 content = uploaded.getvalue()
-file_key = _ui.sha256_of(content)[:16]
+digest = _ui.sha256_of(content)
+file_key = digest[:16]
 sheet = None
 try:
     sheets = workbook_sheets(content, filename=uploaded.name)
@@ -89,7 +90,12 @@ try:
                              index=sheets.index(default_sheet(sheets)))
     elif sheets:
         sheet = sheets[0]
-    raw = read_table(content, filename=uploaded.name, sheet=sheet)
+    # Parsed once per file and sheet, not again on every dropdown change.
+    cached = st.session_state.get("_upload_raw")
+    if cached is None or cached[0] != (digest, sheet):
+        cached = ((digest, sheet), read_table(content, filename=uploaded.name, sheet=sheet))
+        st.session_state["_upload_raw"] = cached
+    raw = cached[1]
 except CohortError as exc:
     fail(STEP_1, str(exc))
 where = f"sheet '{sheet}' of {uploaded.name}" if sheet is not None else uploaded.name
@@ -174,7 +180,7 @@ with st.expander("First 5 rows with the chosen fields"):
 
 # Step 4 ---------------------------------------------------------------------------------------
 st.subheader(STEP_4)
-base_key = _ui.sha256_of(content, str(sheet), json.dumps(mapping, sort_keys=True))
+base_key = _ui.sha256_of(digest, str(sheet), json.dumps(mapping, sort_keys=True))
 if st.button("Load this cohort", type="primary", key="upload_load"):
     st.session_state["_upload_requested"] = base_key
 if st.session_state.get("_upload_requested") != base_key:
