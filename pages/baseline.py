@@ -17,16 +17,26 @@ res = _ui.compute(table_one, by=by, overall=overall)
 if res is not None:
     shown = format_table_one(res)
     # Downloads keep the statistic and p columns numeric (the screen shows "< 0.001", "0.561 *").
-    _ui.show_table(shown, "table1", method=res.method,
-                   export_df=export.table_one_frame(res, shown))
+    export_df = export.table_one_frame(res, shown)
+    if v.presentation:  # a projector shows the groups and p; the download has every column
+        compact = shown.drop(columns=["Test", "Statistic", "SMD", "Missing"])
+        if not compact["Fisher's exact p"].str.strip().any():
+            compact = compact.drop(columns=["Fisher's exact p"])
+        _ui.show_table(compact, "table1", method=res.method, export_df=export_df)
+        st.caption("Presentation mode shows each group and p; the test, its statistic, the "
+                   "SMD and missing counts are in the full table (presentation mode off) and "
+                   "in the downloads.")
+    else:
+        _ui.show_table(shown, "table1", method=res.method, export_df=export_df)
     for note in [*shown.attrs["notes"], *res.footnotes]:
         st.caption(note)
     low = res.table.loc[res.table["low_expected"].fillna(False).astype(bool), "label"]
     if len(low):
         _ui.caution("Expected counts below 5 for " + ", ".join(pd.unique(low)) + ": the "
                     "chi-square p (marked *) is unreliable there; read Fisher's exact p.")
-    with st.expander("Numeric table (for statisticians)"):
-        names = {g: level_label(by, g) for g in res.groups}
-        numeric = readable_columns(res.table, names)
-        # Numbers stay numbers; an empty cell (not "None") where a value does not exist.
-        _ui.show_table(numeric.astype(object).where(numeric.notna(), ""), "table1_numeric")
+    if not v.presentation:
+        with st.expander("Numeric table (for statisticians)"):
+            names = {g: level_label(by, g) for g in res.groups}
+            numeric = readable_columns(res.table, names)
+            # Numbers stay numbers; an empty cell (not "None") where a value does not exist.
+            _ui.show_table(numeric.astype(object).where(numeric.notna(), ""), "table1_numeric")
