@@ -421,7 +421,7 @@ def forest_chart(
     extra: list[tuple[str, str]] | tuple = (),
     heading: str | None = None,
     subheading: str | None = None,
-    max_width: int = 820,
+    max_width: int = 780,
     font_size: int = 14,
 ) -> alt.HConcatChart:
     """Forest plot as journals draw it: column headers, a log axis with the direction under it,
@@ -605,7 +605,7 @@ def subgroup_forest_chart(
     arms: tuple[str, str] = ("Reference", "Comparator"),
     heading: str | None = None,
     subheading: str | None = None,
-    max_width: int = 820,
+    max_width: int = 780,
     font_size: int = 14,
 ) -> alt.HConcatChart:
     """Subgroup forest plot: the treatment HR within each subgroup level.

@@ -15,6 +15,7 @@ __all__ = [
     "DIGITS",
     "NE",
     "DASH",
+    "INDENT",
     "SYMBOL_NOTES",
     "is_missing",
     "format_p",
@@ -33,6 +34,9 @@ __all__ = [
 
 NE = "NE"
 DASH = "-"
+# Indent of a level row ("Male" under "Sex"): em spaces, because Markdown renderers (st.table,
+# slides) read four leading ASCII spaces as a code block, and Vega trims them.
+INDENT = "\u2003\u2003"
 
 # Digits after the decimal point, one rule per kind of number, on every page and export.
 DIGITS: dict[str, int] = {

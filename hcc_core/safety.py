@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
-from .formatting import DASH, format_n_pct, format_p, symbol_notes
+from .formatting import DASH, INDENT, format_n_pct, format_p, symbol_notes
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
     ANY_AE,
@@ -266,7 +266,7 @@ def format_ae_table(result: AEResult, digits: int | None = None) -> pd.DataFrame
             category = row["category"]
             if category != "any":
                 out.append({"Adverse event": row["category_label"], **blank})
-        name = row["label"] if row["band"] == "any" else f"    {_BAND_LABEL[row['band']]}"
+        name = row["label"] if row["band"] == "any" else f"{INDENT}{_BAND_LABEL[row['band']]}"
         cells = {
             h: (
                 format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)

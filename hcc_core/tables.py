@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
-from .formatting import DASH, NE, format_n_pct, format_number, format_p, symbol_notes
+from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
@@ -597,7 +597,7 @@ def format_table_one(
             }
             out.append(
                 {
-                    "Characteristic": f"    {level_label(var, row['level'])}",
+                    "Characteristic": f"{INDENT}{level_label(var, row['level'])}",
                     **cells,
                     **dict.fromkeys(tests, ""),
                 }

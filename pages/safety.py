@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import ae_table, format_ae_table, group_column, level_label
+from hcc_core.formatting import INDENT
 from hcc_core.tables import ANY_AE
 from pages import _ui
 from pages._ui.grouping import compare_by
@@ -19,7 +20,7 @@ if res is not None:
     label = table["Adverse event"]
     severe = label.str.strip().isin(["Grade >= 3", "Grade 5"])
     # Grade >= 3 rows are marked in the table and summarised in a coloured box above it.
-    table["Adverse event"] = label.where(~severe, "    ▲ " + label.str.strip())
+    table["Adverse event"] = label.where(~severe, INDENT + "▲ " + label.str.strip())
     any_row = res.table[(res.table["term"] == ANY_AE) & (res.table["band"] == ">=3")]
     n_severe = {g: int(any_row[group_column("n", g)].iloc[0]) for g in res.groups}
     if sum(n_severe.values()):

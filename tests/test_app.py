@@ -173,7 +173,7 @@ def test_safety_page_flags_grade_3_events():
                                     ("local+systemic", "Local + systemic")))
         + ". Rows marked ▲."]
     labels = at.dataframe[0].value["Adverse event"].tolist()
-    assert "    ▲ Grade >= 3" in labels
+    assert "\u2003\u2003▲ Grade >= 3" in labels
 
 
 def test_url_age_range_and_expander_filters_apply(demo):

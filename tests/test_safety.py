@@ -112,7 +112,7 @@ def test_worst_grade_any_row_and_grade_5_listing():
     ]
     assert "Grade 5 (fatal) events are listed separately" in res.method
     shown = format_ae_table(res)
-    assert "    Grade 5" in set(shown["Adverse event"])
+    assert "\u2003\u2003Grade 5" in set(shown["Adverse event"])
 
 
 def test_missing_grades_leave_the_denominator_and_are_counted():
@@ -158,7 +158,7 @@ def test_format_ae_table_paper_strings(paper):
     assert first["Systemic (N = 39)"] == "20 (51.28)"
     assert first["Local + systemic (N = 56)"] == "49 (87.50)"
     assert first["p"] == "< 0.001"
-    assert shown.iloc[2]["Adverse event"] == "    Grade >= 3" and shown.iloc[2]["p"] == "-"
+    assert shown.iloc[2]["Adverse event"] == "\u2003\u2003Grade >= 3" and shown.iloc[2]["p"] == "-"
     assert shown.iloc[3]["Adverse event"] == "Local treatment-related"
     pain = shown.iloc[4]
     assert pain["Adverse event"] == "Pain" and pain["Local + systemic (N = 56)"] == "5 (8.93)"

@@ -98,8 +98,8 @@ def test_paper_table1_counts_and_display(paper_table_one_df):
     assert male[group_column("n", SYS)] == 35
     assert male[group_column("pct", SYS)] == pytest.approx(89.74359, abs=1e-5)
     shown = format_table_one(res).set_index("Characteristic")
-    assert shown.loc["    Male", "Systemic (N = 39)"] == "35 (89.74)"
-    assert shown.loc["    Male", "Local + systemic (N = 56)"] == "48 (85.71)"
+    assert shown.loc["\u2003\u2003Male", "Systemic (N = 39)"] == "35 (89.74)"
+    assert shown.loc["\u2003\u2003Male", "Local + systemic (N = 56)"] == "48 (85.71)"
     # compact yes/no row, as the paper prints it
     assert shown.loc["Arteriovenous fistula", "Local + systemic (N = 56)"] == "10 (17.86)"
     assert shown.loc["Arteriovenous fistula", "p"] == "0.156"
@@ -426,7 +426,7 @@ def test_overall_column_by_hand():
         "Local + systemic (N = 2)",
     ]
     assert shown.loc["Age (years)", "Overall (N = 5)"] == "60.00 (45.00, 75.00)"
-    assert shown.loc["    Male", "Overall (N = 5)"] == "4 (80.00)"
+    assert shown.loc["\u2003\u2003Male", "Overall (N = 5)"] == "4 (80.00)"
     # without overall=True nothing changes
     plain = table_one(_five_patients())
     assert plain.columns == (SYS, LOC) and group_column("n", "Overall") not in plain.table
