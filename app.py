@@ -190,6 +190,12 @@ html { font-size: 20px; }
 [data-testid="stMainBlockContainer"] { padding-top: 4.2rem; }
 [data-testid="stMain"] h1 { font-size: 1.8rem; padding-top: 0; }
 [data-testid="stTable"] table { table-layout: fixed; width: 100%; }
+[data-testid="stMultiSelectTagsContainer"] {
+  flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none;
+}
+[data-testid="stMultiSelect"] :has([data-testid="stMultiSelectTagsContainer"]) {
+  height: auto; max-height: none;
+}
 [data-testid="stTable"] :is(td, th) { overflow-wrap: anywhere; white-space: normal; }
 </style>""")
 

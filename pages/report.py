@@ -43,7 +43,7 @@ if pack.cox_model is not None:
     )
     if pack.forest_png is not None:
         st.image(pack.forest_png)
-    st.dataframe(report.cox_display(pack.cox_table), hide_index=True)
+    _ui.table_view(report.cox_display(pack.cox_table))
 
 for title, table in (
     ("Baseline characteristics (Table 1)", pack.table_one_display),
@@ -52,9 +52,7 @@ for title, table in (
 ):
     if table is not None:
         st.subheader(title)
-        # st.dataframe, not st.table: st.table reads cells as Markdown ("-" became a bullet,
-        # indented level labels code blocks).
-        st.dataframe(table, hide_index=True, height="content")
+        _ui.table_view(table)
 
 st.subheader("Methods")
 for analysis, method in report.pack_methods(pack):

@@ -255,6 +255,19 @@ def fmt_rate(s: float, lo: float, hi: float) -> str:
     return f"{100 * s:.1f} ({fmt_num(100 * lo, 1)}-{fmt_num(100 * hi, 1)})"
 
 
+def table_view(df: pd.DataFrame, *, hide_index: bool = True) -> None:
+    """Show a table: an interactive grid, or a static table in presentation mode.
+
+    The interactive grid draws ~13 px text on a canvas that does not scale: on a projector
+    tables are static HTML, sized by the presentation CSS (app.py).
+    """
+    if view().presentation:
+        st.table(df, hide_index=hide_index)
+    else:  # whole tables for screen-sharing; only very long ones scroll inside the page
+        st.dataframe(df, hide_index=hide_index, width="stretch",
+                     height="content" if len(df) <= 60 else 900)
+
+
 def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
                endpoint: str | None = None, method: str | None = None,
                export_df: pd.DataFrame | None = None) -> None:
@@ -268,13 +281,7 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
     """
     from . import pack
 
-    if view().presentation:
-        # The interactive grid draws ~13 px text on a canvas that does not scale: on a
-        # projector tables are static HTML, sized by the presentation CSS (app.py).
-        st.table(df, hide_index=hide_index)
-    else:  # whole tables for screen-sharing; only very long ones scroll inside the page
-        st.dataframe(df, hide_index=hide_index, width="stretch",
-                     height="content" if len(df) <= 60 else 900)
+    table_view(df, hide_index=hide_index)
     out = df if export_df is None else export_df
     notes = pack.provenance().lines(endpoint=endpoint, method=method)
     tag = pack.filters()
