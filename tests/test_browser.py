@@ -98,6 +98,20 @@ def page(browser):
     context.close()
 
 
+# The two sizes every page is checked at: a projector and a desktop screen.
+SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
+
+
+@pytest.fixture(params=sorted(SIZES))
+def sized_page(request, browser):
+    """(size name, page) at each of SIZES; downloads allowed (export checks)."""
+    w, h = SIZES[request.param]
+    context = browser.new_context(viewport={"width": w, "height": h}, accept_downloads=True)
+    p = context.new_page()
+    yield request.param, p
+    context.close()
+
+
 def _wait_idle(page, timeout=60_000):
     """Wait until Streamlit has finished running the script and the page shows its title.
 

@@ -19,19 +19,12 @@ from tests.test_browser import (  # noqa: F401 (fixtures)
     _wait_idle,
     browser,
     server,
+    sized_page,
 )
 
 pytestmark = pytest.mark.browser
-SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 
 
-@pytest.fixture(params=sorted(SIZES))
-def sized_page(request, browser):  # noqa: F811
-    w, h = SIZES[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h})
-    p = context.new_page()
-    yield request.param, p
-    context.close()
 
 
 def _demo():
