@@ -664,7 +664,7 @@ def response_bar_chart(
             x=alt.X("n:Q", stack="normalize", title="Patients (%)", axis=alt.Axis(format="%")),
             color=alt.Color("response:N", scale=alt.Scale(domain=order, range=palette),
                             title="Best response (mRECIST)",
-                            legend=alt.Legend(orient="top")),
+                            legend=alt.Legend(orient="top", titleLimit=0)),
             order=alt.Order("order:Q"),
             tooltip=["group:N", "response:N", "n:Q",
                      alt.Tooltip("percent:Q", format=".1f", title="%")],
