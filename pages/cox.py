@@ -39,6 +39,9 @@ REF, COMP = (level_label(S.TREATMENT_GROUP, a) for a in (S.SYSTEMIC, S.LOCAL_SYS
 FAVOURS = (f"Favours {COMP.lower()}", f"Favours {REF.lower()}")
 
 
+ZPH_METHOD = "Score test of proportional hazards as R cox.zph(fit, transform = 'km')"
+UNI_METHOD = "One Cox model per covariate (Efron ties, Wald CI)"
+
 def _labels(table) -> dict:
     return {t: term_label(t) for t in table.index}
 
@@ -52,9 +55,9 @@ def _show_model(fit, name: str, treatment_only: bool = False) -> None:
         table, label_header="Covariate", favours=favours, font_size=v.font_size,
         heading=f"{ENDPOINT_LABELS[endpoint]}: hazard ratios",
         subheading=f"{v.population} · {fit.n} patients, {fit.events} events"),
-        name, options=(endpoint, tuple(covariates)))
+        name, options=(endpoint, tuple(covariates)), endpoint=endpoint, method=fit.method)
     shown = format_hr_table(fit.table, _labels(fit.table))
-    _ui.show_table(shown, name)
+    _ui.show_table(shown, name, endpoint=endpoint, method=fit.method)
     for note in shown.attrs["notes"]:
         st.caption(note)
     st.caption(f"{fit.method}. HR < 1: lower hazard than the reference level.")
@@ -130,9 +133,9 @@ with tab_model:
             _show_model(fit, f"cox_{endpoint}")
             with st.expander("Proportional-hazards check"):
                 _ui.show_table(format_ph_test(fit.ph_test, _labels(fit.table)),
-                               f"cox_zph_{endpoint}")
-                st.caption("Score test of proportional hazards as R cox.zph(fit, transform = "
-                           "'km'); p < 0.05 suggests the hazard ratio changes over time.")
+                               f"cox_zph_{endpoint}", endpoint=endpoint, method=ZPH_METHOD)
+                st.caption(f"{ZPH_METHOD}; p < 0.05 suggests the hazard ratio changes over "
+                           "time.")
         else:
             _ui.caution(f"The model cannot be fitted: {plan.full_error}")
         shown_fit = plan.full if show_full else plan.reduced
@@ -151,15 +154,16 @@ with tab_uni:
                 table, label_header="Covariate", counts=[("Events/n", "events", "n")],
                 font_size=v.font_size, heading=f"{ENDPOINT_LABELS[endpoint]}: univariable",
                 subheading=v.subtitle()),
-                f"cox_univariable_forest_{endpoint}", options=(endpoint, tuple(covariates)))
+                f"cox_univariable_forest_{endpoint}", options=(endpoint, tuple(covariates)),
+                endpoint=endpoint, method=UNI_METHOD)
             shown = format_hr_table(uni, _labels(uni), counts=True)
-            _ui.show_table(shown, f"cox_univariable_{endpoint}")
+            _ui.show_table(shown, f"cox_univariable_{endpoint}", endpoint=endpoint,
+                           method=UNI_METHOD)
             for note in shown.attrs["notes"]:
                 st.caption(note)
         for note in uni.attrs.get("notes", ()):
             st.caption(note)
-        st.caption("One Cox model per covariate (Efron ties, Wald CI), each on the patients "
-                   "with that covariate recorded.")
+        st.caption(f"{UNI_METHOD}, each on the patients with that covariate recorded.")
 with tab_sub:
     subgroups = tuple(c for c in (S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.TUMOR_NUMBER, AFP_400,
                                   S.ALBI_GRADE, S.LOCAL_MODALITY)
@@ -178,7 +182,8 @@ with tab_sub:
             forest, arms=(REF, COMP), font_size=v.font_size,
             heading=f"{ENDPOINT_LABELS[endpoint]}: treatment effect by subgroup",
             subheading=v.subtitle()),
-            f"subgroup_forest_{endpoint}", options=(endpoint, subgroups))
+            f"subgroup_forest_{endpoint}", options=(endpoint, subgroups), endpoint=endpoint,
+            method=forest.attrs.get("method"))
         if len(small):
             _ui.caution(f"{len(small)} subgroup level(s) have fewer than 10 patients or 5 "
                         "events in an arm: " + ", ".join(
@@ -186,7 +191,8 @@ with tab_sub:
                                                           strict=True))
                         + ". Their hazard ratios are unreliable.")
         shown = format_subgroup_table(forest, (REF, COMP))
-        _ui.show_table(shown, f"subgroup_forest_{endpoint}")
+        _ui.show_table(shown, f"subgroup_forest_{endpoint}", endpoint=endpoint,
+                       method=forest.attrs.get("method"))
         for note in shown.attrs["notes"]:
             st.caption(note)
         st.caption(forest.attrs.get("method", "") + ". Bold p on a subgroup's heading row: "

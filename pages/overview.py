@@ -47,10 +47,11 @@ for endpoint, label in (("os", "Overall survival"), ("pfs", "Progression-free su
                      "Median follow-up, months (95% CI)":
                          _ui.fmt_ci(fu.median, fu.lower, fu.upper, 1),
                      "Patients": fu.n})
+FOLLOW_UP_METHOD = ("Reverse Kaplan-Meier method (censoring treated as the event; R: "
+                    "survfit(Surv(time, 1 - status) ~ 1))")
 if rows:
-    _ui.show_table(pd.DataFrame(rows), "median_follow_up")
-    st.caption("Reverse Kaplan-Meier method (censoring treated as the event; R: "
-               "survfit(Surv(time, 1 - status) ~ 1)).")
+    _ui.show_table(pd.DataFrame(rows), "median_follow_up", method=FOLLOW_UP_METHOD)
+    st.caption(FOLLOW_UP_METHOD + ".")
 
 if ov is not None:
     st.subheader("Missing data")

@@ -15,11 +15,12 @@ by, overall = compare_by("resp")
 res = _ui.compute(response_rates, by=by, overall=overall)
 if res is not None:
     shown = format_response(res)
-    _ui.show_table(shown, "response")
+    _ui.show_table(shown, "response", method=res.method)
     counts = res.counts.assign(group=[g if g == OVERALL else level_label(by, g)
                                       for g in res.counts["group"]])
     _ui.show_chart(lambda: charts.response_bar_chart(
         counts, font_size=v.font_size, heading="Best overall response (mRECIST)",
-        subheading=v.subtitle()), "response_bars", options=(by, overall))
+        subheading=v.subtitle()), "response_bars", options=(by, overall),
+        method=res.method)
     for line in [*shown.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)

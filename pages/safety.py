@@ -29,6 +29,6 @@ if res is not None:
             + ". Rows marked ▲.")
     else:
         st.success("No grade >= 3 adverse event was recorded in this cohort.")
-    _ui.show_table(table, "adverse_events")
+    _ui.show_table(table, "adverse_events", method=res.method)
     for line in [*table.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)
