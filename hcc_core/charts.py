@@ -52,15 +52,23 @@ def _colour_scale(groups: list[str]) -> alt.Scale:
     return alt.Scale(domain=list(groups), range=colours)
 
 
+INK = "#1a1a1a"  # chart text: near-black on the white chart background
+
+
 def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
     # One Config assigned in place: each chained configure_*() call deep-copies the whole
     # chart, inline data included, which was most of a chart's build time.
     chart.config = alt.Config(
-        axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size),
+        # Text colours set, not inherited: Streamlit's dark theme hands the chart light-grey
+        # axis and legend text, unreadable on the white background below.
+        axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size,
+                            labelColor=INK, titleColor=INK, domainColor=INK, tickColor=INK,
+                            gridColor="#dddddd"),
         legend=alt.LegendConfig(labelFontSize=font_size, titleFontSize=font_size,
-                                labelLimit=400),
+                                labelLimit=400, labelColor=INK, titleColor=INK),
         title=alt.TitleConfig(fontSize=font_size + 2, subtitleFontSize=font_size,
-                              anchor="start"),
+                              anchor="start", color=INK, subtitleColor=INK),
+        text=alt.MarkConfig(color=INK),
         view=alt.ViewConfig(stroke=None),
         # A light background whatever the app theme: chart text stays dark on white, legible
         # in a dark operating-system theme too.

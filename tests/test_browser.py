@@ -402,3 +402,41 @@ def test_the_link_is_the_view_across_pages_and_browsers(server, browser):
         assert "patient_id" not in url and "P0" not in url
     finally:
         context.close()
+
+
+def _luminance(png: bytes, left: int | None = None) -> tuple[float, float]:
+    """(mean luminance, share of dark pixels < 100) of a PNG (its ``left`` px), 0-255 scale."""
+    from PIL import Image
+
+    grey = Image.open(io.BytesIO(png)).convert("L")
+    if left is not None:
+        grey = grey.crop((0, 0, left, grey.height))
+    values = list(grey.getdata())
+    return sum(values) / len(values), sum(v < 100 for v in values) / len(values)
+
+
+@pytest.mark.parametrize("url", ["survival", "cox", "response"])
+def test_dark_operating_system_theme_keeps_charts_legible(server, browser, url):
+    """In a dark OS theme the app turns dark but charts keep a light background with dark text
+    (the log-rank p was black on near-black before), at projector size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{url}?presentation=true")
+        _wait_idle(page)
+        _settle_charts(page)
+        _assert_no_exception(page, f"{url} in a dark theme")
+        _shot(page, f"dark_{url}_1280x720")
+        app_mean, _ = _luminance(page.screenshot())
+        assert app_mean < 110, f"the app did not follow the dark theme (mean {app_mean:.0f})"
+        chart = page.locator(".vega-embed").first
+        chart.scroll_into_view_if_needed()
+        png = chart.screenshot(path=str(SHOTS / f"dark_{url}_chart_1280x720.png"))
+        mean, dark_share = _luminance(png)
+        assert mean > 200, f"chart background is not light in a dark theme (mean {mean:.0f})"
+        assert dark_share > 0.002, "no dark text drawn on the chart"
+        # The axis labels and titles on the left are dark, not the dark theme's light grey.
+        _, axis_dark = _luminance(png, left=110)
+        assert axis_dark > 0.01, f"axis text is not dark on the chart ({axis_dark:.3f})"
+    finally:
+        context.close()
