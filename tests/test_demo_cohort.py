@@ -33,8 +33,10 @@ def test_generator_reproduces_the_paper_as_the_committed_csv_does(tmp_path):
     """The generator, run here, gives a cohort that reproduces the paper as the committed one does.
 
     Byte-for-byte equality with the committed CSV held on the machine that made it but not on
-    every x86-64 CPU: the generator ranks values with numpy's default (unstable) argsort, whose
-    order among ties follows the CPU's SIMD sort kernels. So this test checks what is portable:
+    an AMD EPYC here, with the same pinned numpy (two runs here agree with each other). The
+    likely cause, not yet proven: the generator ranks values with numpy's default (unstable)
+    argsort, whose order among ties can follow the CPU's SIMD sort kernels. So this test checks
+    what is portable:
     the same columns and group sizes, and the same paper-check verdict on every published figure.
     """
     from hcc_core import paper_check
