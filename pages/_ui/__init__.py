@@ -255,6 +255,26 @@ def fmt_rate(s: float, lo: float, hi: float) -> str:
     return f"{100 * s:.1f} ({fmt_num(100 * lo, 1)}-{fmt_num(100 * hi, 1)})"
 
 
+def _plain_cell(value: Any) -> Any:
+    """A text cell as st.table shows it literally: it reads cells as Markdown, so a lone "-"
+    became an empty bullet and indented labels code blocks."""
+    if not isinstance(value, str):
+        return value
+    body = value.lstrip(" ")
+    indent = "\u00a0" * (len(value) - len(body))
+    if body[:1] in ("-", "+", "*", "#", ">"):
+        body = "\\" + body
+    return indent + body
+
+
+def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for i, dtype in enumerate(df.dtypes):
+        if pd.api.types.is_object_dtype(dtype):
+            out.iloc[:, i] = df.iloc[:, i].map(_plain_cell)
+    return out
+
+
 def table_view(df: pd.DataFrame, *, hide_index: bool = True) -> None:
     """Show a table: an interactive grid, or a static table in presentation mode.
 
@@ -262,7 +282,7 @@ def table_view(df: pd.DataFrame, *, hide_index: bool = True) -> None:
     tables are static HTML, sized by the presentation CSS (app.py).
     """
     if view().presentation:
-        st.table(df, hide_index=hide_index)
+        st.table(_markdown_safe(df), hide_index=hide_index)
     else:  # whole tables for screen-sharing; only very long ones scroll inside the page
         st.dataframe(df, hide_index=hide_index, width="stretch",
                      height="content" if len(df) <= 60 else 900)
