@@ -37,7 +37,7 @@ if ov is not None:
         st.caption(ov.date_range)
 
 st.subheader("Median follow-up")
-rows = []
+rows, methods = [], []
 for endpoint, label in (("os", "Overall survival"), ("pfs", "Progression-free survival")):
     if not set(S.endpoint_columns(endpoint)) <= set(v.df.columns):
         continue
@@ -47,11 +47,10 @@ for endpoint, label in (("os", "Overall survival"), ("pfs", "Progression-free su
                      "Median follow-up, months (95% CI)":
                          _ui.fmt_ci(fu.median, fu.lower, fu.upper, 1),
                      "Patients": fu.n})
-FOLLOW_UP_METHOD = ("Reverse Kaplan-Meier method (censoring treated as the event; R: "
-                    "survfit(Surv(time, 1 - status) ~ 1))")
-if rows:
-    _ui.show_table(pd.DataFrame(rows), "median_follow_up", method=FOLLOW_UP_METHOD)
-    st.caption(FOLLOW_UP_METHOD + ".")
+        methods.append(fu.method)
+if rows:  # one method for both endpoints: median_follow_up's own words
+    _ui.show_table(pd.DataFrame(rows), "median_follow_up", method=methods[0])
+    st.caption(methods[0] + " (censoring treated as the event).")
 
 if ov is not None:
     st.subheader("Missing data")
