@@ -10,9 +10,11 @@ Every user-visible string is written in English and wrapped for translation:
 Placeholders are named and filled with ``str.format`` *after* translation, never f-strings
 inside ``_()`` (extraction cannot see them): ``_("Column {column}: {n} rows").format(...)``.
 
-The catalogues are standard gettext files: ``hcc_core/locale/messages.pot`` (extracted with
-Babel, ``pybabel extract -F babel.cfg``) and ``hcc_core/locale/zh_CN/LC_MESSAGES/messages.po``,
-which a translator edits in Poedit or Weblate. The ``.po`` is compiled in memory when first
+The catalogues are standard gettext files, one domain per part of the code:
+``hcc_core/locale/<domain>.pot`` (extracted with Babel, ``pybabel extract``) and
+``hcc_core/locale/zh_CN/LC_MESSAGES/<domain>.po``, which a translator edits in Poedit or
+Weblate. Domains: ``core`` (strings in ``hcc_core``: messages, tables, charts, exports) and
+``app`` (``app.py`` and ``pages/``); a lookup tries every domain. The ``.po`` is compiled in memory when first
 needed (Babel's ``write_mo``), so nothing is written to disk at run time.
 
 The language is per script run (a context variable, so concurrent sessions never see each
@@ -28,7 +30,7 @@ import io
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).with_name("locale")
-DOMAIN = "messages"
+DOMAINS = ("app", "core")
 #: Language codes offered in the interface, with their names as shown in the switch.
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
@@ -57,18 +59,23 @@ def translations(code: str) -> gettext.NullTranslations:
     locale = _GETTEXT_LOCALE.get(code)
     if locale is None:
         return gettext.NullTranslations()
-    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.exists():
-        return gettext.NullTranslations()
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    merged: gettext.NullTranslations = gettext.NullTranslations()
+    for domain in reversed(DOMAINS):
+        po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+        if not po_path.exists():
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        domain_translations = gettext.GNUTranslations(buffer)
+        domain_translations.add_fallback(merged)
+        merged = domain_translations
+    return merged
 
 
 def _(message: str) -> str:
