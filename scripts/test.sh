@@ -12,5 +12,13 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "Note: /usr/bin/chromium is missing (sudo apt-get install chromium); browser tests will fail under CI=true and be skipped otherwise." >&2
   fi
 fi
+# The multi-process deployment tests (tests/test_deploy*.py) start nginx, as scripts/run.sh does.
+if [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light
+  else
+    echo "Note: nginx is missing (sudo apt-get install nginx-light); deployment tests will fail under CI=true and be skipped otherwise." >&2
+  fi
+fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
