@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from . import schema
 from .competing import COMPETING, EVENT, EVENT_NAMES, competing_status
 from .errors import CohortError
 
@@ -27,30 +26,26 @@ _MAXITER = 10
 
 
 # ---- design matrix -----------------------------------------------------------------------------
-def _design(df: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Columns of X, term names (``column[level]`` for factors) and the complete-case mask."""
-    schema.require_columns(df, covariates, "Fine-Gray model")
-    cols, terms = [], []
-    ok = np.ones(len(df), dtype=bool)
-    for c in covariates:
-        values = df[c]
-        categorical = c in schema.CATEGORICAL or not pd.api.types.is_numeric_dtype(values)
-        if categorical:
-            ok &= values.notna().to_numpy()
-            levels = schema.levels_of(values.to_frame(), c)
-            for level in levels[1:]:
-                cols.append((values == level).to_numpy(dtype=float))
-                terms.append(f"{c}[{level}]")
-        else:
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            ok &= ~np.isnan(x)
-            cols.append(x)
-            terms.append(c)
-    if not cols:
+def _design(
+    df: pd.DataFrame, covariates: list[str]
+) -> tuple[np.ndarray, list[str], np.ndarray, tuple[str, ...]]:
+    """Columns of X, term names, the complete-case mask and notes, from the Cox design.
+
+    Same coding as ``fit_cox`` (``hcc_core.cox.design``): factors against their first level in
+    schema order, the derived covariates (``log10_afp``, ``bclc_ab_vs_c``, ``afp_400``),
+    constant and collinear terms dropped with a note. Rows outside the mask hold NaN.
+    """
+    from .cox.design import _design as design_matrix
+    from .cox.design import _encode
+
+    des = design_matrix({c: _encode(df, c) for c in covariates}, len(df))
+    if not des.terms:
         raise CohortError(
-            "The Fine-Gray model needs at least one covariate that varies; choose covariates."
+            "The model needs at least one covariate that varies; choose other covariates."
         )
-    return np.column_stack(cols), terms, ok
+    X = np.full((len(df), len(des.terms)), np.nan)
+    X[des.keep] = des.X
+    return X, des.terms, des.keep, des.notes
 
 
 # ---- cmprsk's censoring weights and risk-set sums ------------------------------------------------
@@ -269,13 +264,8 @@ def fit_finegray(
     z = float(special.ndtri(1 - (1 - conf_level) / 2))
     st = competing_status(df, endpoint)
     rows = df.loc[st.keep]
-    X, terms, ok = _design(rows, covs)
-    notes = list(st.notes)
-    if not ok.all():
-        notes.append(
-            f"{int((~ok).sum())} patient(s) with a missing covariate were excluded (complete "
-            "cases)."
-        )
+    X, terms, ok, design_notes = _design(rows, covs)
+    notes = list(st.notes) + list(design_notes)
     time, status, X = st.time[ok], st.status[ok], X[ok]
     varies = X.std(axis=0) > 0
     if not varies.all():

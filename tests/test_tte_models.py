@@ -88,3 +88,49 @@ def test_fit_cox_with_a_competing_endpoint_is_the_cause_specific_model():
         hcc.table["coef"], fit_cox(manual, "os", [s.TREATMENT_GROUP]).table["coef"], rtol=1e-12
     )
     assert hcc.endpoint == "hcc_death" and "other causes censored" in hcc.method
+
+
+DERIVED = [s.TREATMENT_GROUP, s.AGE, "log10_afp", "bclc_ab_vs_c"]
+
+
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_fit_cox_time_dependent_treatment_with_derived_covariates_equals_r(endpoint):
+    """fit_cox(..., time_dependent_treatment=True): tmerge + tdc + coxph in R, with log10 AFP and
+    BCLC C vs A/B, including cox.zph (km), the concordance and the naive model beside it."""
+    ref = R_TTE["derived"][f"td_{endpoint}"]
+    res = fit_cox(DEMO, endpoint, DERIVED, time_dependent_treatment=True)
+    assert list(res.table.index) == [LOCAL_TERM, s.AGE, "log10_afp", "bclc_ab_vs_c[C]"]
+    np.testing.assert_allclose(res.table["coef"], ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(res.table["se"], ref["se"], rtol=1e-6)
+    np.testing.assert_allclose(res.loglik, ref["loglik"], rtol=1e-9)
+    assert res.concordance == pytest.approx(ref["concordance"], rel=1e-9)
+    np.testing.assert_allclose(res.ph_test["chisq"], ref["zph_chisq"], rtol=1e-6)
+    np.testing.assert_allclose(res.ph_test["p_value"], ref["zph_p"], rtol=1e-6)
+    assert res.n_periods == ref["n_rows"] and res.n == len(DEMO)
+    assert res.events == int(DEMO[s.OS_EVENT if endpoint == "os" else s.PFS_EVENT].sum())
+    np.testing.assert_allclose(res.naive.table["coef"], ref["naive_coef"], rtol=1e-6)
+    np.testing.assert_allclose(res.naive.table["se"], ref["naive_se"], rtol=1e-6)
+    assert res.naive.table.index[0] == f"{s.TREATMENT_GROUP}[{s.LOCAL_SYSTEMIC}]"
+    assert IMMORTAL_TIME_NOTE in res.notes and "tmerge" in res.method
+
+
+def test_time_dependent_view_is_the_fit_cox_model():
+    """The page's side-by-side view is built from the same fit_cox call (one code path)."""
+    view = fit_time_dependent_cox(DEMO, "os", DERIVED[1:])
+    full = fit_cox(DEMO, "os", DERIVED, time_dependent_treatment=True)
+    np.testing.assert_array_equal(view.table["coef"], full.table["coef"])
+    np.testing.assert_array_equal(view.naive_table["se"], full.naive.table["se"])
+    assert view.n_rows == full.n_periods and IMMORTAL_TIME_NOTE not in view.notes
+
+
+def test_time_dependent_treatment_is_not_combined_with_weights():
+    with pytest.raises(ValueError, match="not combined with weights"):
+        fit_cox(DEMO.assign(w=1.0), "os", [s.AGE], weights="w", time_dependent_treatment=True)
+
+
+def test_piecewise_hr_with_derived_covariates_equals_r():
+    ref = R_TTE["derived"]["piece_os"]
+    res = piecewise_hr(DEMO, "os", DERIVED[1:], ref["cuts"])
+    np.testing.assert_allclose(res.model_table["coef"], ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(res.model_table["se"], ref["se"], rtol=1e-6)
+    assert list(res.model_table.index[-3:]) == [s.AGE, "log10_afp", "bclc_ab_vs_c[C]"]

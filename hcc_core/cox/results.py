@@ -72,6 +72,10 @@ class CoxResult:
     weights: str | None = None
     cluster: str | None = None
     score_test: float = field(default=float("nan"))
+    # fit_cox(..., time_dependent_treatment=True): the model with treatment fixed at baseline on
+    # the same patients (the naive comparison), and the number of (start, stop] rows
+    naive: CoxResult | None = None
+    n_periods: int | None = None
 
     @property
     def lr_test(self) -> tuple[float, int, float]:
@@ -131,6 +135,34 @@ def infinite_note(terms: list[str]) -> str:
     )
 
 
+def fit_notes(terms: list[str], fit, ph: pd.DataFrame) -> list[str]:
+    """Warnings every fitted model carries: events per coefficient, convergence, coefficients
+    that may be infinite, and the proportional-hazards test."""
+    notes = []
+    events, p = fit.events, len(terms)
+    if events < 10 * p:
+        notes.append(
+            f"The model has {events} events for {p} coefficient(s) ({events / p:.1f} per "
+            "coefficient, fewer than 10): estimates may be unstable and hazard ratios biased "
+            "away from 1."
+        )
+    if not fit.converged:
+        notes.append(
+            f"The fit did not converge in {engine.MAX_ITER} iterations; the estimates are "
+            "unreliable."
+        )
+    if fit.infinite:
+        notes.append(infinite_note([terms[j] for j in fit.infinite]))
+    viol = ph.index[(ph["p_value"] < 0.05)].tolist()
+    if viol:
+        detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
+        notes.append(
+            f"The proportional-hazards assumption looks violated (cox.zph p < 0.05) for {detail}; "
+            "the hazard ratio is then an average over follow-up."
+        )
+    return notes
+
+
 def _extra_columns(df, sd, weights, strata, cluster):
     """Weights, strata and cluster of the endpoint rows, and which rows have all of them."""
     ok = np.ones(sd.time.size, dtype=bool)
@@ -168,6 +200,7 @@ def fit_cox(
     robust: bool = False,
     ties: str = "efron",
     conf_level: float = 0.95,
+    time_dependent_treatment: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
@@ -185,6 +218,13 @@ def fit_cox(
     robust : sandwich variance; implied by ``cluster`` or non-integer weights, as in R.
     ties : ``"efron"`` (R's default) or ``"breslow"``.
     conf_level : level of the Wald hazard-ratio intervals.
+    time_dependent_treatment : count each patient as systemic-only until
+        ``local_start_months`` and as locally treated afterwards (R ``tmerge(..., tdc())`` and
+        ``coxph(Surv(tstart, tstop, event) ~ ...)``). The treatment term is then
+        ``LOCAL_TERM`` ("local therapy (time-dependent)"), ``treatment_group`` in
+        ``covariates`` is replaced by it, and ``.naive`` holds the model with the treatment
+        group fixed at baseline on the same patients (to show beside it; immortal-time bias).
+        Not combined with weights, strata or cluster.
 
     Returns
     -------
@@ -201,6 +241,15 @@ def fit_cox(
     concordance as ``fit$concordance``. Rows with a missing covariate, weight, stratum or
     cluster are excluded (complete cases) and counted in ``notes``.
     """
+    if time_dependent_treatment:
+        from .time_to_event import fit_time_dependent  # it calls fit_cox back
+
+        if weights is not None or strata or cluster is not None or robust:
+            raise ValueError(
+                "time_dependent_treatment=True is not combined with weights, strata, cluster "
+                "or robust in this version."
+            )
+        return fit_time_dependent(df, endpoint, covariates, ties=ties, conf_level=conf_level)
     if endpoint in ("ttp", "hcc_death"):
         from .time_to_event import fit_cause_specific_cox  # it calls fit_cox back
 
@@ -255,27 +304,7 @@ def fit_cox(
     used[used] = keep
     notes += pfs_death_notes(df, endpoint, used)
     n, events = int(time.size), int(event.sum())
-    p = len(des.terms)
-    if events < 10 * p:
-        notes.append(
-            f"The model has {events} events for {p} coefficient(s) ({events / p:.1f} per "
-            "coefficient, fewer than 10): estimates may be unstable and hazard ratios biased "
-            "away from 1."
-        )
-    if not fit.converged:
-        notes.append(
-            f"The fit did not converge in {engine.MAX_ITER} iterations; the estimates are "
-            "unreliable."
-        )
-    if fit.infinite:
-        notes.append(infinite_note([des.terms[j] for j in fit.infinite]))
-    viol = ph.index[(ph["p_value"] < 0.05)].tolist()
-    if viol:
-        detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
-        notes.append(
-            f"The proportional-hazards assumption looks violated (cox.zph p < 0.05) for {detail}; "
-            "the hazard ratio is then an average over follow-up."
-        )
+    notes += fit_notes(des.terms, fit, ph)
     frame = lambda m: pd.DataFrame(m, index=des.terms, columns=des.terms)  # noqa: E731
     return CoxResult(
         endpoint,

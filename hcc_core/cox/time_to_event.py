@@ -14,14 +14,20 @@ from .. import schema
 from ..competing import COMPETING_ENDPOINTS, EVENT, EVENT_NAMES, competing_status
 from ..errors import CohortError
 from ..finegray import _design
-from ..timedep import split_at_local_start
-from .arrays import coxph_arrays
-from .results import CoxResult, _z, fit_cox, wald
+from ..timedep import EVENT as TD_EVENT
+from ..timedep import LOCAL, START, STOP, split_at_local_start
+from .arrays import coxph_arrays, fit_arrays
+from .concordance import concordance
+from .design import _design as _design_matrix
+from .design import _encode, _take
+from .results import TABLE_COLUMNS, CoxResult, _check_estimable, _z, fit_cox, fit_notes, wald
+from .zph import zph
 
 __all__ = [
     "TimeDependentCoxResult",
     "PiecewiseResult",
     "fit_cause_specific_cox",
+    "fit_time_dependent",
     "fit_time_dependent_cox",
     "piecewise_hr",
     "IMMORTAL_TIME_NOTE",
@@ -103,69 +109,136 @@ class TimeDependentCoxResult:
         return self.naive_table.loc[f"{schema.TREATMENT_GROUP}[{schema.LOCAL_SYSTEMIC}]"]
 
 
-def fit_time_dependent_cox(
-    df: pd.DataFrame, endpoint: str, covariates=(), conf_level: float = 0.95
-) -> TimeDependentCoxResult:
-    """Cox model with local therapy as a time-dependent covariate (0 before, 1 after its start).
+def fit_time_dependent(
+    df: pd.DataFrame, endpoint: str, covariates=(), *, ties: str = "efron", conf_level: float = 0.95
+) -> CoxResult:
+    """``fit_cox(..., time_dependent_treatment=True)``: local therapy as a time-dependent term.
 
-    Parameters
-    ----------
-    df : canonical cohort frame with ``local_start_months``.
-    endpoint : ``"os"`` or ``"pfs"``.
-    covariates : baseline adjustment columns (numeric linearly, categorical vs first level).
+    Each patient counts as systemic-only until ``local_start_months`` and as locally treated
+    afterwards (``split_at_local_start``); ``treatment_group`` (and ``local_modality``) in
+    ``covariates`` are replaced by the time-dependent term ``LOCAL_TERM``, the other
+    covariates (derived ones such as ``log10_afp`` included) enter as in ``fit_cox``.
 
     Notes
     -----
-    R ``td <- tmerge(...); td <- tmerge(td, d, id, local = tdc(local_start_months))``;
-    ``coxph(Surv(tstart, tstop, event) ~ local + ..., data = td)`` (Efron ties, model-based
-    SE). The naive model is ``coxph(Surv(time, event) ~ treatment_group + ...)`` on the same
-    patients. A separate function rather than a ``fit_cox(time_dependent_treatment=True)``
-    flag: the result is a different shape (two models side by side), and a return shape that
-    changes with a flag is what the style guide avoids.
+    R ``td <- tmerge(d, d, id, event = event(time, status))``;
+    ``td <- tmerge(td, d, id, local = tdc(local_start_months))``;
+    ``coxph(Surv(tstart, tstop, event) ~ local + ..., data = td)`` (model-based SE, as R
+    without ``cluster``); ``cox.zph`` and the concordance of that fit. ``.naive`` is
+    ``coxph(Surv(time, event) ~ treatment_group + ...)`` on the same patients.
     """
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    adjust = list(
+        dict.fromkeys(c for c in covs if c not in (schema.TREATMENT_GROUP, schema.LOCAL_MODALITY))
+    )
     z = _z(conf_level)
     td = split_at_local_start(df, endpoint)
     d = td.data
     notes = list(td.notes)
-    if covs:
-        Xc, terms, ok = _design(d, covs)
-        if not ok.all():
-            missing_ids = d.loc[~ok, schema.PATIENT_ID].nunique()
-            notes.append(
-                f"{missing_ids} patient(s) with a missing covariate were excluded (complete cases)."
-            )
-    else:
-        Xc, terms, ok = np.zeros((len(d), 0)), [], np.ones(len(d), dtype=bool)
-    d = d.loc[ok]
-    X = np.column_stack([d["local"].to_numpy(float), Xc[ok]])
-    if d["local"].nunique() < 2:
+    encoded = {c: _encode(d, c) for c in adjust}
+    complete = np.ones(len(d), dtype=bool)
+    for _, _, _, miss in encoded.values():
+        complete &= ~miss
+    if not complete.all():
+        ids = d.loc[~complete, schema.PATIENT_ID].nunique()
+        detail = ", ".join(
+            f"{c}: {d.loc[enc[3], schema.PATIENT_ID].nunique()}"
+            for c, enc in encoded.items()
+            if enc[3].any()
+        )
+        notes.append(
+            f"{ids} patient(s) with a missing covariate were excluded (complete-case analysis; "
+            f"missing values by column: {detail})."
+        )
+    d = d.loc[complete].reset_index(drop=True)
+    local = d[LOCAL].to_numpy(float)
+    if local.size == 0 or np.ptp(local) == 0:
         raise CohortError(
             "Nobody (or everybody) received local therapy during follow-up here, so its "
             "time-dependent effect cannot be estimated. Relax the filters."
         )
-    fit = coxph_arrays(d["tstart"], d["tstop"], d["event"], X)
-    table = _table([LOCAL_TERM, *terms], fit.coef, fit.se, z)
+    terms_in = {LOCAL_TERM: (False, local, None, np.zeros(local.size, dtype=bool))}
+    terms_in.update({c: _take(enc, complete) for c, enc in encoded.items()})
+    des = _design_matrix(terms_in, len(d))
+    if LOCAL_TERM not in des.terms:
+        raise CohortError(
+            "Local therapy is a linear combination of the other covariates in these patients, "
+            "so its time-dependent effect cannot be estimated. Remove covariates or relax the "
+            "filters."
+        )
+    notes += list(des.notes)
+    start, stop = d[START].to_numpy(float), d[STOP].to_numpy(float)
+    event = d[TD_EVENT].to_numpy(float)
+    _check_estimable(stop, event, des)
+    fit, rs = fit_arrays(
+        start, stop, event, des.X, weights=None, strata=None, cluster=None, ties=ties, robust=None
+    )
+    cols = wald(fit.coef, fit.se, z)
+    table = pd.DataFrame(cols, index=pd.Index(des.terms, name="term"))[TABLE_COLUMNS]
+    ph = zph(rs, fit.coef, des.assign, stop, event, start=start)
+    conc = concordance(stop, event, fit.linear_predictors, start=start)
     patients = d[schema.PATIENT_ID].unique()
-    base = df[df[schema.PATIENT_ID].isin(patients)]
-    naive = fit_cox(base, endpoint, [schema.TREATMENT_GROUP, *covs], conf_level=conf_level)
-    naive_table = naive.table[["coef", "se", "hr", "hr_lower", "hr_upper", "p_value"]]
+    naive = fit_cox(
+        df[df[schema.PATIENT_ID].isin(patients)],
+        endpoint,
+        [schema.TREATMENT_GROUP, *adjust],
+        ties=ties,
+        conf_level=conf_level,
+    )
+    notes += fit_notes(des.terms, fit, ph)
+    notes.append(IMMORTAL_TIME_NOTE)
+    frame = lambda m: pd.DataFrame(m, index=des.terms, columns=des.terms)  # noqa: E731
     method = (
         "Cox model with local therapy as a time-dependent covariate (R tmerge + tdc, "
-        "coxph(Surv(tstart, tstop, event) ~ local + ...), Efron ties, model-based SE); naive "
-        f"model with treatment group fixed at baseline beside it; Wald {conf_level:.0%} CIs"
+        f"coxph(Surv(tstart, tstop, event) ~ local + ...), {ties.capitalize()} ties, "
+        f"model-based SE); Wald {conf_level:.0%} CIs; PH test: cox.zph, transform = 'km'; "
+        "the naive model (treatment group fixed at baseline) beside it"
     )
-    return TimeDependentCoxResult(
+    return CoxResult(
         endpoint,
         tuple(covs),
         table,
-        naive_table,
         int(patients.size),
-        int(len(d)),
-        int(d["event"].sum()),
-        int(len(df) - patients.size),
+        int(event.sum()),
+        conc,
+        ph,
         tuple(notes),
+        fit.loglik,
+        fit.iterations,
+        fit.converged,
+        int(len(df) - patients.size),
+        frame(fit.vcov),
+        conf_level,
         method,
+        ties=ties,
+        score_test=fit.score_test,
+        naive=naive,
+        n_periods=int(len(d)),
+    )
+
+
+def fit_time_dependent_cox(
+    df: pd.DataFrame, endpoint: str, covariates=(), conf_level: float = 0.95
+) -> TimeDependentCoxResult:
+    """The time-dependent model and the naive one side by side, as the Cox page shows them.
+
+    A view of ``fit_cox(df, endpoint, covariates, time_dependent_treatment=True)`` (see
+    :func:`fit_time_dependent`): ``table`` and ``naive_table`` hold ``coef, se, hr, hr_lower,
+    hr_upper, p_value``.
+    """
+    res = fit_time_dependent(df, endpoint, covariates, conf_level=conf_level)
+    shown = ["coef", "se", "hr", "hr_lower", "hr_upper", "p_value"]
+    return TimeDependentCoxResult(
+        endpoint,
+        res.covariates,
+        res.table[shown],
+        res.naive.table[shown],
+        res.n,
+        res.n_periods,
+        res.events,
+        res.n_excluded,
+        tuple(n for n in res.notes if n != IMMORTAL_TIME_NOTE),
+        res.method,
     )
 
 
@@ -231,16 +304,13 @@ def piecewise_hr(
             "group were excluded."
         )
     if covs:
-        Xc, terms, cov_ok = _design(df, covs)
-        if (ok & ~cov_ok).any():
-            notes.append(
-                f"{int((ok & ~cov_ok).sum())} patient(s) with a missing covariate were excluded "
-                "(complete cases)."
-            )
-        ok &= cov_ok
+        Xc, terms, cov_ok, design_notes = _design(df.loc[ok], covs)
+        notes += list(design_notes)
+        ok[ok] = cov_ok
+        Xc = Xc[cov_ok]
     else:
-        Xc, terms = np.zeros((len(df), 0)), []
-    t, e, Xc = time[ok], event[ok], Xc[ok]
+        Xc, terms = np.zeros((int(ok.sum()), 0)), []
+    t, e = time[ok], event[ok]
     local = (group[ok] == schema.LOCAL_SYSTEMIC).to_numpy(float)
     edges = np.concatenate(([0.0], cuts_arr, [np.inf]))
     k = edges.size - 1

@@ -11,6 +11,7 @@ import streamlit as st
 
 from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test, term_label
 from hcc_core import schema as S
+from hcc_core.cox.design import AFP_400, BCLC_AB_VS_C, LOG10_AFP
 from hcc_core.landmark import landmark_survival
 from pages import _ui
 
@@ -166,13 +167,19 @@ def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
 
 
 # ---- Cox page: local therapy in time, hazard ratios that change over time ----------------------
+# the column each derived covariate is computed from
+DERIVED_SOURCE = {BCLC_AB_VS_C: S.BCLC_STAGE, LOG10_AFP: S.AFP, AFP_400: S.AFP}
+
+
 def _adjusters(df: pd.DataFrame, covariates) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Baseline covariates usable by the (start, stop] models, and the ones left out."""
+    """Baseline covariates usable by the (start, stop] models, and the ones left out (their
+    column, or the column a derived covariate such as log10 AFP comes from, is missing)."""
     usable, skipped = [], []
     for c in covariates:
         if c in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
             continue
-        (usable if c in df.columns else skipped).append(c)
+        source = DERIVED_SOURCE.get(c, c)
+        (usable if source in df.columns else skipped).append(c)
     return tuple(usable), tuple(skipped)
 
 
@@ -205,7 +212,8 @@ def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
     st.caption(res.method + f". {res.n} patients ({res.n_rows} periods), {res.events} events; "
                f"adjusted for: {_names(adjust)}.")
     if skipped:
-        st.caption("Derived covariates not used in this model: " + _names(skipped) + ".")
+        st.caption("Covariates not used in this model (their column is missing): "
+                   + _names(skipped) + ".")
     for note in res.notes:
         st.info(note)
     table = pd.concat({"Time-dependent": res.table, "Naive": res.naive_table},

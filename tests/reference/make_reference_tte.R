@@ -54,7 +54,7 @@ demo <- read.csv(file.path("data", "demo_cohort.csv"), stringsAsFactors = FALSE,
                  na.strings = c("", "NA"))
 demo <- demo[, c("patient_id", "treatment_group", "age", "bclc_stage", "albi_grade",
                  "os_months", "os_event", "pfs_months", "pfs_event", "progression_event",
-                 "death_cause", "local_start_months")]
+                 "death_cause", "local_start_months", "afp_ng_ml")]
 small <- write_and_read(small, "small")
 sim <- write_and_read(sim, "sim")
 demo <- write_and_read(demo, "demo")
@@ -199,6 +199,52 @@ piece_case <- function(d, time_col, event_col, cuts) {
 ref$piecewise <- list(
   demo_os = piece_case(demo, "os_months", "os_event", c(6, 12)),
   demo_pfs = piece_case(demo, "pfs_months", "pfs_event", c(6))
+)
+
+# ---- the same models adjusted for derived covariates (log10 AFP, BCLC C vs A/B) ------------------
+# hcc_core's derived names: log10_afp = log10(max(AFP, 1)); bclc_ab_vs_c = C (or D) vs A/B (or 0).
+# Also the time-dependent model's cox.zph (transform "km") and concordance, as fit_cox reports them.
+derive <- function(d) {
+  d$log10_afp <- log10(pmax(d$afp_ng_ml, 1))
+  d$bclc_c <- as.numeric(d$bclc_stage %in% c("C", "D"))
+  d
+}
+td_derived <- function(d, time_col, event_col) {
+  base <- derive(d[!is.na(d[[time_col]]) & !is.na(d[[event_col]]), ])
+  base$ftime <- base[[time_col]]; base$fevent <- base[[event_col]]
+  base <- base[!(base$treatment_group == "local+systemic" & is.na(base$local_start_months)), ]
+  ls <- base$local_start_months
+  td <- tmerge(base[, c("patient_id", "age", "log10_afp", "bclc_c", "treatment_group")], base,
+               id = patient_id, event = event(ftime, fevent))
+  td <- tmerge(td, base, id = patient_id, local = tdc(ifelse(is.na(ls), NA, ls)))
+  td$local[is.na(td$local)] <- 0
+  cx <- coxph(Surv(tstart, tstop, event) ~ local + age + log10_afp + bclc_c, data = td,
+              ties = "efron")
+  z <- cox.zph(cx, transform = "km")
+  naive <- coxph(Surv(ftime, fevent) ~ I(as.numeric(treatment_group == "local+systemic")) + age +
+                   log10_afp + bclc_c, data = base, ties = "efron")
+  list(n_rows = nrow(td), coef = unname(coef(cx)), se = unname(sqrt(diag(vcov(cx)))),
+       loglik = cx$loglik, concordance = unname(cx$concordance["concordance"]),
+       zph_chisq = unname(z$table[, "chisq"]), zph_p = unname(z$table[, "p"]),
+       naive_coef = unname(coef(naive)), naive_se = unname(sqrt(diag(vcov(naive)))))
+}
+piece_derived <- function(d, time_col, event_col, cuts) {
+  base <- derive(d[!is.na(d[[time_col]]), ])
+  base$ftime <- base[[time_col]]; base$fevent <- base[[event_col]]
+  base$local <- as.numeric(base$treatment_group == "local+systemic")
+  sp <- survSplit(Surv(ftime, fevent) ~ ., data = base, cut = cuts, episode = "period")
+  k <- length(cuts) + 1
+  for (p in 1:k) sp[[paste0("local_p", p)]] <- sp$local * (sp$period == p)
+  form <- as.formula(paste("Surv(tstart, ftime, fevent) ~",
+                           paste(paste0("local_p", 1:k), collapse = " + "),
+                           "+ age + log10_afp + bclc_c"))
+  cx <- coxph(form, data = sp, ties = "efron")
+  list(cuts = cuts, coef = unname(coef(cx)), se = unname(sqrt(diag(vcov(cx)))))
+}
+ref$derived <- list(
+  td_os = td_derived(demo, "os_months", "os_event"),
+  td_pfs = td_derived(demo, "pfs_months", "pfs_event"),
+  piece_os = piece_derived(demo, "os_months", "os_event", c(6, 12))
 )
 
 writeLines(toJSON(ref, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = FALSE),
