@@ -22,6 +22,7 @@ from scipy import special
 
 from . import schema
 from .errors import CohortError
+from .i18n import N_
 
 __all__ = [
     "COMPETING_ENDPOINTS",
@@ -110,7 +111,7 @@ def _groups(df: pd.DataFrame, by: str | None, st: _Status):
     """Group codes (schema order) of the kept rows; rows with a missing group are dropped."""
     if by is None:
         return st.time, st.status, np.zeros(st.time.size, np.int64), [ALL_PATIENTS], st.notes
-    schema.require_columns(df, [by], "competing-risk comparison")
+    schema.require_columns(df, [by], N_("competing-risk comparison"))
     values = df[by][st.keep]
     levels = schema.levels_of(values.to_frame(), by)
     codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)

@@ -6,6 +6,8 @@ dashboard can show its message instead of a traceback.
 
 from __future__ import annotations
 
+from .i18n import _
+
 __all__ = ["CohortError", "MissingColumnsError"]
 
 
@@ -20,8 +22,11 @@ class MissingColumnsError(CohortError):
         self.analysis = analysis
         self.missing = tuple(missing)
         cols = ", ".join(f"'{c}'" for c in missing)
+        # ``analysis`` is an English name marked with N_() by the caller, translated here.
         super().__init__(
-            f"The {analysis} needs the column(s) {cols}, which this cohort does not have. "
-            "Add them to your file (see the data dictionary for names and codings) or map "
-            "one of your columns to them in the upload step."
+            _(
+                "The {analysis} needs the column(s) {columns}, which this cohort does not "
+                "have. Add them to your file (see the data dictionary for names and codings) "
+                "or map one of your columns to them in the upload step."
+            ).format(analysis=_(analysis), columns=cols)
         )

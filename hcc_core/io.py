@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import schema as s
 from .errors import CohortError
+from .i18n import N_, _
 from .validate import validate_cohort
 
 __all__ = [
@@ -44,16 +45,17 @@ COHORT_SHEET = "cohort"
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 _BINARY_MAGIC = (
-    (b"\x89PNG", "a PNG image"),
-    (b"%PDF", "a PDF document"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0", "an old-style Excel (.xls) or Word (.doc) file"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x89PNG", N_("a PNG image")),
+    (b"%PDF", N_("a PDF document")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")),
+    (b"\xd0\xcf\x11\xe0", N_("an old-style Excel (.xls) or Word (.doc) file")),
+    (b"\x1f\x8b", N_("a gzip archive")),
+    (b"Rar!", N_("a RAR archive")),
+    (b"7z\xbc\xaf", N_("a 7-Zip archive")),
 )
-_FIX_FORMAT = (
+# Translated where it is shown: _(_FIX_FORMAT).
+_FIX_FORMAT = N_(
     "Upload the cohort as a .csv file (UTF-8 or GBK) or as an .xlsx workbook; in "
     "Excel use 'Save As' and choose 'CSV UTF-8' or 'Excel Workbook (.xlsx)'."
 )
@@ -110,14 +112,16 @@ def _source_name(source: object, filename: str | None) -> str:
     if isinstance(source, str | os.PathLike):
         return Path(source).name
     name = getattr(source, "name", None)
-    return Path(name).name if isinstance(name, str) and name else "the uploaded file"
+    return Path(name).name if isinstance(name, str) and name else _("the uploaded file")
 
 
 def _too_big(name: str, size: int, max_bytes: int) -> CohortError:
     return CohortError(
-        f"The file '{name}' is {size / 1e6:.1f} MB, more than the limit of "
-        f"{max_bytes / 1e6:.1f} MB. Remove columns the app does not use (free-text notes, "
-        "images) or split the file, then upload it again."
+        _(
+            "The file '{name}' is {size} MB, more than the limit of {limit} MB. Remove columns "
+            "the app does not use (free-text notes, images) or split the file, then upload it "
+            "again."
+        ).format(name=name, size=f"{size / 1e6:.1f}", limit=f"{max_bytes / 1e6:.1f}")
     )
 
 
@@ -127,7 +131,11 @@ def _read_bytes(source: Source, name: str, max_bytes: int) -> bytes:
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise CohortError(f"The file '{path}' does not exist. Check the path and try again.")
+            raise CohortError(
+                _("The file '{name}' does not exist. Check the path and try again.").format(
+                    name=path
+                )
+            )
         size = path.stat().st_size
         if size > max_bytes:
             raise _too_big(name, size, max_bytes)
@@ -137,11 +145,15 @@ def _read_bytes(source: Source, name: str, max_bytes: int) -> bytes:
             source.seek(0)
         data = source.read(max_bytes + 1)
         if isinstance(data, str):
-            raise CohortError(f"'{name}' was opened as text; open it in binary mode ('rb').")
+            raise CohortError(
+                _("'{name}' was opened as text; open it in binary mode ('rb').").format(name=name)
+            )
     else:
         raise CohortError(
-            f"Cannot read a cohort from a {type(source).__name__}; give a file "
-            "path, bytes or a binary file object."
+            _(
+                "Cannot read a cohort from a {type}; give a file path, bytes or a binary file "
+                "object."
+            ).format(type=type(source).__name__)
         )
     if len(data) > max_bytes:
         raise _too_big(name, len(data), max_bytes)
@@ -159,8 +171,10 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise CohortError(
-        f"The file '{name}' is neither UTF-8 nor GBK/GB18030 text, so its characters cannot be "
-        f"read reliably. {_FIX_FORMAT}"
+        _(
+            "The file '{name}' is neither UTF-8 nor GBK/GB18030 text, so its characters cannot "
+            "be read reliably. {fix}"
+        ).format(name=name, fix=_(_FIX_FORMAT))
     )
 
 
@@ -168,15 +182,23 @@ def _check_not_binary(data: bytes, name: str) -> None:
     ext = Path(name).suffix.lower()
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
-            raise CohortError(f"The file '{name}' is {what}, not a cohort table. {_FIX_FORMAT}")
+            raise CohortError(
+                _("The file '{name}' is {what}, not a cohort table. {fix}").format(
+                    name=name, what=_(what), fix=_(_FIX_FORMAT)
+                )
+            )
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
     if b"\x00" in data[:8192] and not utf16:
         damaged = (
-            " (it is named like a workbook but is not a valid one)"
+            _(" (it is named like a workbook but is not a valid one)")
             if ext in (".xlsx", ".xlsm")
             else ""
         )
-        raise CohortError(f"The file '{name}' is not a CSV or Excel file{damaged}. {_FIX_FORMAT}")
+        raise CohortError(
+            _("The file '{name}' is not a CSV or Excel file{damaged}. {fix}").format(
+                name=name, damaged=damaged, fix=_(_FIX_FORMAT)
+            )
+        )
 
 
 # Parsing -------------------------------------------------------------------------------------
@@ -187,13 +209,16 @@ def _header_names(cells: Iterable[object], name: str) -> list[str]:
     for i, cell in enumerate(cells, start=1):
         text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
         text = text.replace("\ufeff", "").strip()
-        names.append(text or f"(column {i} without a header)")
+        names.append(text or _("(column {i} without a header)").format(i=i))
     seen: dict[str, int] = {}
     for i, n in enumerate(names, start=1):
         if n in seen:
             raise CohortError(
-                f"The file '{name}' has two columns named '{n}' (columns {seen[n]} and {i}). "
-                "Rename or delete one of them so that every column header is unique."
+                _(
+                    "The file '{name}' has two columns named '{column}' (columns {first} and "
+                    "{second}). Rename or delete one of them so that every column header is "
+                    "unique."
+                ).format(name=name, column=n, first=seen[n], second=i)
             )
         seen[n] = i
     return names
@@ -202,18 +227,20 @@ def _header_names(cells: Iterable[object], name: str) -> list[str]:
 def _parser_message(error: str, name: str) -> str:
     """Pandas' tokenizer error, rewritten for the person who made the file."""
     if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error):
-        return (
-            f"Row {m[2]} of '{name}' has {m[3]} cells but the header has {m[1]}. A value "
+        return _(
+            "Row {row} of '{name}' has {cells} cells but the header has {expected}. A value "
             "that contains the separator must be in double quotes; check that row and "
             "upload the file again."
-        )
+        ).format(row=m[2], name=name, cells=m[3], expected=m[1])
     if m := re.search(r"EOF inside string starting at row (\d+)", error):
-        return (
-            f"A quote (\") opened in row {int(m[1]) + 1} of '{name}' is never closed, so "
-            "the rest of the file reads as one cell. Remove the stray quote or close it, "
-            "and upload the file again."
-        )
-    return f"The file '{name}' could not be read as a table ({error}). {_FIX_FORMAT}"
+        return _(
+            "A quote (\") opened in row {row} of '{name}' is never closed, so the rest of the "
+            "file reads as one cell. Remove the stray quote or close it, and upload the file "
+            "again."
+        ).format(row=int(m[1]) + 1, name=name)
+    return _("The file '{name}' could not be read as a table ({error}). {fix}").format(
+        name=name, error=error, fix=_(_FIX_FORMAT)
+    )
 
 
 def _delimiter(text: str) -> str:
@@ -267,9 +294,11 @@ def _open_workbook(data: bytes, name: str):
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged archives
         raise CohortError(
-            f"The file '{name}' looks like an Excel workbook but could not be opened; it may be "
-            f"damaged, password-protected or not really an .xlsx file ({type(exc).__name__}). "
-            f"Open it in Excel and save it again, or export it as CSV. {_FIX_FORMAT}"
+            _(
+                "The file '{name}' looks like an Excel workbook but could not be opened; it may "
+                "be damaged, password-protected or not really an .xlsx file ({error}). Open it "
+                "in Excel and save it again, or export it as CSV. {fix}"
+            ).format(name=name, error=type(exc).__name__, fix=_(_FIX_FORMAT))
         ) from None
 
 
@@ -286,15 +315,19 @@ def _parse_xlsx(data: bytes, name: str, sheet: str | None = None) -> tuple[pd.Da
         chosen = sheet if sheet is not None else default_sheet(wb.sheetnames)
         if chosen not in wb.sheetnames:
             raise CohortError(
-                f"The workbook '{name}' has no sheet named '{chosen}'; its sheets are "
-                f"{', '.join(repr(n) for n in wb.sheetnames)}. Choose one of them."
+                _(
+                    "The workbook '{name}' has no sheet named '{sheet}'; its sheets are "
+                    "{sheets}. Choose one of them."
+                ).format(name=name, sheet=chosen, sheets=", ".join(repr(n) for n in wb.sheetnames))
             )
         try:
             rows = list(wb[chosen].iter_rows(values_only=True))
         except Exception as exc:  # a damaged sheet inside a readable archive
             raise CohortError(
-                f"The sheet '{chosen}' of '{name}' could not be read ({type(exc).__name__}). "
-                f"Open the workbook in Excel and save it again, or export it as CSV. {_FIX_FORMAT}"
+                _(
+                    "The sheet '{sheet}' of '{name}' could not be read ({error}). Open the "
+                    "workbook in Excel and save it again, or export it as CSV. {fix}"
+                ).format(sheet=chosen, name=name, error=type(exc).__name__, fix=_(_FIX_FORMAT))
             ) from None
     finally:
         wb.close()
@@ -307,8 +340,10 @@ def _parse_xlsx(data: bytes, name: str, sheet: str | None = None) -> tuple[pd.Da
         extra = [c for c in row[width:] if c is not None and str(c).strip()]
         if extra:
             raise CohortError(
-                f"Row {r} of '{name}' has values to the right of the last column header "
-                f"(e.g. '{extra[0]}'). Give that column a header or delete those cells."
+                _(
+                    "Row {row} of '{name}' has values to the right of the last column header "
+                    "(e.g. '{value}'). Give that column a header or delete those cells."
+                ).format(row=r, name=name, value=extra[0])
             )
     header = _header_names(rows[0][:width], name)
     body = pd.DataFrame([row[:width] for row in rows[1:]], columns=header, dtype=object)
@@ -323,10 +358,18 @@ def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
         if lengths.max(initial=0) > max_chars:
             i = int(np.argmax(lengths))
             raise CohortError(
-                f"Column '{column}' in row {table.index[i]} of '{name}' holds {lengths[i]:,} "
-                f"characters; at most {max_chars:,} are allowed per cell. This usually means a "
-                'quote (") that is never closed, or pasted text/images; fix that cell and '
-                "upload the file again."
+                _(
+                    "Column '{column}' in row {row} of '{name}' holds {n} characters; at most "
+                    "{limit} are allowed per cell. This usually means a quote (\") that is "
+                    "never closed, or pasted text/images; fix that cell and upload the file "
+                    "again."
+                ).format(
+                    column=column,
+                    row=table.index[i],
+                    name=name,
+                    n=f"{lengths[i]:,}",
+                    limit=f"{max_chars:,}",
+                )
             )
 
 
@@ -350,8 +393,10 @@ def _read(
     data = _read_bytes(source, name, max_bytes)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise CohortError(
-            f"The file '{name}' is empty. Upload a file whose first row holds the "
-            "column headers and each further row one patient."
+            _(
+                "The file '{name}' is empty. Upload a file whose first row holds the column "
+                "headers and each further row one patient."
+            ).format(name=name)
         )
     delimiter = chosen = ""
     if data.startswith(b"PK\x03\x04"):
@@ -371,10 +416,15 @@ def _read(
         _check_long_fields(table, name, max_field_chars)
     if table.shape[1] == 0 or table.notna().to_numpy().sum() == 0:
         raise CohortError(
-            f"The file '{name}' has a header row but no patient rows. Add one row per patient "
-            "below the header and upload it again."
+            _(
+                "The file '{name}' has a header row but no patient rows. Add one row per patient "
+                "below the header and upload it again."
+            ).format(name=name)
             if table.shape[1]
-            else f"The file '{name}' is empty. Upload a file whose first row holds the column headers."
+            else _(
+                "The file '{name}' is empty. Upload a file whose first row holds the column "
+                "headers."
+            ).format(name=name)
         )
     return _Raw(table, name, hashlib.sha256(data).hexdigest(), delimiter, chosen)
 
@@ -520,8 +570,10 @@ def _apply_mapping(
     unknown_sources = [c for c in mapping if c not in table.columns]
     if unknown_sources:
         raise CohortError(
-            f"The column mapping refers to {', '.join(repr(c) for c in unknown_sources)}, which "
-            f"the file '{name}' does not have. Redo the column mapping for this file."
+            _(
+                "The column mapping refers to {columns}, which the file '{name}' does not have. "
+                "Redo the column mapping for this file."
+            ).format(columns=", ".join(repr(c) for c in unknown_sources), name=name)
         )
     renames: dict[str, str] = {}
     ignored: list[str] = []
@@ -532,8 +584,10 @@ def _apply_mapping(
         canonical = _canonical_name(str(target))
         if canonical is None:
             raise CohortError(
-                f"The column mapping sends '{user}' to '{target}', which is not a column of the "
-                "data dictionary. Choose one of the dictionary's column names."
+                _(
+                    "The column mapping sends '{user}' to '{target}', which is not a column of "
+                    "the data dictionary. Choose one of the dictionary's column names."
+                ).format(user=user, target=target)
             )
         renames[user] = canonical
     dropped: list[str] = []
@@ -552,20 +606,26 @@ def _apply_mapping(
     if clashes:
         canonical, users = next(iter(clashes.items()))
         raise CohortError(
-            f"The columns {', '.join(repr(u) for u in users)} of '{name}' would all become "
-            f"'{canonical}'. Map only one of them to '{canonical}' and set the others to "
-            "'do not use'."
+            _(
+                "The columns {columns} of '{name}' would all become '{canonical}'. Map only one "
+                "of them to '{canonical}' and set the others to 'do not use'."
+            ).format(columns=", ".join(repr(u) for u in users), name=name, canonical=canonical)
         )
     warnings = []
     if dropped:
         hints = suggest_mapping(dropped)
         hint = ""
         if hints:
-            hint = " Suggested: " + ", ".join(f"'{u}' -> {c}" for u, c in hints.items()) + "."
+            hint = _(" Suggested: {pairs}.").format(
+                pairs=", ".join(f"'{u}' -> {c}" for u, c in hints.items())
+            )
         warnings.append(
-            f"{len(dropped)} column(s) of '{name}' are not in the data dictionary and were not "
-            f"used: {', '.join(repr(c) for c in dropped)}. Map them in the upload step if they "
-            f"hold data the app needs.{hint}"
+            _(
+                "{n} column(s) of '{name}' are not in the data dictionary and were not used: "
+                "{columns}. Map them in the upload step if they hold data the app needs.{hint}"
+            ).format(
+                n=len(dropped), name=name, columns=", ".join(repr(c) for c in dropped), hint=hint
+            )
         )
     used = table[list(renames)].rename(columns=renames)
     return used, {u: c for u, c in renames.items() if u != c}, warnings
@@ -628,7 +688,11 @@ def load_cohort(
     warnings: list[str] = []
     if blank.any():
         table = table[~blank]
-        warnings.append(f"{int(blank.sum())} completely empty row(s) of '{name}' were skipped.")
+        warnings.append(
+            _("{n} completely empty row(s) of '{name}' were skipped.").format(
+                n=int(blank.sum()), name=name
+            )
+        )
     used, applied, map_warnings = _apply_mapping(table, mapping, name)
     warnings += map_warnings
     hints = {c: u for u, c in suggest_mapping(table.columns).items() if u != c}

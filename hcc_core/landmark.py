@@ -17,6 +17,7 @@ import pandas as pd
 from . import schema
 from .competing import COMPETING_ENDPOINTS
 from .errors import CohortError
+from .i18n import N_
 from .survival import KMResult, LogRankResult, fit_km, logrank_test
 
 __all__ = [
@@ -94,7 +95,7 @@ def landmark(df: pd.DataFrame, endpoint: str, at: float) -> LandmarkResult:
     if not np.isfinite(at) or at < 0:
         raise ValueError(f"The landmark must be a number of months >= 0 (got {at}).")
     time_col = endpoint_time_column(endpoint)
-    schema.require_columns(df, [time_col], "landmark analysis")
+    schema.require_columns(df, [time_col], N_("landmark analysis"))
     time = pd.to_numeric(df[time_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     missing = np.isnan(time)
     keep = ~missing & (time > at)

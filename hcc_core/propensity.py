@@ -21,6 +21,7 @@ from scipy import linalg, stats
 from . import schema
 from .cox.design import PAPER_COX_COVARIATES, _design, _encode, _order_levels, term_label
 from .errors import CohortError
+from .i18n import N_
 from .matching import match_columns, nearest_match
 
 __all__ = [
@@ -315,7 +316,7 @@ def _check_args(method, estimand, ratio, caliper, trim) -> str:
 
 
 def _treatment(df: pd.DataFrame, treatment: str) -> tuple[np.ndarray, str, str]:
-    schema.require_columns(df, [treatment], "propensity-score analysis")
+    schema.require_columns(df, [treatment], N_("propensity-score analysis"))
     levels = schema.levels_of(df, treatment)
     if len(levels) != 2:
         found = ", ".join(map(str, levels)) or "none"

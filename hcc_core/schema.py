@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import MissingColumnsError
+from .i18n import N_, _
 
 __all__ = [
     "Column",
@@ -209,53 +210,55 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+# Units that are words, marked for translation: messages show ``_(column.unit)``.
+UNIT_WORDS = (N_("years"), N_("points"), N_("months"), N_("CTCAE v5 grade"))
 
 # Each canonical field in words, as the upload wizard offers it (unit or coding in brackets).
 # fmt: off
 FIELD_LABELS: dict[str, str] = {
-    PATIENT_ID: "Patient ID",
-    LOCAL_MODALITY: "Local therapy (none, mTACE, HAIC, IMRT)",
-    TREATMENT_GROUP: "Treatment group (systemic or local + systemic)",
-    AGE: "Age (years)",
-    SEX: "Sex (M/F)",
-    ALBUMIN: "Albumin (g/L)",
-    BILIRUBIN: "Total bilirubin (umol/L)",
-    ALBI_SCORE: "ALBI score",
-    ALBI_GRADE: "ALBI grade (1-3)",
-    CHILD_PUGH_CLASS: "Child-Pugh class (A/B/C)",
-    CHILD_PUGH_SCORE: "Child-Pugh score (points)",
-    BCLC_STAGE: "BCLC stage (0/A/B/C/D)",
-    TUMOR_NUMBER: "Number of tumours (single/multiple)",
-    MAX_DIAMETER: "Maximum tumour diameter (cm)",
-    AFP: "AFP (ng/mL)",
-    CHRONIC_HEPATITIS: "Chronic viral hepatitis (yes/no)",
-    AV_FISTULA: "Arteriovenous fistula (yes/no)",
-    EXTRAHEPATIC_SUPPLY: "Extrahepatic blood supply (yes/no)",
-    TARGETED_AGENT: "Targeted agent (TKI)",
-    IMMUNOTHERAPY_AGENT: "Immunotherapy agent (PD-1 inhibitor)",
-    OS_MONTHS: "Overall survival (months)",
-    OS_EVENT: "Death (1 = died, 0 = censored)",
-    PFS_MONTHS: "Progression-free survival (months)",
-    PFS_EVENT: "Progression or death (1 = event, 0 = censored)",
-    BEST_RESPONSE: "Best response (mRECIST: CR/PR/SD/PD/NE)",
-    TREATMENT_START_DATE: "Start of systemic therapy (date)",
-    PROGRESSION_DATE: "Date of progression",
-    DEATH_DATE: "Date of death",
-    LAST_FOLLOWUP_DATE: "Date last known alive (last follow-up)",
-    PROGRESSION_EVENT: "PFS event type (1 = progression, 0 = death without progression)",
-    DEATH_CAUSE: "Cause of death (hcc/other)",
-    LOCAL_START_MONTHS: "Time to first local therapy (months)",
-    LOCAL_START_DATE: "Date of first local therapy",
-    "ae_pain": "Adverse event: pain (CTCAE grade)",
-    "ae_fever": "Adverse event: fever (CTCAE grade)",
-    "ae_vomiting": "Adverse event: vomiting (CTCAE grade)",
-    "ae_hypertension": "Adverse event: hypertension (CTCAE grade)",
-    "ae_hand_foot_syndrome": "Adverse event: hand-foot syndrome (CTCAE grade)",
-    "ae_rash": "Adverse event: rash (CTCAE grade)",
-    "ae_hypothyroidism": "Adverse event: hypothyroidism (CTCAE grade)",
-    "ae_diarrhea": "Adverse event: diarrhea (CTCAE grade)",
-    "ae_elevated_alt_ast": "Adverse event: elevated ALT/AST (CTCAE grade)",
-    "ae_elevated_bilirubin": "Adverse event: elevated bilirubin (CTCAE grade)",
+    PATIENT_ID: N_("Patient ID"),
+    LOCAL_MODALITY: N_("Local therapy (none, mTACE, HAIC, IMRT)"),
+    TREATMENT_GROUP: N_("Treatment group (systemic or local + systemic)"),
+    AGE: N_("Age (years)"),
+    SEX: N_("Sex (M/F)"),
+    ALBUMIN: N_("Albumin (g/L)"),
+    BILIRUBIN: N_("Total bilirubin (umol/L)"),
+    ALBI_SCORE: N_("ALBI score"),
+    ALBI_GRADE: N_("ALBI grade (1-3)"),
+    CHILD_PUGH_CLASS: N_("Child-Pugh class (A/B/C)"),
+    CHILD_PUGH_SCORE: N_("Child-Pugh score (points)"),
+    BCLC_STAGE: N_("BCLC stage (0/A/B/C/D)"),
+    TUMOR_NUMBER: N_("Number of tumours (single/multiple)"),
+    MAX_DIAMETER: N_("Maximum tumour diameter (cm)"),
+    AFP: N_("AFP (ng/mL)"),
+    CHRONIC_HEPATITIS: N_("Chronic viral hepatitis (yes/no)"),
+    AV_FISTULA: N_("Arteriovenous fistula (yes/no)"),
+    EXTRAHEPATIC_SUPPLY: N_("Extrahepatic blood supply (yes/no)"),
+    TARGETED_AGENT: N_("Targeted agent (TKI)"),
+    IMMUNOTHERAPY_AGENT: N_("Immunotherapy agent (PD-1 inhibitor)"),
+    OS_MONTHS: N_("Overall survival (months)"),
+    OS_EVENT: N_("Death (1 = died, 0 = censored)"),
+    PFS_MONTHS: N_("Progression-free survival (months)"),
+    PFS_EVENT: N_("Progression or death (1 = event, 0 = censored)"),
+    BEST_RESPONSE: N_("Best response (mRECIST: CR/PR/SD/PD/NE)"),
+    TREATMENT_START_DATE: N_("Start of systemic therapy (date)"),
+    PROGRESSION_DATE: N_("Date of progression"),
+    DEATH_DATE: N_("Date of death"),
+    LAST_FOLLOWUP_DATE: N_("Date last known alive (last follow-up)"),
+    PROGRESSION_EVENT: N_("PFS event type (1 = progression, 0 = death without progression)"),
+    DEATH_CAUSE: N_("Cause of death (hcc/other)"),
+    LOCAL_START_MONTHS: N_("Time to first local therapy (months)"),
+    LOCAL_START_DATE: N_("Date of first local therapy"),
+    "ae_pain": N_("Adverse event: pain (CTCAE grade)"),
+    "ae_fever": N_("Adverse event: fever (CTCAE grade)"),
+    "ae_vomiting": N_("Adverse event: vomiting (CTCAE grade)"),
+    "ae_hypertension": N_("Adverse event: hypertension (CTCAE grade)"),
+    "ae_hand_foot_syndrome": N_("Adverse event: hand-foot syndrome (CTCAE grade)"),
+    "ae_rash": N_("Adverse event: rash (CTCAE grade)"),
+    "ae_hypothyroidism": N_("Adverse event: hypothyroidism (CTCAE grade)"),
+    "ae_diarrhea": N_("Adverse event: diarrhea (CTCAE grade)"),
+    "ae_elevated_alt_ast": N_("Adverse event: elevated ALT/AST (CTCAE grade)"),
+    "ae_elevated_bilirubin": N_("Adverse event: elevated bilirubin (CTCAE grade)"),
 }
 # fmt: on
 # What the app cannot do without: every group of fields needs one of its members.
@@ -263,11 +266,13 @@ REQUIRED_FIELDS: tuple[tuple[str, ...], ...] = ((PATIENT_ID,), (LOCAL_MODALITY, 
 
 
 def field_label(name: str) -> str:
-    """A canonical field in words ("Age (years)"); other ``ae_*`` columns as adverse events."""
+    """A canonical field in words ("Age (years)"), in the current language; other ``ae_*``
+    columns as adverse events."""
     if name in FIELD_LABELS:
-        return FIELD_LABELS[name]
+        return _(FIELD_LABELS[name])
     if name.startswith(AE_PREFIX):
-        return f"Adverse event: {name[len(AE_PREFIX):].replace('_', ' ')} (CTCAE grade)"
+        term = name[len(AE_PREFIX):].replace("_", " ")
+        return _("Adverse event: {term} (CTCAE grade)").format(term=term)
     col = COLUMN_BY_NAME.get(name)
     text = name.replace("_", " ").capitalize()
     return f"{text} ({col.unit})" if col is not None and col.unit else text

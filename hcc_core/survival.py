@@ -18,6 +18,7 @@ from scipy import special
 from . import schema
 from .cohort import pfs_death_notes
 from .errors import CohortError
+from .i18n import N_
 
 __all__ = [
     "CONF_TYPES",
@@ -85,7 +86,7 @@ def _group_codes(
     """Integer group codes (schema order) for the kept rows, dropping rows with a missing group."""
     if by is None:
         return np.zeros(int(keep.sum()), dtype=np.int64), [ALL_PATIENTS], 0
-    schema.require_columns(df, [by], "survival comparison")
+    schema.require_columns(df, [by], N_("survival comparison"))
     values = df[by]
     if not keep.all():
         values = values[keep]
@@ -107,7 +108,7 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
 
 def _case_weights(df: pd.DataFrame, weights: str, keep: np.ndarray) -> np.ndarray:
     """The weight column for the rows in ``keep`` (NaN = missing); bad values raise."""
-    schema.require_columns(df, [weights], "weighted Kaplan-Meier analysis")
+    schema.require_columns(df, [weights], N_("weighted Kaplan-Meier analysis"))
     col = df[weights]
     w = _as_float(col)
     bad = ~np.isnan(w) & ~(np.isfinite(w) & (w > 0))

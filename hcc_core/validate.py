@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import schema as s
 from .errors import CohortError
+from .i18n import N_, _
 
 __all__ = [
     "MISSING_TOKENS",
@@ -123,10 +124,13 @@ def _where(df: pd.DataFrame, mask: np.ndarray | pd.Series) -> str:
     ids = df[s.PATIENT_ID].to_numpy()[mask] if s.PATIENT_ID in df.columns else [None] * len(rows)
     parts = []
     for row, pid in list(zip(rows, ids, strict=True))[:_MAX_LISTED]:
-        parts.append(f"row {row}" + ("" if _is_missing(pid) else f" (patient_id {pid})"))
+        if _is_missing(pid):
+            parts.append(_("row {row}").format(row=row))
+        else:
+            parts.append(_("row {row} (patient_id {patient_id})").format(row=row, patient_id=pid))
     text = ", ".join(parts)
     if len(rows) > _MAX_LISTED:
-        text += f" and {len(rows) - _MAX_LISTED} more rows"
+        text += _(" and {n} more rows").format(n=len(rows) - _MAX_LISTED)
     return text
 
 
@@ -134,17 +138,17 @@ def _quoted(values) -> str:
     uniq = [v if len(v) <= 40 else v[:37] + "..." for v in dict.fromkeys(str(v) for v in values)]
     text = ", ".join(f"'{v}'" for v in uniq[:_MAX_LISTED])
     if len(uniq) > _MAX_LISTED:
-        text += f" and {len(uniq) - _MAX_LISTED} other values"
+        text += _(" and {n} other values").format(n=len(uniq) - _MAX_LISTED)
     return text
 
 
 def _bad_values(df: pd.DataFrame, column: str, mask, expected: str) -> str:
     raw = df[column].to_numpy()[np.asarray(mask, dtype=bool)]
-    return (
-        f"Column '{column}' has values that cannot be used: {_quoted(raw)} "
-        f"(in {_where(df, mask)}). Expected {expected}. Correct these cells in your file "
-        "(or leave them empty if the value is unknown) and upload it again."
-    )
+    return _(
+        "Column '{column}' has values that cannot be used: {values} (in {where}). Expected "
+        "{expected}. Correct these cells in your file (or leave them empty if the value is "
+        "unknown) and upload it again."
+    ).format(column=column, values=_quoted(raw), where=_where(df, mask), expected=expected)
 
 
 # Per-kind normalisation (on unique values: fast for 100,000 rows) -----------------------------
@@ -233,16 +237,18 @@ def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[
         if still_bad.any():
             mask = np.zeros(len(raw), dtype=bool)
             mask[np.flatnonzero(failed)[still_bad]] = True
-            hint = " (use a point as the decimal separator)" if not decimal_comma else ""
-            errors.append(
-                _bad_values(
-                    df,
-                    column,
-                    mask,
-                    f"a number{hint}; text such as '<20' "
-                    "or '>1000' cannot be analysed, give the number itself",
+            expected = (
+                _(
+                    "a number; text such as '<20' or '>1000' cannot be analysed, give the "
+                    "number itself"
+                )
+                if decimal_comma
+                else _(
+                    "a number (use a point as the decimal separator); text such as '<20' or "
+                    "'>1000' cannot be analysed, give the number itself"
                 )
             )
+            errors.append(_bad_values(df, column, mask, expected))
     _reject_non_finite(df, column, out, errors)
     col = s.COLUMN_BY_NAME.get(column)
     if col is not None:
@@ -255,11 +261,13 @@ def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[
             if col.maximum is not None:
                 mask |= (out > col.maximum).to_numpy()
             rng = (
-                f"between {col.minimum:g} and {col.maximum:g}"
+                _("between {low} and {high}").format(low=f"{col.minimum:g}", high=f"{col.maximum:g}")
                 if col.maximum is not None
-                else f"a number of at least {col.minimum:g} (negative values are impossible)"
+                else _("a number of at least {low} (negative values are impossible)").format(
+                    low=f"{col.minimum:g}"
+                )
             )
-            unit = f" {col.unit}" if col.unit else ""
+            unit = f" {_(col.unit)}" if col.unit else ""
             errors.append(_bad_values(df, column, mask, f"{rng}{unit}"))
     return out
 
@@ -286,8 +294,10 @@ def _reject_non_finite(df: pd.DataFrame, column: str, out: pd.Series, errors: li
                 df,
                 column,
                 bad,
-                "a finite number; infinity, 'NaN' and numbers too large for a computer "
-                "(such as 1e309) are not measurements",
+                _(
+                    "a finite number; infinity, 'NaN' and numbers too large for a computer "
+                    "(such as 1e309) are not measurements"
+                ),
             )
         )
 
@@ -320,20 +330,24 @@ def _coder(column: str) -> tuple[Normaliser, str] | None:
     if kind in ("integer", "event", "grade") or column == s.ALBI_GRADE:
         if kind == "event":
             table = {**{k: 1 for k in _YES}, **{k: 0 for k in _NO}}
-            expected = "0 or 1 (1 = event, 0 = censored; yes/no, true/false and 是/否 also work)"
+            expected = _(
+                "0 or 1 (1 = event, 0 = censored; yes/no, true/false and 是/否 also work)"
+            )
         else:
             col = s.COLUMN_BY_NAME.get(column)
             lo, hi = (
                 (1, 3) if column == s.ALBI_GRADE else (col.minimum, col.maximum) if col else (0, 5)
             )
             table = {str(i): i for i in range(int(lo), int(hi) + 1)}
-            expected = f"a whole number from {int(lo)} to {int(hi)}"
+            expected = _("a whole number from {low} to {high}").format(low=int(lo), high=int(hi))
         return _lookup(table), expected
     if kind == "category":
         table = _category_lookup(column)
         key_fn = _group_key if column == s.TREATMENT_GROUP else _integral_text
         allowed = ", ".join(str(v) for v in s.LEVELS[column])
-        return (lambda v: table[key_fn(v)]), f"one of {allowed} (upper or lower case)"
+        return (lambda v: table[key_fn(v)]), _("one of {allowed} (upper or lower case)").format(
+            allowed=allowed
+        )
     return None
 
 
@@ -352,7 +366,7 @@ def _normalise_column(
                     df,
                     column,
                     bad,
-                    "a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell",
+                    _("a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell"),
                 )
             )
         return pd.to_datetime(out).astype("datetime64[ns]")
@@ -484,17 +498,16 @@ def _derive_times(out: pd.DataFrame, warnings: list[str], errors: list[str]) -> 
     ):
         before = (series < start).to_numpy(dtype=bool)
         if before.any():
-            errors.append(
-                f"Column '{date_col}' has dates before treatment_start_date in "
-                f"{_where(out, before)}. Check both dates in your file and upload it again."
-            )
+            errors.append(_dates_before_start(out, date_col, before))
     if errors:
         return derived
     plans = []
     if s.OS_MONTHS not in out.columns and (s.DEATH_DATE in out or s.LAST_FOLLOWUP_DATE in out):
         end = death.fillna(last)
         event = death.notna().astype("Int64").mask(end.isna())
-        plans.append((s.OS_MONTHS, s.OS_EVENT, end, event, "death_date or else last_followup_date"))
+        plans.append(
+            (s.OS_MONTHS, s.OS_EVENT, end, event, _("death_date or else last_followup_date"))
+        )
     if s.PFS_MONTHS not in out.columns and s.PROGRESSION_DATE in out.columns:
         end = prog.fillna(death).fillna(last)
         event = (prog.notna() | death.notna()).astype("Int64").mask(end.isna())
@@ -504,7 +517,7 @@ def _derive_times(out: pd.DataFrame, warnings: list[str], errors: list[str]) -> 
                 s.PFS_EVENT,
                 end,
                 event,
-                "progression_date, else death_date, else last_followup_date",
+                _("progression_date, else death_date, else last_followup_date"),
             )
         )
     for time_col, event_col, end, event, source in plans:
@@ -514,12 +527,16 @@ def _derive_times(out: pd.DataFrame, warnings: list[str], errors: list[str]) -> 
         if event_col not in out.columns:
             out[event_col] = event
             derived.append(event_col)
-            what += f" and '{event_col}'"
+            what = _("'{time}' and '{event}'").format(time=time_col, event=event_col)
         n = int(out[time_col].notna().sum())
         warnings.append(
-            f"{what} were derived from treatment_start_date and {source} for {n} of "
-            f"{len(out)} patients (days / {s.DAYS_PER_MONTH}), because the file has no "
-            f"'{time_col}' column."
+            _(
+                "{what} were derived from treatment_start_date and {source} for {n} of "
+                "{total} patients (days / {days}), because the file has no '{column}' column."
+            ).format(
+                what=what, source=source, n=n, total=len(out), days=s.DAYS_PER_MONTH,
+                column=time_col,
+            )
         )
     return derived
 
@@ -541,19 +558,22 @@ def _derive_group(
             clash = (implied.notna() & group.notna() & (implied != group)).to_numpy(dtype=bool)
             if clash.any():
                 errors.append(
-                    f"Columns 'local_modality' and 'treatment_group' disagree in "
-                    f"{_where(out, clash)}: local_modality 'none' must go with treatment_group "
-                    f"'{s.SYSTEMIC}', and mTACE, HAIC or IMRT with '{s.LOCAL_SYSTEMIC}'. "
-                    "Correct one of the two columns (or remove treatment_group; it is derived "
-                    "from local_modality)."
+                    _(
+                        "Columns 'local_modality' and 'treatment_group' disagree in {where}: "
+                        "local_modality 'none' must go with treatment_group '{systemic}', and "
+                        "mTACE, HAIC or IMRT with '{local}'. Correct one of the two columns (or "
+                        "remove treatment_group; it is derived from local_modality)."
+                    ).format(where=_where(out, clash), systemic=s.SYSTEMIC, local=s.LOCAL_SYSTEMIC)
                 )
             # Empty modality in the systemic arm can only mean "no local therapy".
             fill = (modality.isna() & (group == s.SYSTEMIC)).to_numpy(dtype=bool)
             if fill.any():
                 out.loc[fill, s.LOCAL_MODALITY] = s.MODALITY_NONE
                 warnings.append(
-                    f"'local_modality' was empty for {int(fill.sum())} patients in the "
-                    f"{s.SYSTEMIC} group and was set to 'none'."
+                    _(
+                        "'local_modality' was empty for {n} patients in the {group} group and "
+                        "was set to 'none'."
+                    ).format(n=int(fill.sum()), group=s.SYSTEMIC)
                 )
             group = group.fillna(implied)
         else:
@@ -562,13 +582,17 @@ def _derive_group(
     missing = out[s.TREATMENT_GROUP].isna().to_numpy(dtype=bool)
     if missing.any():
         cols = (
-            "'treatment_group' or 'local_modality'" if modality is not None else "'treatment_group'"
+            _("'treatment_group' or 'local_modality'")
+            if modality is not None
+            else "'treatment_group'"
         )
         errors.append(
-            f"{int(missing.sum())} patients have no treatment group ({_where(out, missing)}). "
-            f"Fill in {cols} for them: write 'none' in local_modality for systemic therapy "
-            "alone, or mTACE, HAIC or IMRT for local plus systemic therapy. An empty "
-            "local_modality is not read as 'none' because it may just be unrecorded."
+            _(
+                "{n} patients have no treatment group ({where}). Fill in {columns} for them: "
+                "write 'none' in local_modality for systemic therapy alone, or mTACE, HAIC or "
+                "IMRT for local plus systemic therapy. An empty local_modality is not read as "
+                "'none' because it may just be unrecorded."
+            ).format(n=int(missing.sum()), where=_where(out, missing), columns=cols)
         )
 
 
@@ -619,26 +643,36 @@ def validate_cohort(
     ALBI per Johnson et al. 2015; months from dates = days / 30.4375 (as R's
     ``as.numeric(difftime(end, start, units = "days")) / 30.4375``).
     """
-    where = f"The file '{source_name}'"
+    if source_name == "the file":
+        source_name = _("the file")
+    where = _("The file '{name}'").format(name=source_name)
     hints = hints or {}
 
     def hint(*columns: str) -> str:
-        found = [f"'{hints[c]}' looks like {c}" for c in columns if c in hints]
-        return f" (Your column {' and '.join(found)}.)" if found else ""
+        found = [
+            _("'{user}' looks like {column}").format(user=hints[c], column=c)
+            for c in columns
+            if c in hints
+        ]
+        return _(" (Your column {found}.)").format(found=_(" and ").join(found)) if found else ""
 
     if s.PATIENT_ID not in raw.columns:
         raise CohortError(
-            f"{where} has no '{s.PATIENT_ID}' column. Every row needs a unique patient "
-            "identifier: name that column 'patient_id' or map one of your columns to it in the "
-            f"upload step.{hint(s.PATIENT_ID)}"
+            _(
+                "{where} has no '{column}' column. Every row needs a unique patient identifier: "
+                "name that column 'patient_id' or map one of your columns to it in the upload "
+                "step.{hint}"
+            ).format(where=where, column=s.PATIENT_ID, hint=hint(s.PATIENT_ID))
         )
     has_group = s.TREATMENT_GROUP in raw.columns
     if not has_group and s.LOCAL_MODALITY not in raw.columns:
         raise CohortError(
-            f"{where} has neither a 'local_modality' nor a 'treatment_group' column, so the "
-            "patients cannot be split into treatment groups. Add one of them (local_modality: "
-            "none, mTACE, HAIC or IMRT; treatment_group: systemic or local+systemic) or map "
-            f"one of your columns to it in the upload step.{hint(s.LOCAL_MODALITY, s.TREATMENT_GROUP)}"
+            _(
+                "{where} has neither a 'local_modality' nor a 'treatment_group' column, so the "
+                "patients cannot be split into treatment groups. Add one of them (local_modality: "
+                "none, mTACE, HAIC or IMRT; treatment_group: systemic or local+systemic) or map "
+                "one of your columns to it in the upload step.{hint}"
+            ).format(where=where, hint=hint(s.LOCAL_MODALITY, s.TREATMENT_GROUP))
         )
     errors: list[str] = []
     warnings: list[str] = []
@@ -649,8 +683,9 @@ def validate_cohort(
     unknown = [c for c in extra if not str(c).startswith(s.AE_PREFIX)]
     if unknown:
         warnings.append(
-            f"{len(unknown)} column(s) are not in the data dictionary and were not used: "
-            f"{', '.join(repr(c) for c in unknown)}."
+            _(
+                "{n} column(s) are not in the data dictionary and were not used: {columns}."
+            ).format(n=len(unknown), columns=", ".join(repr(c) for c in unknown))
         )
     for column in ordered:
         out[column] = _normalise_column(raw, column, decimal_comma, errors)
@@ -659,15 +694,18 @@ def validate_cohort(
     no_id = ids.isna().to_numpy()
     if no_id.any():
         errors.append(
-            f"Column 'patient_id' is empty in {_where(out, no_id)}. Give every "
-            "patient an identifier (or delete rows that are not patients)."
+            _(
+                "Column 'patient_id' is empty in {where}. Give every patient an identifier (or "
+                "delete rows that are not patients)."
+            ).format(where=_where(out, no_id))
         )
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
     if dup.any():
         errors.append(
-            f"Column 'patient_id' has duplicate identifiers {_quoted(ids[dup])} in "
-            f"{_where(out, dup)}. Each patient must appear on exactly one row: merge or "
-            "renumber the duplicated rows."
+            _(
+                "Column 'patient_id' has duplicate identifiers {values} in {where}. Each patient "
+                "must appear on exactly one row: merge or renumber the duplicated rows."
+            ).format(values=_quoted(ids[dup]), where=_where(out, dup))
         )
     if errors:
         raise CohortError(_join(where, errors))
@@ -694,14 +732,17 @@ def validate_cohort(
             n_missing = int(out[time_col].isna().sum())
             if n_missing:
                 warnings.append(
-                    f"{n_missing} of {len(out)} patients have no '{time_col}'; they stay in the "
-                    f"cohort but {label.upper()} analyses will exclude them."
+                    _(
+                        "{n} of {total} patients have no '{column}'; they stay in the cohort but "
+                        "{endpoint} analyses will exclude them."
+                    ).format(n=n_missing, total=len(out), column=time_col, endpoint=label.upper())
                 )
             if event_col not in out.columns:
                 warnings.append(
-                    f"The file has '{time_col}' but no '{event_col}', so "
-                    f"{label.upper()} cannot be analysed; add '{event_col}' (1 = "
-                    "event, 0 = censored)."
+                    _(
+                        "The file has '{time}' but no '{event}', so {endpoint} cannot be "
+                        "analysed; add '{event}' (1 = event, 0 = censored)."
+                    ).format(time=time_col, event=event_col, endpoint=label.upper())
                 )
     columns = [c.name for c in s.COLUMNS if c.name in out.columns]
     columns += [c for c in out.columns if c not in s.COLUMN_BY_NAME]
@@ -718,9 +759,11 @@ def _check_survival(
         longer = (out[s.PFS_MONTHS] > out[s.OS_MONTHS] + 1e-9).to_numpy(dtype=bool)
         if longer.any():
             errors.append(
-                f"'pfs_months' is longer than 'os_months' in {_where(out, longer)}. "
-                "Progression-free survival ends at progression or death, so it cannot exceed "
-                "overall survival: check both times for these patients."
+                _(
+                    "'pfs_months' is longer than 'os_months' in {where}. Progression-free "
+                    "survival ends at progression or death, so it cannot exceed overall "
+                    "survival: check both times for these patients."
+                ).format(where=_where(out, longer))
             )
     if {s.OS_MONTHS, s.PFS_MONTHS, s.OS_EVENT, s.PFS_EVENT} <= cols:
         same = np.isclose(
@@ -739,19 +782,21 @@ def _check_survival(
             n = int(censored_death.sum())
             if death_as_pfs_event:
                 out.loc[censored_death, s.PFS_EVENT] = 1
-                what = (
+                what = _(
                     "These deaths are counted as PFS events (RECIST/mRECIST: PFS ends at "
                     "progression or death); every PFS result says so. To keep them censored as "
                     "in the file, choose that on the upload page."
                 )
             else:
-                what = (
+                what = _(
                     "They are kept censored as in the file, as chosen; under RECIST/mRECIST "
                     "these deaths are PFS events, so PFS may be overestimated."
                 )
             warnings.append(
-                f"{n} patient(s) died (os_event = 1) at the time their progression-free "
-                f"survival was censored (pfs_event = 0): {_where(out, censored_death)}. {what}"
+                _(
+                    "{n} patient(s) died (os_event = 1) at the time their progression-free "
+                    "survival was censored (pfs_event = 0): {where}. {what}"
+                ).format(n=n, where=_where(out, censored_death), what=what)
             )
 
 
@@ -771,25 +816,30 @@ def _derive_competing(out: pd.DataFrame, warnings: list[str], errors: list[str])
         out[s.PROGRESSION_EVENT] = pd.array(value, dtype="Int64")
         derived.append(s.PROGRESSION_EVENT)
         warnings.append(
-            f"'{s.PROGRESSION_EVENT}' was derived from progression_date and death_date for "
-            f"{int(np.isfinite(value).sum())} of {len(out)} patients (1 = progression, 0 = death "
-            "without progression), because the file has no such column."
+            _(
+                "'{column}' was derived from progression_date and death_date for {n} of {total} "
+                "patients (1 = progression, 0 = death without progression), because the file "
+                "has no such column."
+            ).format(column=s.PROGRESSION_EVENT, n=int(np.isfinite(value).sum()), total=len(out))
         )
     if s.LOCAL_START_DATE in cols and s.TREATMENT_START_DATE in cols:
         start, local = out[s.TREATMENT_START_DATE], out[s.LOCAL_START_DATE]
         before = (local < start).to_numpy(dtype=bool)
         if before.any():
-            errors.append(
-                f"Column '{s.LOCAL_START_DATE}' has dates before treatment_start_date in "
-                f"{_where(out, before)}. Check both dates in your file and upload it again."
-            )
+            errors.append(_dates_before_start(out, s.LOCAL_START_DATE, before))
         elif s.LOCAL_START_MONTHS not in cols:
             out[s.LOCAL_START_MONTHS] = _months_between(start, local)
             derived.append(s.LOCAL_START_MONTHS)
             warnings.append(
-                f"'{s.LOCAL_START_MONTHS}' was derived from treatment_start_date and "
-                f"local_start_date for {int(out[s.LOCAL_START_MONTHS].notna().sum())} of "
-                f"{len(out)} patients (days / {s.DAYS_PER_MONTH})."
+                _(
+                    "'{column}' was derived from treatment_start_date and local_start_date for "
+                    "{n} of {total} patients (days / {days})."
+                ).format(
+                    column=s.LOCAL_START_MONTHS,
+                    n=int(out[s.LOCAL_START_MONTHS].notna().sum()),
+                    total=len(out),
+                    days=s.DAYS_PER_MONTH,
+                )
             )
     return derived
 
@@ -801,7 +851,7 @@ def _check_competing(out: pd.DataFrame, errors: list[str]) -> None:
     def flag(mask, text: str) -> None:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
-            errors.append(text.format(where=_where(out, mask)))
+            errors.append(_(text).format(where=_where(out, mask)))
 
     def equals(column: str, value) -> np.ndarray:
         return (out[column] == value).fillna(False).to_numpy(dtype=bool)
@@ -809,43 +859,63 @@ def _check_competing(out: pd.DataFrame, errors: list[str]) -> None:
     if {s.PROGRESSION_EVENT, s.PFS_EVENT} <= cols:
         flag(
             equals(s.PROGRESSION_EVENT, 1) & equals(s.PFS_EVENT, 0),
-            "'progression_event' is 1 (progression) but 'pfs_event' is 0 (censored) in "
-            "{where}. A progression is a PFS event: set pfs_event to 1, or empty "
-            "progression_event if the patient has not progressed.",
+            N_(
+                "'progression_event' is 1 (progression) but 'pfs_event' is 0 (censored) in "
+                "{where}. A progression is a PFS event: set pfs_event to 1, or empty "
+                "progression_event if the patient has not progressed."
+            ),
         )
     if {s.PROGRESSION_EVENT, s.OS_EVENT} <= cols:
         flag(
             equals(s.PROGRESSION_EVENT, 0) & equals(s.OS_EVENT, 0),
-            "'progression_event' is 0 (death without progression) but 'os_event' is 0 (alive) "
-            "in {where}. Correct one of the two columns for these patients.",
+            N_(
+                "'progression_event' is 0 (death without progression) but 'os_event' is 0 "
+                "(alive) in {where}. Correct one of the two columns for these patients."
+            ),
         )
     if {s.DEATH_CAUSE, s.OS_EVENT} <= cols:
         flag(
             out[s.DEATH_CAUSE].notna().to_numpy() & equals(s.OS_EVENT, 0),
-            "'death_cause' is filled in but 'os_event' is 0 (alive) in {where}. Empty "
-            "death_cause for living patients, or set os_event to 1.",
+            N_(
+                "'death_cause' is filled in but 'os_event' is 0 (alive) in {where}. Empty "
+                "death_cause for living patients, or set os_event to 1."
+            ),
         )
     if s.LOCAL_START_MONTHS in cols:
         local = out[s.LOCAL_START_MONTHS].to_numpy(dtype="float64", na_value=np.nan)
         if s.TREATMENT_GROUP in cols:
             flag(
                 np.isfinite(local) & equals(s.TREATMENT_GROUP, s.SYSTEMIC),
-                "'local_start_months' is filled in for patients in the systemic-only group in "
-                "{where}. Patients who received local therapy belong to the local+systemic "
-                "group: correct local_modality/treatment_group or empty local_start_months.",
+                N_(
+                    "'local_start_months' is filled in for patients in the systemic-only group "
+                    "in {where}. Patients who received local therapy belong to the "
+                    "local+systemic group: correct local_modality/treatment_group or empty "
+                    "local_start_months."
+                ),
             )
         if s.OS_MONTHS in cols:
             os_t = out[s.OS_MONTHS].to_numpy(dtype="float64", na_value=np.nan)
             flag(
                 local > os_t + 1e-9,
-                "'local_start_months' is later than 'os_months' in {where}: local therapy "
-                "cannot start after death or the last follow-up. Check both times (or dates) "
-                "for these patients.",
+                N_(
+                    "'local_start_months' is later than 'os_months' in {where}: local therapy "
+                    "cannot start after death or the last follow-up. Check both times (or "
+                    "dates) for these patients."
+                ),
             )
+
+
+def _dates_before_start(out: pd.DataFrame, column: str, before: np.ndarray) -> str:
+    return _(
+        "Column '{column}' has dates before treatment_start_date in {where}. Check both dates "
+        "in your file and upload it again."
+    ).format(column=column, where=_where(out, before))
 
 
 def _join(where: str, errors: list[str]) -> str:
     if len(errors) == 1:
-        return f"{where} cannot be used. {errors[0]}"
+        return _("{where} cannot be used. {error}").format(where=where, error=errors[0])
     listed = "\n".join(f"{i}. {e}" for i, e in enumerate(errors, 1))
-    return f"{where} cannot be used; it has {len(errors)} problems:\n{listed}"
+    return _("{where} cannot be used; it has {n} problems:\n{listed}").format(
+        where=where, n=len(errors), listed=listed
+    )

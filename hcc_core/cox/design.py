@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..i18n import N_
 from ..tables import LEVEL_LABELS, label_of
 from .engine import _gram as gram
 
@@ -52,21 +53,21 @@ _COLLINEAR_TOL = 1e-9
 
 def _values(df: pd.DataFrame, name: str) -> pd.Series:
     if name == BCLC_AB_VS_C:
-        schema.require_columns(df, [schema.BCLC_STAGE], "Cox model")
+        schema.require_columns(df, [schema.BCLC_STAGE], N_("Cox model"))
         stage = df[schema.BCLC_STAGE].astype("object")
         out = stage.map({"0": "A/B", "A": "A/B", "B": "A/B", "C": "C", "D": "C"})
         return out.where(stage.notna())
     if name == AFP_400:
-        schema.require_columns(df, [schema.AFP], "Cox model")
+        schema.require_columns(df, [schema.AFP], N_("Cox model"))
         afp = pd.to_numeric(df[schema.AFP], errors="coerce")
         return pd.Series(
             np.where(afp >= 400, ">= 400", "< 400"), index=df.index, dtype=object
         ).where(afp.notna())
     if name == LOG10_AFP:
-        schema.require_columns(df, [schema.AFP], "Cox model")
+        schema.require_columns(df, [schema.AFP], N_("Cox model"))
         afp = pd.to_numeric(df[schema.AFP], errors="coerce")
         return np.log10(afp.clip(lower=1.0))
-    schema.require_columns(df, [name], "Cox model")
+    schema.require_columns(df, [name], N_("Cox model"))
     return df[name]
 
 
@@ -121,11 +122,11 @@ def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
 def _encode(frame: pd.DataFrame, c: str) -> tuple:
     """One covariate as arrays: (is_categorical, codes or values, categories, missing mask)."""
     if c == LOG10_AFP:  # as _values, without building a Series
-        schema.require_columns(frame, [schema.AFP], "Cox model")
+        schema.require_columns(frame, [schema.AFP], N_("Cox model"))
         x = np.log10(np.clip(_numeric(frame, schema.AFP), 1.0, None))
         return False, x, None, np.isnan(x)
     if c not in _DERIVED_LEVELS:
-        schema.require_columns(frame, [c], "Cox model")
+        schema.require_columns(frame, [c], N_("Cox model"))
         if not _is_categorical(c, frame[c]):
             x = _numeric(frame, c)
             return False, x, None, np.isnan(x)

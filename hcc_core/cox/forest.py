@@ -9,6 +9,7 @@ from scipy import special
 from .. import schema
 from ..cohort import pfs_death_notes
 from ..errors import CohortError
+from ..i18n import N_
 from ..survival import _survival_data
 from .batch import Part, fit_parts
 from .design import _drop_collinear, _order_levels, _values
@@ -55,7 +56,7 @@ def subgroup_forest(
     subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
     z = _z(conf_level)
     sd = _survival_data(df, endpoint, "subgroup analysis")
-    schema.require_columns(df, [treatment], "subgroup analysis")
+    schema.require_columns(df, [treatment], N_("subgroup analysis"))
     # Sort by time once: every fit below is on a boolean subset of these arrays, which keeps
     # the order, so no fit sorts again (and each sees its rows in the same order as before).
     order = np.lexsort((-sd.event, sd.time))  # deaths first among ties

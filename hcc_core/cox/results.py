@@ -11,6 +11,7 @@ from scipy import special, stats
 from .. import schema
 from ..cohort import pfs_death_notes
 from ..errors import CohortError
+from ..i18n import N_
 from ..survival import _survival_data
 from . import engine
 from .arrays import fit_arrays
@@ -168,7 +169,7 @@ def _extra_columns(df, sd, weights, strata, cluster):
     ok = np.ones(sd.time.size, dtype=bool)
     missing, out = {}, {}
     if weights is not None:
-        schema.require_columns(df, [weights], "Cox model")
+        schema.require_columns(df, [weights], N_("Cox model"))
         w = pd.to_numeric(df[weights], errors="coerce").to_numpy(float)[sd.keep]
         bad = np.isfinite(w) & (w <= 0)
         if bad.any():
@@ -179,7 +180,7 @@ def _extra_columns(df, sd, weights, strata, cluster):
         out["weights"] = w
         missing[weights] = ~np.isfinite(w)
     for name in list(strata) + ([cluster] if cluster is not None else []):
-        schema.require_columns(df, [name], "Cox model")
+        schema.require_columns(df, [name], N_("Cox model"))
         v = df[name].to_numpy(dtype=object)[sd.keep]
         missing[name] = pd.isna(v)
         out[name] = v

@@ -14,6 +14,7 @@ from .. import schema
 from ..competing import COMPETING_ENDPOINTS, EVENT, EVENT_NAMES, competing_status
 from ..errors import CohortError
 from ..finegray import _design
+from ..i18n import N_
 from ..timedep import EVENT as TD_EVENT
 from ..timedep import LOCAL, START, STOP, split_at_local_start
 from .arrays import coxph_arrays, fit_arrays
@@ -292,7 +293,7 @@ def piecewise_hr(
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     z = _z(conf_level)
     time_col, event_col = schema.endpoint_columns(endpoint)
-    schema.require_columns(df, [time_col, event_col, schema.TREATMENT_GROUP], "piecewise model")
+    schema.require_columns(df, [time_col, event_col, schema.TREATMENT_GROUP], N_("piecewise model"))
     time = pd.to_numeric(df[time_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     event = pd.to_numeric(df[event_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     group = df[schema.TREATMENT_GROUP]
