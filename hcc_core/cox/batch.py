@@ -40,10 +40,18 @@ def _collapse(block: np.ndarray, event: np.ndarray, cell: np.ndarray):
     return first[keys], counts[keys].astype(float)
 
 
+# Up to this many padded rows in all, every part goes into one engine run: below it an engine
+# run costs its fixed per-call work, not its rows, so padding is cheaper than another run.
+ONE_RUN_ROWS = 16384
+
+
 def _layout(parts_rows: list[np.ndarray]) -> list[list[int]]:
     """Parts in batches of similar size (each at least half the batch's largest), so that
-    padding every part of a batch to its largest costs at most as much as the rows themselves."""
+    padding every part of a batch to its largest costs at most as much as the rows themselves;
+    small problems in one batch."""
     order = sorted(range(len(parts_rows)), key=lambda j: -parts_rows[j].size)
+    if order and len(order) * parts_rows[order[0]].size <= ONE_RUN_ROWS:
+        return [order]
     batches: list[list[int]] = []
     for j in order:
         if batches and 2 * parts_rows[j].size >= parts_rows[batches[-1][0]].size:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .risksets import RiskSets, _group_sum, prepare
+from .risksets import NUMPY_ROWS, RiskSets, _group_sum, prepare
 
 __all__ = [
     "EPS",
@@ -40,10 +40,6 @@ __all__ = [
 EPS = 1e-9  # coxph.control eps
 MAX_ITER = 20  # coxph.control iter.max
 TOLER_INF = np.sqrt(EPS)  # coxph.control toler.inf
-# From this many rows on, products over rows use numpy sums instead of BLAS: for tall, thin
-# products OpenBLAS's threaded gemm stalls for milliseconds per call when the other cores are busy
-# (shared 2-core machine: 8 ms for a 100,000 x 1 product that takes 0.02 ms single-threaded).
-NUMPY_ROWS = 8192
 
 
 def _suffix(v: np.ndarray) -> np.ndarray:
@@ -126,16 +122,20 @@ def linear_predictor(rs: RiskSets, beta: np.ndarray) -> np.ndarray:
 
 def _term_sums(rs: RiskSets, R, D):
     """The Efron sums of ``_efron_sums`` before the death weights, term by term."""
-    k, f, starts = rs.tk, rs.frac, rs.tstart
-    den = R[k] - f * D[k]  # each Efron term's denominator
-    w = np.empty((6, k.size))
+    f, starts = rs.frac, rs.tstart
+    if rs.ties == "efron":  # each Efron term's denominator (repeat: faster than a gather)
+        den = np.repeat(R, rs.ndead)
+        den -= f * np.repeat(D, rs.ndead)
+    else:
+        den = R - f * D
+    w = np.empty((6, f.size))
     np.log(den, out=w[0])
     np.divide(1.0, den, out=w[1])
     np.multiply(f, w[1], out=w[2])
     np.multiply(w[1], w[1], out=w[3])
     np.multiply(f, w[3], out=w[4])
     np.multiply(f, w[4], out=w[5])
-    return np.add.reduceat(w, starts, axis=1) if k.size > starts.size else w
+    return np.add.reduceat(w, starts, axis=1) if f.size > starts.size else w
 
 
 def _efron_sums(rs: RiskSets, R, D):
@@ -196,6 +196,21 @@ def pinv_pd(a: np.ndarray) -> np.ndarray:
         return (v[:, ok] / s[ok]) @ v[:, ok].T
 
 
+def _pinv_stack(a: np.ndarray) -> np.ndarray:
+    """``pinv_pd`` of each matrix of a (G, p, p) stack, the common case in one LAPACK call."""
+    G, p, _ = a.shape
+    if p == 1:
+        d = a[:, 0, 0]
+        with np.errstate(divide="ignore"):
+            return np.where((d > 0) & (d < np.inf), 1.0 / d, 0.0)[:, None, None]
+    try:
+        with np.errstate(invalid="ignore"):
+            ci = np.linalg.inv(np.linalg.cholesky(a))
+        return np.matmul(ci.transpose(0, 2, 1), ci)
+    except np.linalg.LinAlgError:  # one of them is not positive definite
+        return np.array([pinv_pd(m) for m in a]).reshape(G, p, p)
+
+
 @dataclass(frozen=True)
 class Newton:
     """Per group: R's coef, var (inverse information), u, loglik (init, final), score test,
@@ -225,51 +240,54 @@ def newton(rs: RiskSets) -> Newton:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         beta = np.zeros((G, p))
         ll0, u, imat = loglik(rs, beta)
-        var = np.array([pinv_pd(m) for m in imat])
-        step = np.einsum("gij,gj->gi", var, u)
+        step = np.einsum("gij,gj->gi", _pinv_stack(imat), u)
         sctest = (u * step).sum(axis=1)
         best = ll0.copy()
         newbeta = beta + step
-        last = [None] * G  # each group's last evaluation (agfit4 may report it)
-        halving = [0] * G
+        # each group's last evaluation (agfit4 may report it)
+        last_ll, last_u, last_i, last_b = ll0.copy(), u.copy(), imat.copy(), beta.copy()
+        halving = np.zeros(G, dtype=np.int64)
         iters = np.zeros(G, dtype=np.int64)
         conv = np.zeros(G, dtype=bool)
-        active = list(range(G))
+        active = np.ones(G, dtype=bool)
         for it in range(1, MAX_ITER + 1):
-            if not active:
+            if not active.any():
                 break
             newlk, un, imn = loglik(rs, newbeta)
-            still = []
-            for g in active:
-                iters[g] = it
-                last[g] = (newlk[g], un[g], imn[g], newbeta[g].copy())
-                finite = (
-                    np.isfinite(newlk[g]) and np.isfinite(un[g]).all() and np.isfinite(imn[g]).all()
-                )
-                rel = abs(1 - best[g] / newlk[g]) if newlk[g] != 0 else abs(best[g] - newlk[g])
-                if finite and rel <= EPS and not (rs.counting and halving[g]):
-                    best[g], beta[g], u[g], imat[g], conv[g] = (
-                        newlk[g],
-                        newbeta[g],
-                        un[g],
-                        imn[g],
-                        True,
-                    )
-                    continue
-                still.append(g)
-                if not finite or newlk[g] < best[g]:  # not converging: halve towards the best
-                    halving[g] += 1
-                    newbeta[g] = (newbeta[g] + halving[g] * beta[g]) / (halving[g] + 1.0)
-                else:
-                    halving[g] = 0
-                    best[g], beta[g], u[g], imat[g] = newlk[g], newbeta[g], un[g], imn[g]
-                    newbeta[g] = newbeta[g] + pinv_pd(imn[g]) @ un[g]
-            active = still
+            # the decisions R takes per fit, taken for every active group at once
+            iters[active] = it
+            last_ll[active], last_u[active] = newlk[active], un[active]
+            last_i[active], last_b[active] = imn[active], newbeta[active]
+            finite = (
+                np.isfinite(newlk) & np.isfinite(un).all(axis=1) & np.isfinite(imn).all(axis=(1, 2))
+            )
+            rel = np.where(newlk != 0, np.abs(1 - best / newlk), np.abs(best - newlk))
+            done = active & finite & (rel <= EPS)
+            if rs.counting:
+                done &= halving == 0
+            # converged, or a step up: take the new beta
+            take = done | (active & ~done & finite & ~(newlk < best))
+            best[take], beta[take], u[take], imat[take] = (
+                newlk[take],
+                newbeta[take],
+                un[take],
+                imn[take],
+            )
+            conv |= done
+            active &= ~done
+            halve = active & ~take  # not converging: halve towards the best
+            if halve.any():
+                halving[halve] += 1
+                h = halving[halve][:, None].astype(float)
+                newbeta[halve] = (newbeta[halve] + h * beta[halve]) / (h + 1.0)
+            up = active & take
+            if up.any():
+                halving[up] = 0
+                newbeta[up] = newbeta[up] + np.einsum("gij,gj->gi", _pinv_stack(imn[up]), un[up])
         redo = []
-        for g in active:  # out of iterations
-            lll, lu, li, lb = last[g]
-            if rs.counting and not (lll - best[g]) / abs(best[g]) < -EPS:
-                best[g], u[g], imat[g], beta[g] = lll, lu, li, lb
+        for g in np.flatnonzero(active).tolist():  # out of iterations
+            if rs.counting and not (last_ll[g] - best[g]) / abs(best[g]) < -EPS:
+                best[g], u[g], imat[g], beta[g] = last_ll[g], last_u[g], last_i[g], last_b[g]
             else:
                 redo.append(g)
                 if not rs.counting:
@@ -277,7 +295,7 @@ def newton(rs: RiskSets) -> Newton:
         if redo:
             rl, ru, ri = loglik(rs, beta)
             best[redo], u[redo], imat[redo] = rl[redo], ru[redo], ri[redo]
-        var = np.array([pinv_pd(m) for m in imat])
+        var = _pinv_stack(imat)
         infs = np.abs(np.einsum("gj,gji->gi", u, var))
         if rs.counting:
             flag = ~np.isfinite(u) | (infs > TOLER_INF * (1 + np.abs(beta)))
