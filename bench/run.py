@@ -368,6 +368,55 @@ def _one_line(text: str, limit: int = 200) -> str:
     return first.replace("|", "/")[:limit]
 
 
+# The analysis-speed targets, checked in every report: issue 14 item 6 ("no slower" than the
+# quiet 2026-11-25 ratios to R) and issue 19 item 4 (absolute full-refresh times).
+RATIO_TARGETS = {95: 0.28, 100_000: 0.10}
+TIME_TARGETS = {95: 0.025, 100_000: 0.8}
+
+
+def _totals(entry: dict) -> tuple[float, float | None]:
+    """hcc_core's analyses (no charts) and their ratio to R over the components both ran."""
+    py, r = entry["python_median"], entry.get("r_median") or {}
+    comp = [k for k in py if k not in CHART_COMPONENTS]
+    common = [k for k in comp if k in r]
+    r_tot = sum(r[k] for k in common) if common else None
+    ratio = sum(py[k] for k in common) / r_tot if r_tot else None
+    return sum(py[k] for k in comp), ratio
+
+
+def targets(res: dict) -> list[str]:
+    """Markdown table: each analysis-speed target at the sizes of this run, met or not."""
+    by_n = {s["n"]: s for s in res["sizes"]}
+    rows = []
+    for n, limit in RATIO_TARGETS.items():
+        if n not in by_n:
+            continue
+        _, ratio = _totals(by_n[n])
+        got = "-" if ratio is None else f"{ratio:.3f}"
+        ok = "not measured (no R)" if ratio is None else ("met" if ratio <= limit else "NOT met")
+        rows.append(f"| issue 14 item 6: n = {n:,} ratio to R <= {limit:.2f} | {got} | {ok} |")
+    for n, limit in TIME_TARGETS.items():
+        if n not in by_n:
+            continue
+        tot, _ = _totals(by_n[n])
+        ok = "met" if tot <= limit else "NOT met"
+        rows.append(
+            f"| issue 19 item 4: n = {n:,} full refresh (analyses) <= {_sec(limit)} | "
+            f"{_sec(tot)} | {ok} |"
+        )
+    if not rows:
+        return []
+    load = res["machine"]["load_average_at_start"]
+    out = ["### Targets (analysis speed)\n", "| target | this run | |", "|---|---:|---|", *rows, ""]
+    if load and load[0] > 1.0:
+        out.append(
+            f"The machine was busy at the start of this run (load average {load[0]:.2f} on "
+            f"{res['machine']['nproc']} cores): absolute times are not the quiet figures the "
+            "targets mean; the ratios to R, measured in the same run, are fairer.\n"
+        )
+    return out
+
+
 def report(res: dict) -> str:
     lines = []
     m = res["machine"]
@@ -392,13 +441,11 @@ def report(res: dict) -> str:
     lines.append("|---:|---|---:|---:|---:|---:|---:|---:|")
     for s in sizes:
         py, r = s["python_median"], s.get("r_median") or {}
-        comp = [k for k in py if k not in CHART_COMPONENTS]
-        ours = sum(py[k] for k in comp)
+        ours, ratio_v = _totals(s)
         ours_all = sum(py.values())
-        common = [k for k in comp if k in r]
+        common = [k for k in py if k not in CHART_COMPONENTS and k in r]
         r_tot = sum(r[k] for k in common) if common else None
-        ours_common = sum(py[k] for k in common) if common else None
-        ratio = f"{ours_common / r_tot:.2f}" if r_tot else "-"
+        ratio = f"{ratio_v:.2f}" if ratio_v is not None else "-"
         lines.append(
             f"| {s['n']:,} | {s['reps']} / {s.get('r_reps', '-')} | {_sec(ours)} | "
             f"{_sec(ours_all)} | {_sec(r_tot)} | {ratio} | {_sec(s['load_s'])} | "
@@ -409,6 +456,7 @@ def report(res: dict) -> str:
         "Ratio = hcc_core time / R time over the components both sides ran (charts and "
         "formatting have no R counterpart and are excluded from the ratio).\n"
     )
+    lines.extend(targets(res))
     # Per component table
     names = []
     for s in sizes:
