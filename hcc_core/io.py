@@ -11,7 +11,9 @@ import hashlib
 import io
 import os
 import re
+import time
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from . import limits
 from . import schema as s
 from .errors import CohortError
 from .i18n import N_, _
@@ -38,8 +41,9 @@ __all__ = [
     "unmatched_required",
 ]
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # 50 MB: ~500,000 patients of 40 columns
-MAX_FIELD_CHARS = 10_000  # no real cell is this long; a longer one is a broken quote or a blob
+# The limits live in hcc_core.limits (shared with the upload page and .streamlit/config.toml).
+DEFAULT_MAX_BYTES = limits.MAX_UPLOAD_BYTES
+MAX_FIELD_CHARS = limits.MAX_FIELD_CHARS
 COHORT_SHEET = "cohort"
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
@@ -261,11 +265,29 @@ def _delimiter(text: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
-    text, _ = _decode(data, name)
-    delimiter = _delimiter(text)
+def _too_many_rows(name: str, max_rows: int) -> CohortError:
+    return CohortError(
+        f"The file '{name}' has more than {max_rows:,} patient rows, the most the app reads from "
+        "one file. Split it into smaller files (for example by year of treatment) or delete rows "
+        "that are not patients, then upload it again."
+    )
+
+
+Deadline = tuple[float, float] | None  # (time.monotonic() to stop at, the budget in seconds)
+
+
+def _check_deadline(deadline: Deadline, name: str) -> None:
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise CohortError(
+            f"Reading '{name}' took longer than {deadline[1]:g} seconds, the limit "
+            "for one file, and was stopped. Save it as CSV UTF-8 (much faster to read than "
+            ".xlsx) or delete columns and rows the app does not use, then upload it again."
+        )
+
+
+def _csv_pandas(text: str, delimiter: str, name: str, nrows: int | None = None) -> pd.DataFrame:
     try:
-        table = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=None,
@@ -274,22 +296,135 @@ def _parse_csv(data: bytes, name: str) -> tuple[pd.DataFrame, str]:
             na_values=[""],
             skip_blank_lines=False,
             engine="c",
+            nrows=nrows,
         )
     except pd.errors.EmptyDataError:
-        return pd.DataFrame(), delimiter
+        return pd.DataFrame()
     except pd.errors.ParserError as exc:
         raise CohortError(_parser_message(str(exc), name)) from None
+
+
+def _csv_arrow(utf8: bytes, delimiter: str, max_chars: int) -> tuple[pd.DataFrame, bool] | None:
+    """Arrow's multithreaded CSV reader, for the files it reads exactly as pandas does.
+
+    Returns (table, has a cell longer than ``max_chars``), or None for anything unusual (rows
+    with another number of cells, line breaks inside quotes, an unclosed quote, old Mac line
+    ends): the pandas reader then reads the file, with the messages users know.
+    """
+    import pyarrow as pa  # lazy: only needed for CSV
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    first = utf8[: utf8.find(b"\n") + 1 or len(utf8)]
+    width = len(next(csv.reader(io.StringIO(first.decode("utf-8")), delimiter=delimiter), []))
+    if width == 0:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(utf8),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != utf8.count(b"\n") + (not utf8.endswith(b"\n")):
+        return None  # a quoted cell spans lines (or a quote is never closed): pandas decides
+    columns = {}
+    long_cell = False
+    for i, column in enumerate(table.columns):
+        longest = pc.max(pc.utf8_length(column)).as_py()
+        long_cell |= longest is not None and longest > max_chars
+        values = column.to_numpy(zero_copy_only=False)
+        if column.null_count:
+            values[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
+        columns[i] = values
+    return pd.DataFrame(columns, copy=False), long_cell
+
+
+def _parse_csv(
+    data: bytes, name: str, max_rows: int, max_chars: int, deadline: Deadline
+) -> tuple[pd.DataFrame, str, bool]:
+    """(body with the user's headers, delimiter, whether cells must be checked for length)."""
+    text, encoding = _decode(data, name)
+    delimiter = _delimiter(text)
+    _check_deadline(deadline, name)
+    if encoding == "utf-8":
+        utf8 = data
+    elif encoding == "utf-8-sig":
+        utf8 = data[3:]
+    else:
+        utf8 = text.encode("utf-8")
+    # Lines are an upper bound of records: only a file with more lines than the cap is read
+    # with a row limit (so a 10-million-row file stops after max_rows + 1 rows).
+    n_lines = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1
+    check_lengths = True
+    if n_lines - 1 > max_rows:
+        table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
+    elif (arrow := _csv_arrow(utf8, delimiter, max_chars)) is not None:
+        table, check_lengths = arrow
+    else:
+        table = _csv_pandas(text, delimiter, name)
+        # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
+        # or when quoted cells span lines (more lines than rows).
+        lines = data.splitlines()
+        check_lengths = len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_chars
+    if len(table) - 1 > max_rows:
+        raise _too_many_rows(name, max_rows)
+    _check_deadline(deadline, name)
     if table.empty:
-        return table, delimiter
+        return table, delimiter, False
     header = _header_names(table.iloc[0].tolist(), name)
     body = table.iloc[1:]
     body.columns = header
-    return body, delimiter
+    return body, delimiter, check_lengths
+
+
+def _check_workbook_archive(data: bytes, name: str) -> None:
+    """Refuse a workbook whose zip directory promises more data than the limits allow.
+
+    Only the directory at the end of the archive is read (no part is decompressed), so a
+    "zip bomb" is refused in milliseconds instead of being parsed for minutes.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable archive: openpyxl's own error message follows
+    total = sum(p.file_size for p in parts)
+    if total > limits.MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise CohortError(
+            f"The workbook '{name}' expands to {total / 1e6:,.0f} MB of sheet data when opened, "
+            f"more than the limit of {limits.MAX_XLSX_UNCOMPRESSED_BYTES / 1e6:,.0f} MB. Save the "
+            "sheet as CSV UTF-8 in Excel (smaller and faster to read) or split the workbook, "
+            "then upload it again."
+        )
+    for part in parts:
+        if part.file_size <= limits.XLSX_RATIO_FLOOR_BYTES:
+            continue
+        ratio = part.file_size / max(part.compress_size, 1)
+        if ratio > limits.MAX_XLSX_COMPRESSION_RATIO:
+            raise CohortError(
+                f"The workbook '{name}' contains a part ('{part.filename}') compressed "
+                f"{ratio:,.0f} to 1, more than the limit of "
+                f"{limits.MAX_XLSX_COMPRESSION_RATIO} to 1; Excel does not write such files, "
+                "they are made to exhaust a server's memory. Open the file in Excel and save it "
+                "again, or save the sheet as CSV UTF-8, then upload it again."
+            )
 
 
 def _open_workbook(data: bytes, name: str):
     import openpyxl  # lazy: only needed for workbooks
 
+    _check_workbook_archive(data, name)
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged archives
@@ -309,7 +444,20 @@ def default_sheet(sheets: Iterable[str]) -> str:
     return by_key.get(COHORT_SHEET, names[0] if names else "")
 
 
-def _parse_xlsx(data: bytes, name: str, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
+def _sheet_rows(ws, name: str, max_rows: int, deadline: Deadline) -> list[tuple]:
+    rows = []
+    for i, row in enumerate(ws.iter_rows(values_only=True)):
+        if i > max_rows:  # row 0 is the header
+            raise _too_many_rows(name, max_rows)
+        if i % 2000 == 0:
+            _check_deadline(deadline, name)
+        rows.append(row)
+    return rows
+
+
+def _parse_xlsx(
+    data: bytes, name: str, sheet: str | None, max_rows: int, deadline: Deadline
+) -> tuple[pd.DataFrame, str]:
     wb = _open_workbook(data, name)
     try:
         chosen = sheet if sheet is not None else default_sheet(wb.sheetnames)
@@ -321,7 +469,9 @@ def _parse_xlsx(data: bytes, name: str, sheet: str | None = None) -> tuple[pd.Da
                 ).format(name=name, sheet=chosen, sheets=", ".join(repr(n) for n in wb.sheetnames))
             )
         try:
-            rows = list(wb[chosen].iter_rows(values_only=True))
+            rows = _sheet_rows(wb[chosen], name, max_rows, deadline)
+        except CohortError:
+            raise
         except Exception as exc:  # a damaged sheet inside a readable archive
             raise CohortError(
                 _(
@@ -388,7 +538,10 @@ def _read(
     max_bytes: int,
     max_field_chars: int,
     sheet: str | None = None,
+    max_rows: int = limits.MAX_ROWS,
+    seconds: float | None = None,
 ) -> _Raw:
+    deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
     name = _source_name(source, filename)
     data = _read_bytes(source, name, max_bytes)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -400,16 +553,12 @@ def _read(
         )
     delimiter = chosen = ""
     if data.startswith(b"PK\x03\x04"):
-        table, chosen = _parse_xlsx(data, name, sheet)
+        table, chosen = _parse_xlsx(data, name, sheet, max_rows, deadline)
         check_lengths = True
     else:
         _check_not_binary(data, name)
-        table, delimiter = _parse_csv(data, name)
-        # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
-        # or when quoted cells span lines (more lines than rows).
-        lines = data.splitlines()
-        check_lengths = (
-            len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_field_chars
+        table, delimiter, check_lengths = _parse_csv(
+            data, name, max_rows, max_field_chars, deadline
         )
     table.index = pd.RangeIndex(2, 2 + len(table), name="row")
     if check_lengths:
@@ -453,6 +602,8 @@ def read_table(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_field_chars: int = MAX_FIELD_CHARS,
     sheet: str | None = None,
+    max_rows: int = limits.MAX_ROWS,
+    seconds: float | None = None,
 ) -> pd.DataFrame:
     """Read the user's table as it is, for the upload/mapping step.
 
@@ -468,6 +619,12 @@ def read_table(
     sheet : str, optional
         Workbook sheet to read (default: the sheet named 'cohort', else the first; see
         :func:`workbook_sheets`). Ignored for CSV.
+    max_rows : int
+        Most patient rows read (default ``limits.MAX_ROWS``); a longer file is refused as soon
+        as the read passes that row.
+    seconds : float, optional
+        Time budget of the read; past it the read stops with a CohortError. A workbook's zip
+        directory is checked against ``limits.MAX_XLSX_*`` before any sheet is parsed.
 
     Returns
     -------
@@ -479,17 +636,19 @@ def read_table(
     Raises
     ------
     CohortError
-        Empty file, header only, not CSV/XLSX, damaged workbook, too large, overlong cell,
-        ragged rows or duplicate headers.
+        Empty file, header only, not CSV/XLSX, damaged workbook, too large (bytes, rows, or a
+        workbook that expands beyond the limits), too slow, overlong cell, ragged rows or
+        duplicate headers.
 
     Notes
     -----
     CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (superset of GBK);
     delimiter = whichever of tab, semicolon, comma splits the header record into the most
-    fields, quotes respected (Python's ``csv`` module). Like R's
-    ``read.csv(file, colClasses = "character", fileEncoding = "GB18030")``.
+    fields, quotes respected (Python's ``csv`` module); parsed by Arrow's CSV reader, or by
+    pandas' for files Arrow cannot read identically (ragged rows, blank lines, line breaks in
+    quotes). Like R's ``read.csv(file, colClasses = "character", fileEncoding = "GB18030")``.
     """
-    return _read(source, filename, max_bytes, max_field_chars, sheet).table
+    return _read(source, filename, max_bytes, max_field_chars, sheet, max_rows, seconds).table
 
 
 # Mapping -------------------------------------------------------------------------------------
@@ -639,6 +798,8 @@ def load_cohort(
     max_bytes: int = DEFAULT_MAX_BYTES,
     death_as_pfs_event: bool = True,
     sheet: str | None = None,
+    max_rows: int = limits.MAX_ROWS,
+    seconds: float | None = None,
 ) -> Cohort:
     """Load, map, validate and complete a cohort file.
 
@@ -653,7 +814,7 @@ def load_cohort(
     filename : str, optional
         Name used in messages (default: from the path or file object).
     max_bytes : int
-        Size limit (default 50 MB).
+        Size limit (default ``limits.MAX_UPLOAD_BYTES``, 50 MB = 50,000,000 bytes).
     death_as_pfs_event : bool
         A patient who died (os_event = 1) at the time PFS was censored (pfs_event = 0 at the
         same time) gets pfs_event = 1 (default: the RECIST/mRECIST definition, PFS ends at
@@ -663,6 +824,8 @@ def load_cohort(
         adds a note (:func:`hcc_core.cohort.pfs_death_notes`).
     sheet : str, optional
         Workbook sheet to read (default: 'cohort', else the first). Ignored for CSV.
+    max_rows, seconds
+        Row cap and time budget of the read, as in :func:`read_table`.
 
     Returns
     -------
@@ -681,7 +844,7 @@ def load_cohort(
     Completely empty rows are dropped and counted in the warnings; no other row is dropped.
     Rows with missing survival times stay (analyses exclude and count them).
     """
-    raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet)
+    raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet, max_rows, seconds)
     table, name, delimiter = raw.table, raw.name, raw.delimiter
     n_rows = len(table)
     blank = table.isna().all(axis=1).to_numpy()

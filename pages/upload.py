@@ -19,7 +19,7 @@ from hcc_core import (
     workbook_sheets,
 )
 from hcc_core import schema as S
-from hcc_core.io import DEFAULT_MAX_BYTES
+from hcc_core.limits import describe_limits
 from pages import _ui
 
 IGNORE = ""  # the selectbox value of "(ignore this column)"; load_cohort reads "" as "do not use"
@@ -55,10 +55,10 @@ def remember_pfs_rule(key: str) -> None:
 
 st.title("Upload your cohort")
 st.markdown(
-    "Upload one row per patient as **.csv** or **.xlsx** (up to "
-    f"{DEFAULT_MAX_BYTES // 2**20} MB). Only the patient ID and a treatment group (or local "
-    "therapy) are required; each analysis says which fields it needs. The file is read in "
-    "memory and never written to disk; it is forgotten when you close this browser tab."
+    "Upload one row per patient as **.csv** or **.xlsx**. Only the patient ID and a treatment "
+    "group (or local therapy) are required; each analysis says which fields it needs. The file "
+    "is read in memory and never written to disk; it is forgotten when you close this browser "
+    f"tab. {describe_limits()}"
 )
 c1, c2 = st.columns(2)
 c1.download_button("Download blank template (CSV)",

@@ -7,7 +7,6 @@ tests pin what can be checked without podman, on any machine.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import subprocess
@@ -105,9 +104,10 @@ def test_security_settings():
 
 
 def test_upload_limit_matches_the_loader():
-    # The smallest whole-MB Streamlit limit that admits every file the loader accepts.
-    assert DEFAULT_MAX_BYTES == 50 * STREAMLIT_MB
-    assert _settings()["server.maxUploadSize"] == math.ceil(DEFAULT_MAX_BYTES / STREAMLIT_MB) == 50
+    # The loader counts MB as the browser does (1,000,000 bytes; see hcc_core.limits), so the
+    # server's limit (MiB) admits every file the loader accepts and all say "50 MB".
+    assert DEFAULT_MAX_BYTES == 50_000_000 == _settings()["server.maxUploadSize"] * 1_000_000
+    assert _settings()["server.maxUploadSize"] * STREAMLIT_MB >= DEFAULT_MAX_BYTES
 
 
 def test_every_setting_says_why():
