@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from .i18n import N_, _
+
 __all__ = [
     "DIGITS",
     "NE",
@@ -54,8 +56,8 @@ _HR_FLOOR, _HR_CEIL = 0.01, 100.0
 _MAX_CI_RATIO = 1e6
 
 SYMBOL_NOTES: dict[str, str] = {
-    NE: "not estimable",
-    DASH: "no value",
+    NE: N_("not estimable"),
+    DASH: N_("no value"),
 }
 
 
@@ -110,8 +112,8 @@ def not_estimable_reason(hr, lower, upper) -> str:
     if hr_estimable(hr, lower, upper):
         return ""
     if is_missing(hr):
-        return "not estimated (too few patients or events in a group)"
-    return (
+        return _("not estimated (too few patients or events in a group)")
+    return _(
         "the coefficient may be infinite (separation: a group with no events or with all "
         "the events), so its confidence interval runs from 0 to infinity"
     )
@@ -150,53 +152,54 @@ def symbol_notes(table: pd.DataFrame, reasons: dict[str, str] | None = None) -> 
     notes = []
     for symbol, text in SYMBOL_NOTES.items():
         if _shows(cells, symbol):
-            notes.append(f'"{symbol}": {reasons.get(symbol, text)}.')
+            reason = reasons.get(symbol) or _(text)
+            notes.append(_('"{symbol}": {reason}.').format(symbol=symbol, reason=reason))
     return notes
 
 
 # Words for the numeric result columns, for tables shown or exported as numbers.
 COLUMN_WORDS: dict[str, str] = {
-    "variable": "Variable",
-    "label": "Characteristic",
-    "level": "Level",
-    "kind": "Kind",
-    "summary": "Summary",
-    "category": "Category",
-    "term": "Term",
-    "band": "Grade band",
-    "category_label": "Category",
-    "covariate": "Covariate",
+    "variable": N_("Variable"),
+    "label": N_("Characteristic"),
+    "level": N_("Level"),
+    "kind": N_("Kind"),
+    "summary": N_("Summary"),
+    "category": N_("Category"),
+    "term": N_("Term"),
+    "band": N_("Grade band"),
+    "category_label": N_("Category"),
+    "covariate": N_("Covariate"),
     "n": "n",
     "pct": "%",
-    "mean": "Mean",
-    "sd": "SD",
-    "median": "Median",
-    "q1": "Q1",
-    "q3": "Q3",
-    "missing": "Missing",
-    "ci_low": "95% CI lower (%)",
-    "ci_high": "95% CI upper (%)",
-    "diff": "Difference (percentage points)",
-    "diff_ci_low": "Difference 95% CI lower",
-    "diff_ci_high": "Difference 95% CI upper",
-    "test": "Test",
-    "statistic": "Statistic",
-    "df": "Degrees of freedom",
+    "mean": N_("Mean"),
+    "sd": N_("SD"),
+    "median": N_("Median"),
+    "q1": N_("Q1"),
+    "q3": N_("Q3"),
+    "missing": N_("Missing"),
+    "ci_low": N_("95% CI lower (%)"),
+    "ci_high": N_("95% CI upper (%)"),
+    "diff": N_("Difference (percentage points)"),
+    "diff_ci_low": N_("Difference 95% CI lower"),
+    "diff_ci_high": N_("Difference 95% CI upper"),
+    "test": N_("Test"),
+    "statistic": N_("Statistic"),
+    "df": N_("Degrees of freedom"),
     "p_value": "p",
-    "min_expected": "Smallest expected count",
-    "low_expected": "Expected count < 5",
-    "fisher_p": "Fisher's exact p",
-    "fisher_method": "Fisher's test method",
-    "fisher_se": "Fisher's p Monte-Carlo SE",
-    "smd": "SMD",
-    "coef": "Coefficient (log HR)",
-    "se": "Standard error",
-    "hr": "HR",
-    "hr_lower": "HR 95% CI lower",
-    "hr_upper": "HR 95% CI upper",
-    "events": "Events",
-    "chisq": "Chi-square",
-    "note": "Note",
+    "min_expected": N_("Smallest expected count"),
+    "low_expected": N_("Expected count < 5"),
+    "fisher_p": N_("Fisher's exact p"),
+    "fisher_method": N_("Fisher's test method"),
+    "fisher_se": N_("Fisher's p Monte-Carlo SE"),
+    "smd": N_("SMD"),
+    "coef": N_("Coefficient (log HR)"),
+    "se": N_("Standard error"),
+    "hr": N_("HR"),
+    "hr_lower": N_("HR 95% CI lower"),
+    "hr_upper": N_("HR 95% CI upper"),
+    "events": N_("Events"),
+    "chisq": N_("Chi-square"),
+    "note": N_("Note"),
 }
 
 
@@ -209,8 +212,8 @@ def readable_columns(table: pd.DataFrame, level_names: dict | None = None) -> pd
         col = str(col)
         if col.endswith("]") and "[" in col:
             stat, group = col[:-1].split("[", 1)
-            return f"{COLUMN_WORDS.get(stat, stat)}, {level_names.get(group, group)}"
-        return COLUMN_WORDS.get(col, col.replace("_", " ").capitalize())
+            return f"{_(COLUMN_WORDS.get(stat, stat))}, {level_names.get(group, group)}"
+        return _(COLUMN_WORDS[col]) if col in COLUMN_WORDS else col.replace("_", " ").capitalize()
 
     return table.rename(columns=words)
 
@@ -226,32 +229,33 @@ def format_hr_table(
     why, per term.
     """
     labels = labels or {}
+    covariate, events, hr_ci = _("Covariate"), _("Events"), _("HR (95% CI)")
     rows, notes = [], []
     for term, r in table.iterrows():
         label = labels.get(term, str(term))
         ok = hr_estimable(r["hr"], r["hr_lower"], r["hr_upper"])
-        row = {"Covariate": label}
+        row = {covariate: label}
         if counts:
             row["n"] = DASH if is_missing(r.get("n")) else str(int(r["n"]))
-            row["Events"] = DASH if is_missing(r.get("events")) else str(int(r["events"]))
-        row["HR (95% CI)"] = format_hr(r["hr"], r["hr_lower"], r["hr_upper"])
+            row[events] = DASH if is_missing(r.get("events")) else str(int(r["events"]))
+        row[hr_ci] = format_hr(r["hr"], r["hr_lower"], r["hr_upper"])
         row["p"] = format_p(r["p_value"]) if ok else DASH
         if not ok:
-            notes.append(f'"NE" ({label}): {not_estimable_reason(r["hr"], r["hr_lower"], r["hr_upper"])}.')
+            reason = not_estimable_reason(r["hr"], r["hr_lower"], r["hr_upper"])
+            notes.append(_('"NE" ({label}): {reason}.').format(label=label, reason=reason))
         rows.append(row)
-    out = pd.DataFrame(rows, columns=["Covariate", *(["n", "Events"] if counts else []),
-                                      "HR (95% CI)", "p"])
+    out = pd.DataFrame(rows, columns=[covariate, *(["n", events] if counts else []), hr_ci, "p"])
     out.attrs["notes"] = notes
     return out
 
 
 def format_ph_test(ph: pd.DataFrame, labels: dict | None = None) -> pd.DataFrame:
     """The proportional-hazards test (``CoxResult.ph_test``) under headers in words."""
-    labels = {"GLOBAL": "Global test", **(labels or {})}
+    labels = {"GLOBAL": _("Global test"), **(labels or {})}
     return pd.DataFrame({
-        "Covariate": [labels.get(t, str(t)) for t in ph.index],
-        "Chi-square": [format_number(x, "statistic") for x in ph["chisq"]],
-        "Degrees of freedom": [DASH if is_missing(x) else f"{x:g}" for x in ph["df"]],
+        _("Covariate"): [labels.get(t, str(t)) for t in ph.index],
+        _("Chi-square"): [format_number(x, "statistic") for x in ph["chisq"]],
+        _("Degrees of freedom"): [DASH if is_missing(x) else f"{x:g}" for x in ph["df"]],
         "p": [format_p(x) for x in ph["p_value"]],
     })
 
@@ -260,22 +264,23 @@ def format_subgroup_table(forest: pd.DataFrame, arms: tuple[str, str]) -> pd.Dat
     """``subgroup_forest`` for display: subgroup, level, events/n per arm, HR (95% CI), p,
     p for interaction, note. ``arms`` = (reference, comparator) labels."""
     ref, comp = arms
+    events_n = _("{arm}, events/n")
     rows = []
-    for _, r in forest.iterrows():
+    for _row, r in forest.iterrows():
         rows.append({
-            "Subgroup": str(r["subgroup"]),
-            "Level": "" if str(r["level"]) == "all" else str(r["level"]),
-            f"{comp}, events/n": f"{int(r['events_comparator'])}/{int(r['n_comparator'])}",
-            f"{ref}, events/n": f"{int(r['events_reference'])}/{int(r['n_reference'])}",
-            "HR (95% CI)": format_hr(r["hr"], r["hr_lower"], r["hr_upper"]),
+            _("Subgroup"): str(r["subgroup"]),
+            _("Level"): "" if str(r["level"]) == "all" else str(r["level"]),
+            events_n.format(arm=comp): f"{int(r['events_comparator'])}/{int(r['n_comparator'])}",
+            events_n.format(arm=ref): f"{int(r['events_reference'])}/{int(r['n_reference'])}",
+            _("HR (95% CI)"): format_hr(r["hr"], r["hr_lower"], r["hr_upper"]),
             "p": format_p(r["p_value"]) if hr_estimable(r["hr"], r["hr_lower"], r["hr_upper"])
             else DASH,
-            "p for interaction": format_p(r["p_interaction"]),
-            "Note": str(r.get("note", "") or ""),
+            _("p for interaction"): format_p(r["p_interaction"]),
+            _("Note"): str(r.get("note", "") or ""),
         })
     out = pd.DataFrame(rows)
     out.attrs["notes"] = symbol_notes(out, {
-        NE: "not estimable (an arm without patients or events in this subgroup; see Note)",
-        DASH: "no test (the HR is not estimable, or the subgroup has one level)",
+        NE: _("not estimable (an arm without patients or events in this subgroup; see Note)"),
+        DASH: _("no test (the HR is not estimable, or the subgroup has one level)"),
     })
     return out

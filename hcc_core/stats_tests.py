@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
+from .i18n import _
+
 __all__ = [
     "FISHER_RESAMPLES",
     "FISHER_SEED",
@@ -375,18 +377,17 @@ def fisher_note(larger_tables: bool, monte_carlo_se=None) -> str:
     se = np.asarray([] if monte_carlo_se is None else monte_carlo_se, dtype=float).ravel()
     se = se[np.isfinite(se)]
     if not larger_tables and se.size == 0:
-        return "exact"
-    text = (
-        "exact: hypergeometric for 2 x 2 tables, network algorithm for larger ones "
-        "(as R fisher.test)"
-    )
-    if se.size:
-        text += (
-            f"; tables too large for the exact search: Monte-Carlo estimate from "
-            f"{FISHER_RESAMPLES:,} random tables with the observed margins (seed "
-            f"{FISHER_SEED}), standard error up to {se.max():.4f}"
+        return _("exact")
+    if not se.size:
+        return _(
+            "exact: hypergeometric for 2 x 2 tables, network algorithm for larger ones "
+            "(as R fisher.test)"
         )
-    return text
+    return _(
+        "exact: hypergeometric for 2 x 2 tables, network algorithm for larger ones "
+        "(as R fisher.test); tables too large for the exact search: Monte-Carlo estimate from "
+        "{n} random tables with the observed margins (seed {seed}), standard error up to {se}"
+    ).format(n=f"{FISHER_RESAMPLES:,}", seed=FISHER_SEED, se=f"{se.max():.4f}")
 
 
 def contingency_test(table, fisher: str = "auto") -> ContingencyTest:

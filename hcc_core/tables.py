@@ -14,6 +14,7 @@ import pandas as pd
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
 from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
+from .i18n import N_, _
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
@@ -53,59 +54,59 @@ ANY_AE = "ae_any"
 OVERALL = "Overall"
 # Groupings the table pages offer ("Compare by"): column -> label.
 COMPARE_BY: dict[str, str] = {
-    S.TREATMENT_GROUP: "Treatment group",
-    S.LOCAL_MODALITY: "Local modality",
+    S.TREATMENT_GROUP: N_("Treatment group"),
+    S.LOCAL_MODALITY: N_("Local modality"),
 }
 
 LABELS: dict[str, str] = {
-    S.AGE: "Age (years)",
-    S.SEX: "Sex",
-    S.ALBUMIN: "Albumin (g/L)",
-    S.BILIRUBIN: "Total bilirubin (umol/L)",
-    S.ALBI_SCORE: "ALBI score",
-    S.ALBI_GRADE: "ALBI grade",
-    S.CHILD_PUGH_CLASS: "Child-Pugh class",
-    S.CHILD_PUGH_SCORE: "Child-Pugh score",
-    S.TUMOR_NUMBER: "Number of tumours",
-    S.MAX_DIAMETER: "Maximum tumour diameter (cm)",
-    S.BCLC_STAGE: "BCLC stage",
-    S.AFP: "AFP (ng/mL)",
-    S.CHRONIC_HEPATITIS: "History of chronic hepatitis",
-    S.AV_FISTULA: "Arteriovenous fistula",
-    S.EXTRAHEPATIC_SUPPLY: "Extrahepatic blood supply",
-    S.TREATMENT_GROUP: "Treatment group",
-    S.LOCAL_MODALITY: "Local modality",
-    S.BEST_RESPONSE: "Best response (mRECIST)",
-    S.OS_MONTHS: "Overall survival (months)",
-    S.PFS_MONTHS: "Progression-free survival (months)",
-    S.PROGRESSION_EVENT: "First PFS event (1 = progression, 0 = death)",
-    S.DEATH_CAUSE: "Cause of death",
-    S.LOCAL_START_MONTHS: "Start of local therapy (months)",
-    S.LOCAL_START_DATE: "Start of local therapy (date)",
+    S.AGE: N_("Age (years)"),
+    S.SEX: N_("Sex"),
+    S.ALBUMIN: N_("Albumin (g/L)"),
+    S.BILIRUBIN: N_("Total bilirubin (umol/L)"),
+    S.ALBI_SCORE: N_("ALBI score"),
+    S.ALBI_GRADE: N_("ALBI grade"),
+    S.CHILD_PUGH_CLASS: N_("Child-Pugh class"),
+    S.CHILD_PUGH_SCORE: N_("Child-Pugh score"),
+    S.TUMOR_NUMBER: N_("Number of tumours"),
+    S.MAX_DIAMETER: N_("Maximum tumour diameter (cm)"),
+    S.BCLC_STAGE: N_("BCLC stage"),
+    S.AFP: N_("AFP (ng/mL)"),
+    S.CHRONIC_HEPATITIS: N_("History of chronic hepatitis"),
+    S.AV_FISTULA: N_("Arteriovenous fistula"),
+    S.EXTRAHEPATIC_SUPPLY: N_("Extrahepatic blood supply"),
+    S.TREATMENT_GROUP: N_("Treatment group"),
+    S.LOCAL_MODALITY: N_("Local modality"),
+    S.BEST_RESPONSE: N_("Best response (mRECIST)"),
+    S.OS_MONTHS: N_("Overall survival (months)"),
+    S.PFS_MONTHS: N_("Progression-free survival (months)"),
+    S.PROGRESSION_EVENT: N_("First PFS event (1 = progression, 0 = death)"),
+    S.DEATH_CAUSE: N_("Cause of death"),
+    S.LOCAL_START_MONTHS: N_("Start of local therapy (months)"),
+    S.LOCAL_START_DATE: N_("Start of local therapy (date)"),
     # Derived Cox covariates (hcc_core.cox)
-    "bclc_ab_vs_c": "BCLC stage (grouped)",
-    "log10_afp": "log10 AFP (per 10-fold increase)",
-    "afp_400": "AFP (ng/mL)",
-    ANY_AE: "Any adverse event",
-    "ae_pain": "Pain",
-    "ae_fever": "Fever",
-    "ae_vomiting": "Vomiting",
-    "ae_hypertension": "Hypertension",
-    "ae_hand_foot_syndrome": "Hand-foot syndrome",
-    "ae_rash": "Rash",
-    "ae_hypothyroidism": "Hypothyroidism",
-    "ae_diarrhea": "Diarrhea",
-    "ae_elevated_alt_ast": "Elevated ALT/AST",
-    "ae_elevated_bilirubin": "Elevated bilirubin",
+    "bclc_ab_vs_c": N_("BCLC stage (grouped)"),
+    "log10_afp": N_("log10 AFP (per 10-fold increase)"),
+    "afp_400": N_("AFP (ng/mL)"),
+    ANY_AE: N_("Any adverse event"),
+    "ae_pain": N_("Pain"),
+    "ae_fever": N_("Fever"),
+    "ae_vomiting": N_("Vomiting"),
+    "ae_hypertension": N_("Hypertension"),
+    "ae_hand_foot_syndrome": N_("Hand-foot syndrome"),
+    "ae_rash": N_("Rash"),
+    "ae_hypothyroidism": N_("Hypothyroidism"),
+    "ae_diarrhea": N_("Diarrhea"),
+    "ae_elevated_alt_ast": N_("Elevated ALT/AST"),
+    "ae_elevated_bilirubin": N_("Elevated bilirubin"),
 }
 
 LEVEL_LABELS: dict[str, dict] = {
-    S.SEX: {"M": "Male", "F": "Female"},
-    S.TUMOR_NUMBER: {"single": "Single", "multiple": "Multiple"},
-    S.TREATMENT_GROUP: {S.SYSTEMIC: "Systemic", S.LOCAL_SYSTEMIC: "Local + systemic"},
-    S.LOCAL_MODALITY: {S.MODALITY_NONE: "Systemic only"},
+    S.SEX: {"M": N_("Male"), "F": N_("Female")},
+    S.TUMOR_NUMBER: {"single": N_("Single"), "multiple": N_("Multiple")},
+    S.TREATMENT_GROUP: {S.SYSTEMIC: N_("Systemic"), S.LOCAL_SYSTEMIC: N_("Local + systemic")},
+    S.LOCAL_MODALITY: {S.MODALITY_NONE: N_("Systemic only")},
     **{
-        c: {S.NO: "No", S.YES: "Yes"}
+        c: {S.NO: N_("No"), S.YES: N_("Yes")}
         for c in (S.CHRONIC_HEPATITIS, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY)
     },
 }
@@ -131,16 +132,18 @@ _CONTINUOUS_KINDS = ("number", "integer")
 
 
 def label_of(column: str) -> str:
-    """Human label of a column ("Age (years)"); unknown columns get a tidied name."""
+    """Human label of a column ("Age (years)"), in the current language; unknown columns get
+    a tidied name."""
     if column in LABELS:
-        return LABELS[column]
+        return _(LABELS[column])
     name = column[len(S.AE_PREFIX) :] if column.startswith(S.AE_PREFIX) else column
     return name.replace("_", " ").capitalize()
 
 
 def level_label(column: str, level) -> str:
     """Human label of a level: ``level_label("local_modality", "none")`` is "Systemic only"."""
-    return str(LEVEL_LABELS.get(column, {}).get(level, level))
+    label = LEVEL_LABELS.get(column, {}).get(level)
+    return str(level) if label is None else _(label)
 
 
 def group_column(stat: str, group) -> str:
@@ -160,19 +163,25 @@ def _group_index(df: pd.DataFrame, by: str, analysis: str) -> _Groups:
     S.require_columns(df, [by], analysis)
     if len(df) == 0:
         raise CohortError(
-            f"The {analysis} has no patients to describe: the cohort is empty. "
-            "Relax the filters or load a cohort with patients."
+            _(
+                "The {analysis} has no patients to describe: the cohort is empty. Relax the "
+                "filters or load a cohort with patients."
+            ).format(analysis=_(analysis))
         )
     codes, levels = _codes(df[by], by)
     if not levels:
         raise CohortError(
-            f"The {analysis} needs a group for each patient, but the column '{by}' is "
-            "empty. Fill it in or choose another grouping column."
+            _(
+                "The {analysis} needs a group for each patient, but the column '{column}' is "
+                "empty. Fill it in or choose another grouping column."
+            ).format(analysis=_(analysis), column=by)
         )
     if OVERALL in levels:
         raise CohortError(
-            f"The {analysis} uses the name '{OVERALL}' for the all-patients column, but the "
-            f"grouping column '{by}' has a group with that name. Rename that group."
+            _(
+                "The {analysis} uses the name '{overall}' for the all-patients column, but the "
+                "grouping column '{column}' has a group with that name. Rename that group."
+            ).format(analysis=_(analysis), overall=OVERALL, column=by)
         )
     sizes = np.bincount(codes[codes >= 0], minlength=len(levels))
     return _Groups(codes, tuple(levels), sizes, int((codes < 0).sum()))
@@ -200,8 +209,10 @@ def _numeric(series: pd.Series, column: str, analysis: str) -> np.ndarray:
         return pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (ValueError, TypeError):
         raise CohortError(
-            f"The {analysis} needs numbers in the column '{column}', but it holds text. "
-            "Correct the values or leave them empty."
+            _(
+                "The {analysis} needs numbers in the column '{column}', but it holds text. "
+                "Correct the values or leave them empty."
+            ).format(analysis=_(analysis), column=column)
         ) from None
 
 
@@ -353,35 +364,42 @@ def _categorical_rows(series, grp: _Groups, column: str, overall: bool = False):
 
 def _table_one_method(n_groups: int, mc_se: np.ndarray) -> str:
     two = n_groups <= 2
+    normal_test, other_test = (
+        (
+            _("Student's t-test (equal variances, as SPSS)"),
+            _(
+                "Mann-Whitney U test, reported as Z (normal approximation, tie-corrected, no "
+                "continuity correction, as SPSS)"
+            ),
+        )
+        if two
+        else (_("one-way ANOVA (F)"), _("Kruskal-Wallis H test (tie-corrected)"))
+    )
     text = [
-        "Continuous variables: Shapiro-Wilk test in each group (alpha 0.05; a group of more "
-        f"than {SHAPIRO_MAX_N:,} patients is tested on a random subsample of {SHAPIRO_MAX_N:,}, "
-        "fixed seed; fewer than 3 values, or all equal, count as non-normal). "
-        "Normal in every group: mean +/- SD and "
-        + ("Student's t-test (equal variances, as SPSS)" if two else "one-way ANOVA (F)")
-        + "; otherwise median (Q1, Q3) and "
-        + (
-            "Mann-Whitney U test, reported as Z (normal approximation, tie-corrected, no "
-            "continuity correction, as SPSS)"
-            if two
-            else "Kruskal-Wallis H test (tie-corrected)"
+        _(
+            "Continuous variables: Shapiro-Wilk test in each group (alpha 0.05; a group of more "
+            "than {max_n} patients is tested on a random subsample of {max_n}, fixed seed; "
+            "fewer than 3 values, or all equal, count as non-normal). Normal in every group: "
+            "mean +/- SD and {normal_test}; otherwise median (Q1, Q3) and {other_test}. "
+            "Quartiles as SPSS computes them (weighted average at (n+1)p; R quantile type 6)."
+        ).format(max_n=f"{SHAPIRO_MAX_N:,}", normal_test=normal_test, other_test=other_test),
+        _(
+            "Categorical variables: n (%) of patients with a known value; Pearson chi-square "
+            "without continuity correction (as in the paper). Where any expected count is < 5 "
+            "the row is flagged and Fisher's exact p is given alongside ({fisher})."
+        ).format(fisher=fisher_note(mc_se.size > 0 or not two, mc_se)),
+        _(
+            "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
+            "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone)."
         )
-        + ". Quartiles as SPSS computes them (weighted average at (n+1)p; R quantile type 6).",
-        "Categorical variables: n (%) of patients with a known value; Pearson chi-square "
-        "without continuity correction (as in the paper). Where any expected count is < 5 the "
-        "row is flagged and Fisher's exact p is given alongside"
-        + f" ({fisher_note(mc_se.size > 0 or not two, mc_se)})"
-        + ".",
-        "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
-        "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone)"
-        + (
-            ""
-            if two
-            else "; with more than two groups the largest pairwise SMD is shown "
-            "(R tableone prints the mean of the pairwise SMDs)"
-        )
-        + ".",
-        "Missing values are counted per variable and excluded from that variable's statistics.",
+        if two
+        else _(
+            "SMD: standardised mean difference (continuous: |m1 - m2| / sqrt((s1^2 + s2^2) / 2); "
+            "categorical: multi-level SMD of Yang & Dalton 2012, as R tableone); with more than "
+            "two groups the largest pairwise SMD is shown (R tableone prints the mean of the "
+            "pairwise SMDs)."
+        ),
+        _("Missing values are counted per variable and excluded from that variable's statistics."),
     ]
     return " ".join(text)
 
@@ -419,7 +437,7 @@ def table_one(
     exact p where expected counts are small. R: ``tableone::CreateTableOne(vars, strata,
     argsApprox = list(correct = FALSE))`` plus ``wilcox.test`` and ``fisher.test``.
     """
-    analysis = "Table 1"
+    analysis = N_("Table 1")
     requested = tuple(DEFAULT_TABLE_ONE_VARIABLES if variables is None else variables)
     grp = _group_index(df, by, analysis)
     present = tuple(v for v in dict.fromkeys(requested) if v in df.columns and v != by)
@@ -441,7 +459,9 @@ def table_one(
     table = _frame(rows, columns, ("n", "pct", "mean", "sd", "median", "q1", "q3", "missing"))
     notes = _group_notes(grp, by)
     if absent:
-        notes.append("Not in this cohort: " + ", ".join(label_of(v) for v in absent) + ".")
+        notes.append(
+            _("Not in this cohort: {labels}.").format(labels=", ".join(label_of(v) for v in absent))
+        )
     mc_se = table.loc[table["fisher_method"] == "monte-carlo", "fisher_se"].to_numpy(float)
     return TableOneResult(
         table=table,
@@ -488,9 +508,17 @@ _TEXT_COLUMNS = ("test", "fisher_method")
 def _group_notes(grp: _Groups, by: str) -> list[str]:
     notes = []
     if len(grp.levels) < 2:
-        notes.append(f"Only one group in '{by}': no between-group test is possible (p = NaN).")
+        notes.append(
+            _("Only one group in '{column}': no between-group test is possible (p = NaN).").format(
+                column=by
+            )
+        )
     if grp.n_missing:
-        notes.append(f"{grp.n_missing} patient(s) without a value in '{by}' are left out.")
+        notes.append(
+            _("{n} patient(s) without a value in '{column}' are left out.").format(
+                n=grp.n_missing, column=by
+            )
+        )
     return notes
 
 
@@ -502,7 +530,7 @@ FISHER_HEAD = "Fisher's exact p"
 
 def _group_header(by: str, g, n: int) -> str:
     """Column header of a group: "Local + systemic (N = 56)", "Overall (N = 95)"."""
-    return f"{g if g == OVERALL else level_label(by, g)} (N = {n})"
+    return f"{_(OVERALL) if g == OVERALL else level_label(by, g)} (N = {n})"
 
 
 _TEST_SYMBOL = {
@@ -514,19 +542,24 @@ _TEST_SYMBOL = {
 }
 
 
-_TEST_HEADS = ("Test", "Statistic", P_HEAD, FISHER_HEAD, "SMD", "Missing")
+_TEST_HEADS = (N_("Test"), N_("Statistic"), P_HEAD, N_(FISHER_HEAD), N_("SMD"), N_("Missing"))
 
 
 def _test_cells(row) -> dict:
     fisher = format_p(row["fisher_p"]) if row["low_expected"] else ""
-    return {
-        "Test": _TEST_SYMBOL.get(row["test"], row["test"]) or DASH,
-        "Statistic": format_number(row["statistic"], "statistic"),
-        P_HEAD: format_p(row["p_value"]) + (" *" if row["low_expected"] else ""),
-        FISHER_HEAD: fisher,
-        "SMD": format_number(row["smd"], "smd"),
-        "Missing": str(int(row["missing"])),
-    }
+    cells = (
+        _TEST_SYMBOL.get(row["test"], row["test"]) or DASH,
+        format_number(row["statistic"], "statistic"),
+        format_p(row["p_value"]) + (" *" if row["low_expected"] else ""),
+        fisher,
+        format_number(row["smd"], "smd"),
+        str(int(row["missing"])),
+    )
+    return dict(zip(_test_heads(), cells, strict=True))
+
+
+def _test_heads() -> list[str]:
+    return [_(h) for h in _TEST_HEADS]
 
 
 def _continuous_cell(row, g, summary: str) -> str:
@@ -540,9 +573,11 @@ def _continuous_cell(row, g, summary: str) -> str:
 
 
 TABLE_ONE_SYMBOLS = {
-    NE: "a standard deviation needs at least two patients with a value",
-    DASH: "no patient of the group has a value, or no test is possible (fewer than two "
-    "groups with values)",
+    NE: N_("a standard deviation needs at least two patients with a value"),
+    DASH: N_(
+        "no patient of the group has a value, or no test is possible (fewer than two "
+        "groups with values)"
+    ),
 }
 
 
@@ -561,16 +596,18 @@ def format_table_one(
     cols = result.columns
     n = result.column_n
     heads = [_group_header(result.by, g, n[g]) for g in cols]
+    characteristic = _("Characteristic")
     out = []
     for var, block in result.table.groupby("variable", sort=False):
         first = block.iloc[0]
+        label = label_of(var)
         tests = _test_cells(first)
         if first["kind"] == "continuous":
             cells = {
                 h: _continuous_cell(first, g, first["summary"])
                 for g, h in zip(cols, heads, strict=True)
             }
-            out.append({"Characteristic": first["label"], **cells, **tests})
+            out.append({characteristic: label, **cells, **tests})
             continue
         levels = list(block["level"])
         if compact_binary and set(levels) <= {S.NO, S.YES} and S.LEVELS.get(var) == (S.NO, S.YES):
@@ -587,21 +624,21 @@ def format_table_one(
                 )
                 for g, h in zip(cols, heads, strict=True)
             }
-            out.append({"Characteristic": first["label"], **cells, **tests})
+            out.append({characteristic: label, **cells, **tests})
             continue
-        out.append({"Characteristic": first["label"], **dict.fromkeys(heads, ""), **tests})
-        for _, row in block[block["level"].notna()].iterrows():
+        out.append({characteristic: label, **dict.fromkeys(heads, ""), **tests})
+        for _level, row in block[block["level"].notna()].iterrows():
             cells = {
                 h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
                 for g, h in zip(cols, heads, strict=True)
             }
             out.append(
                 {
-                    "Characteristic": f"{INDENT}{level_label(var, row['level'])}",
+                    characteristic: f"{INDENT}{level_label(var, row['level'])}",
                     **cells,
                     **dict.fromkeys(tests, ""),
                 }
             )
-    table = pd.DataFrame(out, columns=["Characteristic", *heads, *_TEST_HEADS])
-    table.attrs["notes"] = symbol_notes(table, TABLE_ONE_SYMBOLS)
+    table = pd.DataFrame(out, columns=[characteristic, *heads, *_test_heads()])
+    table.attrs["notes"] = symbol_notes(table, {k: _(v) for k, v in TABLE_ONE_SYMBOLS.items()})
     return table

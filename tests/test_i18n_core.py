@@ -120,7 +120,6 @@ NOT_YET_WRAPPED = {
     "hcc_core/response.py",
     "hcc_core/safety.py",
     "hcc_core/survival.py",
-    "hcc_core/tables.py",
     "hcc_core/timedep.py",
 }
 
@@ -180,3 +179,27 @@ def test_mapping_dropdown_labels_follow_the_language():
     finally:
         set_language("en")
     assert schema.field_label(schema.OS_MONTHS) == "Overall survival (months)"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from hcc_core.io import load_cohort
+
+    return load_cohort(ROOT / "data" / "demo_cohort.csv").data
+
+
+def test_table_one_in_chinese_has_chinese_headers_labels_and_methods(demo, zh):
+    from hcc_core.tables import format_table_one, table_one
+
+    result = table_one(demo)
+    table = format_table_one(result)
+    assert list(table.columns) == [
+        "特征", "系统治疗 (N = 39)", "局部 + 系统治疗 (N = 56)",
+        "检验", "统计量", "p", "Fisher 精确检验 p", "SMD", "缺失",
+    ]
+    assert table.iloc[:4, 0].tolist() == ["年龄（岁）", "性别", "\u2003\u2003男", "\u2003\u2003女"]
+    # numbers are the same in both languages
+    assert table.iloc[0, 1] == "60.95 +/- 11.18"
+    assert result.method.startswith("连续变量：各组分别行 Shapiro-Wilk 检验")
+    # the tidy table keeps its code names
+    assert {"variable", "n[systemic]", "p_value"} <= set(result.table.columns)

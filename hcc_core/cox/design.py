@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..i18n import N_
+from ..i18n import N_, _
 from ..tables import LEVEL_LABELS, label_of
 from .engine import _gram as gram
 
@@ -80,7 +80,7 @@ def term_label(term: str) -> str:
     if not term.endswith("]") or "[" not in term:
         return label_of(term)
     column, level = term[:-1].split("[", 1)
-    names = LEVEL_LABELS.get(column, {})
+    names = {k: _(v) for k, v in LEVEL_LABELS.get(column, {}).items()}
     levels = _DERIVED_LEVELS.get(column) or schema.LEVELS.get(column, ())
     ref = f" vs {names.get(levels[0], levels[0])}" if levels and str(levels[0]) != level else ""
     return f"{label_of(column)}: {names.get(level, level)}{ref}"
@@ -151,7 +151,7 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
     """
     keep = np.ones(n_rows, dtype=bool)
     missing = {}
-    for c, (_, _, _, miss) in encoded.items():
+    for c, (*_parts, miss) in encoded.items():
         if miss.any():
             missing[c] = int(miss.sum())
             keep &= ~miss
@@ -166,7 +166,7 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
             f"(complete-case analysis; missing values by column: {detail})."
         )
     cols, terms, owner = [], [], []
-    for c, (is_cat, data, cats, _) in encoded.items():
+    for c, (is_cat, data, cats, _miss) in encoded.items():
         data = data[keep]
         if is_cat:
             used = (
