@@ -267,9 +267,11 @@ def _delimiter(text: str) -> str:
 
 def _too_many_rows(name: str, max_rows: int) -> CohortError:
     return CohortError(
-        f"The file '{name}' has more than {max_rows:,} patient rows, the most the app reads from "
-        "one file. Split it into smaller files (for example by year of treatment) or delete rows "
-        "that are not patients, then upload it again."
+        _(
+            "The file '{name}' has more than {max_rows} patient rows, the most the app reads "
+            "from one file. Split it into smaller files (for example by year of treatment) or "
+            "delete rows that are not patients, then upload it again."
+        ).format(name=name, max_rows=f"{max_rows:,}")
     )
 
 
@@ -279,9 +281,11 @@ Deadline = tuple[float, float] | None  # (time.monotonic() to stop at, the budge
 def _check_deadline(deadline: Deadline, name: str) -> None:
     if deadline is not None and time.monotonic() > deadline[0]:
         raise CohortError(
-            f"Reading '{name}' took longer than {deadline[1]:g} seconds, the limit "
-            "for one file, and was stopped. Save it as CSV UTF-8 (much faster to read than "
-            ".xlsx) or delete columns and rows the app does not use, then upload it again."
+            _(
+                "Reading '{name}' took longer than {seconds} seconds, the limit for one file, and "
+                "was stopped. Save it as CSV UTF-8 (much faster to read than .xlsx) or delete "
+                "columns and rows the app does not use, then upload it again."
+            ).format(name=name, seconds=f"{deadline[1]:g}")
         )
 
 
@@ -402,10 +406,15 @@ def _check_workbook_archive(data: bytes, name: str) -> None:
     total = sum(p.file_size for p in parts)
     if total > limits.MAX_XLSX_UNCOMPRESSED_BYTES:
         raise CohortError(
-            f"The workbook '{name}' expands to {total / 1e6:,.0f} MB of sheet data when opened, "
-            f"more than the limit of {limits.MAX_XLSX_UNCOMPRESSED_BYTES / 1e6:,.0f} MB. Save the "
-            "sheet as CSV UTF-8 in Excel (smaller and faster to read) or split the workbook, "
-            "then upload it again."
+            _(
+                "The workbook '{name}' expands to {size} MB of sheet data when opened, more than "
+                "the limit of {limit} MB. Save the sheet as CSV UTF-8 in Excel (smaller and "
+                "faster to read) or split the workbook, then upload it again."
+            ).format(
+                name=name,
+                size=f"{total / 1e6:,.0f}",
+                limit=f"{limits.MAX_XLSX_UNCOMPRESSED_BYTES / 1e6:,.0f}",
+            )
         )
     for part in parts:
         if part.file_size <= limits.XLSX_RATIO_FLOOR_BYTES:
@@ -413,11 +422,17 @@ def _check_workbook_archive(data: bytes, name: str) -> None:
         ratio = part.file_size / max(part.compress_size, 1)
         if ratio > limits.MAX_XLSX_COMPRESSION_RATIO:
             raise CohortError(
-                f"The workbook '{name}' contains a part ('{part.filename}') compressed "
-                f"{ratio:,.0f} to 1, more than the limit of "
-                f"{limits.MAX_XLSX_COMPRESSION_RATIO} to 1; Excel does not write such files, "
-                "they are made to exhaust a server's memory. Open the file in Excel and save it "
-                "again, or save the sheet as CSV UTF-8, then upload it again."
+                _(
+                    "The workbook '{name}' contains a part ('{part}') compressed {ratio} to 1, "
+                    "more than the limit of {limit} to 1; Excel does not write such files, they "
+                    "are made to exhaust a server's memory. Open the file in Excel and save it "
+                    "again, or save the sheet as CSV UTF-8, then upload it again."
+                ).format(
+                    name=name,
+                    part=part.filename,
+                    ratio=f"{ratio:,.0f}",
+                    limit=limits.MAX_XLSX_COMPRESSION_RATIO,
+                )
             )
 
 

@@ -24,6 +24,8 @@ Why these numbers
 
 from __future__ import annotations
 
+from .i18n import _
+
 __all__ = [
     "UPLOAD_LIMIT_MB",
     "MAX_UPLOAD_BYTES",
@@ -50,8 +52,12 @@ PARSE_MEMORY_BYTES = 3 * 1024**3
 
 def describe_limits() -> str:
     """The limits in one sentence, for the upload page and the README."""
-    return (
-        f"Files up to {UPLOAD_LIMIT_MB} MB and {MAX_ROWS:,} patient rows; a workbook may expand "
-        f"to at most {MAX_XLSX_UNCOMPRESSED_BYTES // 1_000_000} MB of sheet data; reading a file "
-        f"may take at most {PARSE_SECONDS:.0f} seconds."
+    return _(
+        "Files up to {mb} MB and {rows} patient rows; a workbook may expand to at most "
+        "{xlsx_mb} MB of sheet data; reading a file may take at most {seconds} seconds."
+    ).format(
+        mb=UPLOAD_LIMIT_MB,
+        rows=f"{MAX_ROWS:,}",
+        xlsx_mb=MAX_XLSX_UNCOMPRESSED_BYTES // 1_000_000,
+        seconds=f"{PARSE_SECONDS:.0f}",
     )
