@@ -308,10 +308,13 @@ def _csv_pandas(text: str, delimiter: str, name: str, nrows: int | None = None) 
         raise CohortError(_parser_message(str(exc), name)) from None
 
 
-def _csv_arrow(utf8: bytes, delimiter: str, max_chars: int) -> tuple[pd.DataFrame, bool] | None:
+def _csv_arrow(
+    utf8: bytes, delimiter: str, max_chars: int
+) -> tuple[pd.DataFrame, bool, np.ndarray] | None:
     """Arrow's multithreaded CSV reader, for the files it reads exactly as pandas does.
 
-    Returns (table, has a cell longer than ``max_chars``), or None for anything unusual (rows
+    Returns (table, has a cell longer than ``max_chars``, missing-cell mask), or None for
+    anything unusual (rows
     with another number of cells, line breaks inside quotes, an unclosed quote, old Mac line
     ends): the pandas reader then reads the file, with the messages users know.
     """
@@ -344,20 +347,33 @@ def _csv_arrow(utf8: bytes, delimiter: str, max_chars: int) -> tuple[pd.DataFram
         return None  # a quoted cell spans lines (or a quote is never closed): pandas decides
     columns = {}
     long_cell = False
+    missing = np.zeros((table.num_rows, width), dtype=bool)
     for i, column in enumerate(table.columns):
+        column = column.combine_chunks()
         longest = pc.max(pc.utf8_length(column)).as_py()
         long_cell |= longest is not None and longest > max_chars
-        values = column.to_numpy(zero_copy_only=False)
         if column.null_count:
-            values[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
+            missing[:, i] = column.is_null().to_numpy(zero_copy_only=False)
+        # One Python string per distinct value, shared by its rows: far fewer objects to make,
+        # and hashing them later (factorize) reuses each string's cached hash.
+        coded = column.dictionary_encode()
+        if len(coded.dictionary) <= len(column) // 2:
+            distinct = np.full(len(coded.dictionary) + 1, np.nan, dtype=object)
+            distinct[:-1] = coded.dictionary.to_numpy(zero_copy_only=False)
+            codes = pc.fill_null(coded.indices, len(coded.dictionary))
+            values = distinct[codes.to_numpy(zero_copy_only=False)]
+        else:
+            values = column.to_numpy(zero_copy_only=False)
+            values[missing[:, i]] = np.nan
         columns[i] = values
-    return pd.DataFrame(columns, copy=False), long_cell
+    return pd.DataFrame(columns, copy=False), long_cell, missing
 
 
 def _parse_csv(
     data: bytes, name: str, max_rows: int, max_chars: int, deadline: Deadline
-) -> tuple[pd.DataFrame, str, bool]:
-    """(body with the user's headers, delimiter, whether cells must be checked for length)."""
+) -> tuple[pd.DataFrame, str, bool, np.ndarray | None]:
+    """(body with the user's headers, delimiter, whether cells must be checked for length,
+    the body's missing-cell mask when the reader gave it for free)."""
     text, encoding = _decode(data, name)
     delimiter = _delimiter(text)
     _check_deadline(deadline, name)
@@ -370,11 +386,11 @@ def _parse_csv(
     # Lines are an upper bound of records: only a file with more lines than the cap is read
     # with a row limit (so a 10-million-row file stops after max_rows + 1 rows).
     n_lines = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1
-    check_lengths = True
+    check_lengths, missing = True, None
     if n_lines - 1 > max_rows:
         table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
     elif (arrow := _csv_arrow(utf8, delimiter, max_chars)) is not None:
-        table, check_lengths = arrow
+        table, check_lengths, missing = arrow
     else:
         table = _csv_pandas(text, delimiter, name)
         # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
@@ -385,11 +401,11 @@ def _parse_csv(
         raise _too_many_rows(name, max_rows)
     _check_deadline(deadline, name)
     if table.empty:
-        return table, delimiter, False
+        return table, delimiter, False, None
     header = _header_names(table.iloc[0].tolist(), name)
     body = table.iloc[1:]
     body.columns = header
-    return body, delimiter, check_lengths
+    return body, delimiter, check_lengths, None if missing is None else missing[1:]
 
 
 def _check_workbook_archive(data: bytes, name: str) -> None:
@@ -545,6 +561,7 @@ class _Raw:
     sha256: str
     delimiter: str  # "" for workbooks
     sheet: str  # "" for CSV
+    blank: np.ndarray  # rows whose every cell is empty
 
 
 def _read(
@@ -567,18 +584,21 @@ def _read(
             ).format(name=name)
         )
     delimiter = chosen = ""
+    missing = None
     if data.startswith(b"PK\x03\x04"):
         table, chosen = _parse_xlsx(data, name, sheet, max_rows, deadline)
         check_lengths = True
     else:
         _check_not_binary(data, name)
-        table, delimiter, check_lengths = _parse_csv(
+        table, delimiter, check_lengths, missing = _parse_csv(
             data, name, max_rows, max_field_chars, deadline
         )
     table.index = pd.RangeIndex(2, 2 + len(table), name="row")
     if check_lengths:
         _check_long_fields(table, name, max_field_chars)
-    if table.shape[1] == 0 or table.notna().to_numpy().sum() == 0:
+    if missing is None:
+        missing = table.isna().to_numpy()
+    if table.shape[1] == 0 or missing.all():
         raise CohortError(
             _(
                 "The file '{name}' has a header row but no patient rows. Add one row per patient "
@@ -590,7 +610,8 @@ def _read(
                 "headers."
             ).format(name=name)
         )
-    return _Raw(table, name, hashlib.sha256(data).hexdigest(), delimiter, chosen)
+    blank = missing.all(axis=1)
+    return _Raw(table, name, hashlib.sha256(data).hexdigest(), delimiter, chosen, blank)
 
 
 def workbook_sheets(source: Source, filename: str | None = None) -> tuple[str, ...]:
@@ -862,7 +883,7 @@ def load_cohort(
     raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet, max_rows, seconds)
     table, name, delimiter = raw.table, raw.name, raw.delimiter
     n_rows = len(table)
-    blank = table.isna().all(axis=1).to_numpy()
+    blank = raw.blank
     warnings: list[str] = []
     if blank.any():
         table = table[~blank]

@@ -154,14 +154,8 @@ def _bad_values(df: pd.DataFrame, column: str, mask, expected: str) -> str:
 # Per-kind normalisation (on unique values: fast for 100,000 rows) -----------------------------
 
 
-def _map_unique(
-    series: pd.Series, fn: Normaliser, dtype: str = "object"
-) -> tuple[pd.Series, np.ndarray]:
-    """Apply ``fn`` to each distinct value; returns (result, mask of values ``fn`` rejected).
-
-    ``fn`` raises ``KeyError`` for an unusable value. With ``dtype="Int64"`` the distinct
-    results are converted once and then spread by code (object-to-Int64 per row is slow).
-    """
+def _map_distinct(series: pd.Series, fn: Normaliser) -> tuple[np.ndarray, list, np.ndarray]:
+    """(codes, ``fn`` of each distinct value + a last NaN slot for code -1, rejected mask)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     out: list[object] = []
     bad = np.zeros(len(uniques) + 1, dtype=bool)  # last slot: code -1 (NaN) is never bad
@@ -175,6 +169,23 @@ def _map_unique(
             out.append(np.nan)
             bad[i] = True
     out.append(np.nan)
+    return codes, out, bad
+
+
+def _map_unique(
+    series: pd.Series, fn: Normaliser, dtype: str = "object"
+) -> tuple[pd.Series, np.ndarray]:
+    """Apply ``fn`` to each distinct value; returns (result, mask of values ``fn`` rejected).
+
+    ``fn`` raises ``KeyError`` for an unusable value. With ``dtype="Int64"`` or
+    ``"datetime64[ns]"`` the distinct results are converted once and then spread by code
+    (object-to-Int64 or -datetime per row is slow).
+    """
+    codes, out, bad = _map_distinct(series, fn)
+    if dtype == "datetime64[ns]":
+        # Converted once per distinct date (object-to-datetime per row is slow), then spread.
+        dates = pd.to_datetime(pd.Series(out, dtype=object)).astype("datetime64[ns]")
+        return pd.Series(dates.to_numpy()[codes], index=series.index), bad[codes]
     if dtype == "Int64":
         values = pd.array(np.asarray(out, dtype="float64"), dtype="Int64")[codes]
         return pd.Series(values, index=series.index), bad[codes]
@@ -211,9 +222,19 @@ def _group_key(value: object) -> str:
     return re.sub(r"[\s&+_/-]", "", _key(value))
 
 
+def _numeric_text(raw: pd.Series) -> pd.Series:
+    """``pd.to_numeric(raw, errors="coerce")``, computed once per distinct text for CSV columns."""
+    if raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        return pd.to_numeric(raw, errors="coerce")
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+    numbers = np.append(numbers.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    return pd.Series(numbers[codes], index=raw.index)
+
+
 def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]) -> pd.Series:
     raw = df[column]
-    out = pd.to_numeric(raw, errors="coerce")
+    out = _numeric_text(raw)
     if out.dtype == object:  # e.g. booleans from Excel
         out = pd.to_numeric(out.astype("string"), errors="coerce")
     out = out.astype("float64")
@@ -359,7 +380,7 @@ def _normalise_column(
     if kind == "number":
         return _to_number(df, column, decimal_comma, errors)
     if kind == "date":
-        out, bad = _map_unique(raw, _to_date)
+        out, bad = _map_unique(raw, _to_date, dtype="datetime64[ns]")
         if bad.any():
             errors.append(
                 _bad_values(
@@ -369,7 +390,7 @@ def _normalise_column(
                     _("a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell"),
                 )
             )
-        return pd.to_datetime(out).astype("datetime64[ns]")
+        return out
     coder = _coder(column)
     if coder is None:
         return _to_text(raw)
