@@ -1,4 +1,9 @@
-"""Altair chart builders: take result objects, return ``alt.Chart``; compute no statistics.
+"""Chart builders: take result objects, return charts; compute no statistics.
+
+The charts redrawn on every filter change (Kaplan-Meier, cumulative incidence, forest plots)
+are plain Vega-Lite dicts built directly: Altair's objects, copies and schema validation were
+most of a redraw's time (tests/test_charts.py validates these dicts against the schema). The
+others return ``alt.Chart``. Streamlit, :func:`chart_png` and :func:`chart_svg` take both.
 
 Colours are the Okabe-Ito palette (colour-blind safe); every text size is at least
 ``font_size`` (14 px by default, larger in presentation mode). Curves are sent to the browser
@@ -47,34 +52,72 @@ MAX_CENSOR_TICKS_PER_GROUP = 400
 WIDTH = 760
 
 
-def _colour_scale(groups: list[str]) -> alt.Scale:
-    colours = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(groups))]
-    return alt.Scale(domain=list(groups), range=colours)
+def _colour_scale(groups: list[str]) -> dict:
+    return {"domain": list(groups),
+            "range": [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(groups))]}
 
 
 INK = "#1a1a1a"  # chart text: near-black on the white chart background
 
 
+def _config(font_size: int) -> dict:
+    """The Vega-Lite ``config`` of every chart (Altair's default view size included)."""
+    return {
+        "view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None},
+        # Text colours set, not inherited: Streamlit's dark theme hands the chart light-grey
+        # axis and legend text, unreadable on the white background below.
+        "axis": {"labelFontSize": font_size, "titleFontSize": font_size, "labelColor": INK,
+                 "titleColor": INK, "domainColor": INK, "tickColor": INK,
+                 "gridColor": "#dddddd"},
+        "legend": {"labelFontSize": font_size, "titleFontSize": font_size, "labelLimit": 400,
+                   "labelColor": INK, "titleColor": INK},
+        "title": {"fontSize": font_size + 2, "subtitleFontSize": font_size, "anchor": "start",
+                  "color": INK, "subtitleColor": INK},
+        "text": {"color": INK},
+        # A light background whatever the app theme: chart text stays dark on white, legible
+        # in a dark operating-system theme too.
+        "background": "white",
+    }
+
+
 def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
     # One Config assigned in place: each chained configure_*() call deep-copies the whole
     # chart, inline data included, which was most of a chart's build time.
-    chart.config = alt.Config(
-        # Text colours set, not inherited: Streamlit's dark theme hands the chart light-grey
-        # axis and legend text, unreadable on the white background below.
-        axis=alt.AxisConfig(labelFontSize=font_size, titleFontSize=font_size,
-                            labelColor=INK, titleColor=INK, domainColor=INK, tickColor=INK,
-                            gridColor="#dddddd"),
-        legend=alt.LegendConfig(labelFontSize=font_size, titleFontSize=font_size,
-                                labelLimit=400, labelColor=INK, titleColor=INK),
-        title=alt.TitleConfig(fontSize=font_size + 2, subtitleFontSize=font_size,
-                              anchor="start", color=INK, subtitleColor=INK),
-        text=alt.MarkConfig(color=INK),
-        view=alt.ViewConfig(stroke=None),
-        # A light background whatever the app theme: chart text stays dark on white, legible
-        # in a dark operating-system theme too.
-        background="white",
-    )
+    chart.config = alt.Config(**_config(font_size))
     return chart
+
+
+def _top(spec: dict, font_size: int, datasets: dict | None = None) -> dict:
+    """A top-level plain Vega-Lite spec: config, schema and the named datasets."""
+    out = {"config": _config(font_size), **spec, "$schema": alt.SCHEMA_URL}
+    if datasets:
+        out["datasets"] = datasets
+    return out
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN -> null), without Altair's schema machinery."""
+    cols = [df[c].tolist() for c in df.columns]
+    for i, dtype in enumerate(df.dtypes):
+        if pd.api.types.is_float_dtype(dtype):
+            cols[i] = [None if x != x else x for x in cols[i]]
+    return [dict(zip(df.columns, row, strict=True)) for row in zip(*cols, strict=True)]
+
+
+def _q(field: str, **kw) -> dict:
+    """A quantitative field channel."""
+    return {"field": field, "type": "quantitative", **kw}
+
+
+def _n(field: str, **kw) -> dict:
+    """A nominal field channel."""
+    return {"field": field, "type": "nominal", **kw}
+
+
+def _layer(data, mark: dict, encoding: dict) -> dict:
+    """One view: ``data`` a dataset name (str) or inline rows (list of dicts)."""
+    return {"data": {"name": data} if isinstance(data, str) else {"values": data},
+            "mark": mark, "encoding": encoding}
 
 
 def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> pd.DataFrame:
@@ -122,19 +165,19 @@ def _subtitle_lines(text: str, width: int) -> list[str]:
     return lines
 
 
-def _answer_panel(lines: list[str], font_size: int, width) -> alt.LayerChart:
+def _answer_panel(lines: list[str], font_size: int, width) -> dict:
     """A framed box of text lines across the top of a chart (the answer beside the curves)."""
     line_h = round(font_size * 1.35)
     box_h = line_h * len(lines) + 12
-    frame = alt.Chart(pd.DataFrame({"x": [0]})).mark_rect(
-        fill="white", stroke="#888888", strokeWidth=1, cornerRadius=3,
-    ).encode(x=alt.value(0), x2=alt.value("width"), y=alt.value(0), y2=alt.value(box_h))
-    text = alt.Chart(pd.DataFrame({"label": lines,
-                                   "y": [6 + i * line_h for i in range(len(lines))]}))
-    text = text.mark_text(align="left", baseline="top", fontSize=font_size, color="#222222",
-                          limit=0).encode(text="label:N", x=alt.value(10),
-                                          y=alt.Y("y:Q", scale=None))
-    return alt.layer(frame, text).properties(width=width, height=box_h)
+    frame = _layer([{"x": 0}], {"type": "rect", "cornerRadius": 3, "fill": "white",
+                                "stroke": "#888888", "strokeWidth": 1},
+                   {"x": {"value": 0}, "x2": {"value": "width"}, "y": {"value": 0},
+                    "y2": {"value": box_h}})
+    text = _layer([{"label": t, "y": 6 + i * line_h} for i, t in enumerate(lines)],
+                  {"type": "text", "align": "left", "baseline": "top", "color": "#222222",
+                   "fontSize": font_size, "limit": 0},
+                  {"text": _n("label"), "x": {"value": 10}, "y": _q("y", scale=None)})
+    return {"layer": [frame, text], "height": box_h, "width": width}
 
 
 def km_chart(
@@ -157,11 +200,13 @@ def km_chart(
     line_styles: bool = False,
     extended_risk: bool = False,
     responsive: bool = True,
-) -> alt.VConcatChart:
+) -> dict:
     """Kaplan-Meier step curves with CI bands, censor ticks and a number-at-risk table.
 
     The x-axis ticks are the risk-table times, so each number sits under its tick
-    (survminer's convention).
+    (survminer's convention). Returns a plain Vega-Lite dict (no Altair objects, no schema
+    validation: this runs on every filter change); the curve, censor ticks and risk table
+    are the named ``datasets`` ``km_curve``, ``km_ticks`` and ``km_risk``.
 
     Parameters
     ----------
@@ -206,75 +251,69 @@ def km_chart(
     risk_times = [float(t) for t in risk_times]
     width = "container" if responsive else WIDTH
     height = 380
-    x_scale = alt.Scale(domain=[0, max(t_max, risk_times[-1] if risk_times else 0)], nice=False)
-    x_axis = alt.Axis(values=risk_times, format="~g") if risk_times else alt.Axis()
-    legend = alt.Legend(orient="top", direction="horizontal", symbolStrokeWidth=3,
-                        symbolSize=300)
-    colour = alt.Color("group:N", scale=_colour_scale(groups), title=None, legend=legend)
+    x_scale = {"domain": [0, max(t_max, risk_times[-1] if risk_times else 0)], "nice": False}
+    x_axis = {"format": "~g", "values": risk_times} if risk_times else {}
+    legend = {"direction": "horizontal", "orient": "top", "symbolSize": 300,
+              "symbolStrokeWidth": 3}
+    colour = _n("group", legend=legend, scale=_colour_scale(groups), title=None)
+    no_legend = _n("group", legend=None, scale=_colour_scale(groups))
     per_group = min(MAX_POINTS_PER_GROUP, MAX_POINTS_TOTAL // max(len(groups), 1))
     # Rounded well below screen resolution: halves the payload sent to the browser.
     drawn = thin_curve(curve, per_group)[["group", "time", "survival", "lower", "upper"]]
     drawn = drawn.round({"time": 3, "survival": 5, "lower": 5, "upper": 5})
-    base = alt.Chart(drawn).encode(
-        x=alt.X("time:Q", scale=x_scale, title=x_title, axis=x_axis),
-        color=colour,
-    )
+    datasets = {"km_curve": _records(drawn)}
+    x = _q("time", axis=x_axis, scale=x_scale, title=x_title)
     layers = []
     if show_ci:
-        layers.append(
-            base.mark_area(interpolate="step-after", opacity=0.18).encode(
-                y=alt.Y("lower:Q"), y2="upper:Q",
-                color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
-            )
-        )
-    line_enc = {}
+        layers.append(_layer("km_curve", {"type": "area", "interpolate": "step-after",
+                                          "opacity": 0.18},
+                             {"color": no_legend, "x": x, "y": _q("lower"),
+                              "y2": {"field": "upper"}}))
+    line_enc = {
+        "color": colour,
+        "tooltip": [_n("group", title="Group"),
+                    _q("time", format=".1f", title="Month"),
+                    _q("survival", format=".1%", title=value_title),
+                    _q("lower", format=".1%", title="CI lower"),
+                    _q("upper", format=".1%", title="CI upper")],
+        "x": x,
+        "y": _q("survival", axis={"format": "%"}, scale={"domain": [0, 1]}, title=y_title),
+    }
     if line_styles:
-        line_enc["strokeDash"] = alt.StrokeDash(
-            "group:N", title=None, legend=legend,
-            scale=alt.Scale(domain=groups, range=[DASHES[i % len(DASHES)]
-                                                  for i in range(len(groups))]))
-    layers.append(
-        base.mark_line(interpolate="step-after", strokeWidth=2.5).encode(
-            y=alt.Y("survival:Q", scale=alt.Scale(domain=[0, 1]), title=y_title,
-                    axis=alt.Axis(format="%")),
-            tooltip=[
-                alt.Tooltip("group:N", title="Group"),
-                alt.Tooltip("time:Q", title="Month", format=".1f"),
-                alt.Tooltip("survival:Q", title=value_title, format=".1%"),
-                alt.Tooltip("lower:Q", title="CI lower", format=".1%"),
-                alt.Tooltip("upper:Q", title="CI upper", format=".1%"),
-            ],
-            **line_enc,
-        )
-    )
+        line_enc["strokeDash"] = _n("group", legend=legend, scale={
+            "domain": groups, "range": [DASHES[i % len(DASHES)] for i in range(len(groups))]},
+            title=None)
+    layers.append(_layer("km_curve", {"type": "line", "interpolate": "step-after",
+                                      "strokeWidth": 2.5}, line_enc))
     max_ticks = min(MAX_CENSOR_TICKS_PER_GROUP, MAX_POINTS_TOTAL // 4 // max(len(groups), 1))
     ticks = _censor_points(curve, max_ticks)[["group", "time", "survival"]]
     ticks = ticks.round({"time": 3, "survival": 5})
     if len(ticks):
-        layers.append(
-            alt.Chart(ticks).mark_point(shape="cross", size=70, filled=True, opacity=0.9)
-            .encode(x=alt.X("time:Q", scale=x_scale), y="survival:Q", color=colour)
-        )
+        datasets["km_ticks"] = _records(ticks)
+        layers.append(_layer("km_ticks", {"type": "point", "filled": True, "opacity": 0.9,
+                                          "shape": "cross", "size": 70},
+                             {"color": colour, "x": _q("time", scale=x_scale),
+                              "y": _q("survival")}))
     summary = getattr(km, "summary", None)
     if median_lines and summary is not None:
         med = pd.DataFrame({"group": [labels.get(str(g), str(g)) for g in summary["group"]],
                             "median": summary["median"].to_numpy(dtype=float)})
-        med = med[np.isfinite(med["median"])].assign(zero=0.0, half=0.5)
-        if len(med):
-            dash = alt.Chart(med).mark_rule(strokeDash=[5, 4], strokeWidth=1.5)
-            layers.append(dash.encode(x=alt.X("zero:Q", scale=x_scale), x2="median:Q",
-                                      y="half:Q", color=alt.value("#555555")))
-            layers.append(dash.encode(x=alt.X("median:Q", scale=x_scale), y="zero:Q",
-                                      y2="half:Q", color=colour))
+        med = _records(med[np.isfinite(med["median"])].assign(zero=0.0, half=0.5))
+        if med:
+            dash = {"type": "rule", "strokeDash": [5, 4], "strokeWidth": 1.5}
+            layers.append(_layer(med, dash, {"color": {"value": "#555555"},
+                                             "x": _q("zero", scale=x_scale),
+                                             "x2": {"field": "median"}, "y": _q("half")}))
+            layers.append(_layer(med, dash, {"color": colour,
+                                             "x": _q("median", scale=x_scale),
+                                             "y": _q("zero"), "y2": {"field": "half"}}))
     if p_value_text:
-        layers.append(
-            alt.Chart(pd.DataFrame({"label": [p_value_text]})).mark_text(
-                align="right", baseline="top", fontSize=font_size + 1, fontWeight="bold",
-                dx=-8, dy=8, color="#222222",
-            ).encode(text="label:N", x=alt.value("width") if responsive else alt.value(WIDTH),
-                     y=alt.value(0))
-        )
-    top = alt.layer(*layers).properties(width=width, height=height)
+        layers.append(_layer([{"label": p_value_text}], {
+            "type": "text", "align": "right", "baseline": "top", "color": "#222222", "dx": -8,
+            "dy": 8, "fontSize": font_size + 1, "fontWeight": "bold"},
+            {"text": _n("label"), "x": {"value": "width" if responsive else WIDTH},
+             "y": {"value": 0}}))
+    top = {"layer": layers, "height": height, "width": width}
 
     risk = km.risk_table(risk_times)
     risk = risk.assign(group=risk["group"].astype(str).map(lambda g: labels.get(g, g)))
@@ -286,33 +325,29 @@ def km_chart(
     rows = pd.concat([risk.assign(row=risk["group"] + "|" + name, value=risk[column])
                       for column, name in kinds], ignore_index=True)
     order = [f"{g}|{name}" for g in groups for _, name in kinds]
-    rows = rows[["group", "row", "time", "value"]]
+    datasets["km_risk"] = _records(rows[["group", "row", "time", "value"]])
     label_expr = ("split(datum.label, '|')[1] == 'at risk' ? split(datum.label, '|')[0] : "
                   "split(datum.label, '|')[1]")
-    table = (
-        alt.Chart(rows)
-        .mark_text(fontSize=font_size)
-        .encode(
-            x=alt.X("time:Q", scale=x_scale, title=risk_title if len(kinds) == 1 else
-                    "Number at risk, and censored and events so far, by group",
-                    axis=alt.Axis(grid=False, ticks=False, labels=False, domain=False)),
-            # The padding keeps a centred number at time 0 clear of its row label.
-            y=alt.Y("row:N", sort=order, title=None,
-                    axis=alt.Axis(domain=False, ticks=False, labelExpr=label_expr,
-                                  labelPadding=round(font_size * 1.6) + 8, labelLimit=400)),
-            text=alt.Text("value:Q", format=risk_format),
-            color=alt.Color("group:N", scale=_colour_scale(groups), legend=None),
-        )
-        .properties(width=width, height=max(round(font_size * 2) * len(order), 40))
-    )
+    table = _layer("km_risk", {"type": "text", "fontSize": font_size}, {
+        "color": no_legend,
+        "text": _q("value", format=risk_format),
+        "x": _q("time", axis={"domain": False, "grid": False, "labels": False, "ticks": False},
+                scale=x_scale, title=risk_title if len(kinds) == 1 else
+                "Number at risk, and censored and events so far, by group"),
+        # The padding keeps a centred number at time 0 clear of its row label.
+        "y": _n("row", axis={"domain": False, "labelExpr": label_expr, "labelLimit": 400,
+                             "labelPadding": round(font_size * 1.6) + 8, "ticks": False},
+                sort=order, title=None),
+    })
+    table.update(height=max(round(font_size * 2) * len(order), 40), width=width)
     views = ([_answer_panel(list(answer), font_size, width)] if answer else []) + [top, table]
-    chart = alt.vconcat(*views, spacing=8).resolve_scale(color="shared")
+    chart = {"vconcat": views, "resolve": {"scale": {"color": "shared"}}, "spacing": 8}
+    if responsive:
+        chart["autosize"] = {"contains": "padding", "type": "fit-x"}
     if title:
         sub = _subtitle_lines(subtitle, 70) if subtitle else []
-        chart = chart.properties(title=alt.TitleParams(title, subtitle=sub))
-    if responsive:
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    return _configure(chart, font_size)
+        chart["title"] = {"text": title, "subtitle": sub}
+    return _top(chart, font_size, datasets)
 
 
 class _CIFAsCurve:
@@ -332,7 +367,7 @@ def cif_chart(
     y_title: str = "Cumulative incidence",
     x_title: str = "Months",
     font_size: int = 14,
-) -> alt.VConcatChart:
+) -> dict:
     """Cumulative incidence curves in the Kaplan-Meier chart's conventions.
 
     Rising step curves with the pointwise CI band, censor ticks and the number at risk below,
@@ -431,7 +466,7 @@ def forest_chart(
     subheading: str | None = None,
     max_width: int = 780,
     font_size: int = 14,
-) -> alt.HConcatChart:
+) -> dict:
     """Forest plot as journals draw it: column headers, a log axis with the direction under it,
     arrows where a CI runs past the axis, n/events per row.
 
@@ -501,33 +536,40 @@ def forest_chart(
     head_h = _HEAD_LINES * line_h
     height = head_h + max(n_rows, 1) * row_h
     d["y"] = head_h + (np.arange(n_rows) + 0.5) * row_h
-    y_px = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, height], range=[0, height]))
+    y_px = _q("y", axis=None, scale={"domain": [0, height], "range": [0, height]})
     head_y = [(i + 0.5) * line_h for i in range(_HEAD_LINES)]
 
+    def header_rows(lines: list[str]) -> list[dict]:
+        return [{"y": y, "t": t} for y, t in zip(head_y, lines, strict=True)]
+
     def text_panel(col: str, header: list[str], width: int, bold_col: str | None = None,
-                   indent_col: str | None = None):
-        rows = pd.DataFrame({"y": head_y, "t": header})
-        head = alt.Chart(rows).mark_text(align="left", fontSize=font_size, fontWeight="bold",
-                                         color="#222").encode(y=y_px, text="t:N",
-                                                              x=alt.value(0))
+                   indent_col: str | None = None) -> dict:
+        head = _layer(header_rows(header), {"type": "text", "align": "left", "color": "#222",
+                                            "fontSize": font_size, "fontWeight": "bold"},
+                      {"text": _n("t"), "x": {"value": 0}, "y": y_px})
         layers = [head]
         # Vega-Lite has no font-weight channel: heading rows are a second, bold layer.
         # Vega places a multi-line text's first line at y: a layer per line count, each
         # shifted up by half its extra lines, centres every label on its row.
-        n_lines = d[col].astype(str).str.count("\n") + 1
-        indent = d[indent_col] if indent_col else pd.Series(False, index=d.index)
+        values, ys = d[col].tolist(), d["y"].tolist()
+        n_lines = [str(t).count("\n") + 1 for t in values]
+        indent = d[indent_col].tolist() if indent_col else [False] * n_rows
+        bolds = d[bold_col].tolist() if bold_col else [False] * n_rows
         for bold in (False, True) if bold_col else (False,):
             for k in sorted(set(n_lines)):
                 for ind in (False, True):
-                    part = d[(n_lines == k) & (indent == ind)
-                             & ((d[bold_col] == bold) if bold_col else True)]
-                    if len(part):
-                        layers.append(alt.Chart(part[["y", col]]).mark_text(
-                            align="left", fontSize=font_size, color="#222", lineBreak="\n",
-                            lineHeight=line_text, dy=-(k - 1) * line_text / 2,
-                            fontWeight="bold" if bold else "normal").encode(
-                            y=y_px, text=f"{col}:N", x=alt.value(font_size if ind else 0)))
-        return alt.layer(*layers).properties(width=width, height=height)
+                    part = [{"y": y, col: t} for y, t, nl, i, b in
+                            zip(ys, values, n_lines, indent, bolds, strict=True)
+                            if nl == k and i == ind and b == bold]
+                    if part:
+                        layers.append(_layer(part, {
+                            "type": "text", "align": "left", "color": "#222",
+                            "dy": -(k - 1) * line_text / 2, "fontSize": font_size,
+                            "fontWeight": "bold" if bold else "normal", "lineBreak": "\n",
+                            "lineHeight": line_text},
+                            {"text": _n(col), "x": {"value": font_size if ind else 0},
+                             "y": y_px}))
+        return {"layer": layers, "height": height, "width": width}
 
     def width_of(col, header):
         return _text_width([*header, *d[col]], font_size)
@@ -548,41 +590,42 @@ def forest_chart(
         right=est["hr_upper"] > hi,
         inside=(est["hr"] >= lo) & (est["hr"] <= hi),
     )[["y", "label", "text", "p_text", "hr", "x1", "x2", "left", "right", "inside"]]
-    x_scale = alt.Scale(type="log", domain=[lo, hi], nice=False)
+    x_scale = {"domain": [lo, hi], "nice": False, "type": "log"}
     ticks = [t for t in _FOREST_TICKS if lo <= t <= hi]
     if plot_w < 18 * font_size:  # narrow: fewer labels, so they never touch
         ticks = [t for t in ticks if t in (0.01, 0.1, 0.5, 1, 2, 10, 100)]
         if len(ticks) > 5:
             ticks = [t for t in ticks if t in (0.01, 0.1, 1, 10, 100)]
-    x_axis = alt.Axis(values=ticks, format="~g", title=None, grid=False, labelFlush=True)
+    x_axis = {"format": "~g", "grid": False, "labelFlush": True, "title": None,
+              "values": ticks}
+    title_lines = header_lines(_wrap(title, max(8, int(plot_w / (_CHAR_EM * font_size)))))
     layers = [
-        alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555")
-        .encode(x=alt.X("one:Q", scale=x_scale, axis=x_axis), y=alt.value(head_h),
-                y2=alt.value(height)),
-        alt.Chart(pd.DataFrame({"y": head_y, "t": header_lines(
-            _wrap(title, max(8, int(plot_w / (_CHAR_EM * font_size)))))})).mark_text(
-            fontSize=font_size, fontWeight="bold", color="#222").encode(
-            y=y_px, text="t:N", x=alt.value(plot_w / 2)),
+        _layer([{"one": 1.0}], {"type": "rule", "color": "#555", "strokeDash": [4, 4]},
+               {"x": _q("one", axis=x_axis, scale=x_scale), "y": {"value": head_h},
+                "y2": {"value": height}}),
+        _layer(header_rows(title_lines), {"type": "text", "color": "#222",
+                                          "fontSize": font_size, "fontWeight": "bold"},
+               {"text": _n("t"), "x": {"value": plot_w / 2}, "y": y_px}),
     ]
     if len(drawn):
-        tooltip = ["label:N", alt.Tooltip("text:N", title="HR (95% CI)"),
-                   alt.Tooltip("p_text:N", title="p")]
+        tooltip = [_n("label"), _n("text", title="HR (95% CI)"), _n("p_text", title="p")]
+        rows = _records(drawn)
+        dot = {"type": "point", "color": OKABE_ITO[0], "filled": True, "opacity": 1}
         layers += [
-            alt.Chart(drawn).mark_rule(strokeWidth=2, color=OKABE_ITO[0]).encode(
-                y=y_px, x=alt.X("x1:Q", scale=x_scale), x2="x2:Q", tooltip=tooltip),
-            alt.Chart(drawn[drawn["inside"]]).mark_point(
-                filled=True, size=font_size * 8, shape="square", color=OKABE_ITO[0],
-                opacity=1).encode(y=y_px, x=alt.X("hr:Q", scale=x_scale), tooltip=tooltip),
+            _layer(rows, {"type": "rule", "color": OKABE_ITO[0], "strokeWidth": 2},
+                   {"tooltip": tooltip, "x": _q("x1", scale=x_scale), "x2": {"field": "x2"},
+                    "y": y_px}),
+            _layer([r for r in rows if r["inside"]],
+                   {**dot, "shape": "square", "size": font_size * 8},
+                   {"tooltip": tooltip, "x": _q("hr", scale=x_scale), "y": y_px}),
         ]
         for side, col in (("left", "x1"), ("right", "x2")):
-            arrows = drawn[drawn[side]]
-            if len(arrows):
-                layers.append(alt.Chart(arrows).mark_point(
-                    filled=True, size=font_size * 7, shape=f"triangle-{side}",
-                    color=OKABE_ITO[0], opacity=1).encode(
-                    y=y_px, x=alt.X(f"{col}:Q", scale=x_scale)))
-    plot = alt.layer(*layers).properties(width=plot_w, height=height)
-    panels.append(plot)
+            arrows = [r for r in rows if r[side]]
+            if arrows:
+                layers.append(_layer(arrows, {**dot, "shape": f"triangle-{side}",
+                                              "size": font_size * 7},
+                                     {"x": _q(col, scale=x_scale), "y": y_px}))
+    panels.append({"layer": layers, "height": height, "width": plot_w})
     panels += [text_panel(c, hl, width_of(c, hl), "header" if c == "p_text" else None)
                for c, hl in [*right, *extra_cols]]
     # The direction under the axis, one text either side of HR = 1 (its x in px is known:
@@ -593,18 +636,18 @@ def forest_chart(
         (0 - math.log(lo)) / (math.log(hi) - math.log(lo)))
     widths += [plot_w] + [width_of(c, hl) for c, hl in [*right, *extra_cols]]
     total = sum(widths) + spacing * (len(widths) - 1)
-    favour = alt.layer(*[
-        alt.Chart(pd.DataFrame({"t": [t]})).mark_text(
-            align=align, baseline="top", fontSize=font_size, color="#222").encode(
-            text="t:N", x=alt.value(x_one + dx), y=alt.value(0))
+    favour = {"layer": [
+        _layer([{"t": t}], {"type": "text", "align": align, "baseline": "top", "color": "#222",
+                            "fontSize": font_size},
+               {"text": _n("t"), "x": {"value": x_one + dx}, "y": {"value": 0}})
         for t, align, dx in ((f"\u2190 {favours[0]}", "right", -6),
                              (f"{favours[1]} \u2192", "left", 6))
-    ]).properties(width=int(total), height=int(font_size * 1.4))
-    chart = alt.vconcat(alt.hconcat(*panels, spacing=spacing, bounds="flush"), favour,
-                        spacing=4)
+    ], "height": int(font_size * 1.4), "width": int(total)}
+    chart = {"vconcat": [{"hconcat": panels, "bounds": "flush", "spacing": spacing}, favour],
+             "spacing": 4}
     if heading:
-        chart = chart.properties(title=alt.TitleParams(heading, subtitle=subheading or ""))
-    return _configure(chart, font_size)
+        chart["title"] = {"text": heading, "subtitle": subheading or ""}
+    return _top(chart, font_size)
 
 
 def subgroup_forest_chart(
@@ -615,7 +658,7 @@ def subgroup_forest_chart(
     subheading: str | None = None,
     max_width: int = 780,
     font_size: int = 14,
-) -> alt.HConcatChart:
+) -> dict:
     """Subgroup forest plot: the treatment HR within each subgroup level.
 
     ``forest`` is ``hcc_core.subgroup_forest``'s DataFrame (labels already in words): an

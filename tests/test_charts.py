@@ -75,7 +75,7 @@ class _FakeKM:
 def test_km_chart_payload_is_bounded_for_many_groups_and_long_curves():
     curve = pd.concat([_curve(9_000, g) for g in ("none", "mTACE", "HAIC", "IMRT")],
                       ignore_index=True)
-    spec = charts.km_chart(_FakeKM(curve)).to_dict()  # must not raise MaxRowsError
+    spec = charts.km_chart(_FakeKM(curve))
     sizes = [len(v) for v in spec["datasets"].values()]
     assert max(sizes) <= charts.MAX_POINTS_TOTAL
     assert len(json.dumps(spec)) < 800_000
@@ -100,11 +100,11 @@ def test_km_chart_conventions_ticks_extended_table_medians_styles_and_title():
                            subtitle="All patients · n = 95 · Synthetic demo cohort",
                            answer=["local+systemic vs systemic: HR 0.57 (0.33-0.99), p = 0.048"],
                            group_labels={"systemic": "systemic only"}, responsive=True,
-                           font_size=20).to_dict()
+                           font_size=20)
     panel, plot, table = _views(spec)
     # The answer is a framed box on the chart, above the curves.
     assert panel["layer"][0]["mark"]["type"] == "rect"
-    lines = spec["datasets"][panel["layer"][1]["data"]["name"]]
+    lines = panel["layer"][1]["data"]["values"]
     assert [r["label"] for r in lines] == [
         "local+systemic vs systemic: HR 0.57 (0.33-0.99), p = 0.048"]
     # Risk-table times are the axis ticks.
@@ -139,7 +139,37 @@ def test_km_chart_conventions_ticks_extended_table_medians_styles_and_title():
 
 
 def test_exports_of_responsive_charts_get_a_fixed_width():
-    spec = charts.km_chart(_km_demo(), responsive=True).to_dict()
+    spec = charts.km_chart(_km_demo(), responsive=True)
     fixed = json.loads(charts._spec_json(spec))
     assert "container" not in json.dumps(fixed)
     assert fixed["vconcat"][0]["width"] == charts.WIDTH
+
+
+def test_plain_dict_specs_are_valid_vega_lite():
+    """km_chart and forest_chart build plain dicts without Altair's schema validation (it was
+    most of a redraw's time); here every variant is validated against the Vega-Lite schema
+    Altair ships, so a typo in a spec fails a test instead of a chart in the browser."""
+    import jsonschema
+    from altair.vegalite.v6.schema import load_schema
+
+    from hcc_core import fit_km, load_cohort, subgroup_forest
+    from tests.conftest import DATA
+
+    df = load_cohort(DATA / "demo_cohort.csv").data
+    km = fit_km(df, "os", by="local_modality")
+    forest = subgroup_forest(df, "os", ("child_pugh_class", "bclc_stage"))
+    table = pd.DataFrame({"label": ["Treatment", "Age", "Sex"], "hr": [3.0, 1.0, np.nan],
+                          "hr_lower": [0.05, 0.9, np.nan], "hr_upper": [40.0, 1.1, np.nan],
+                          "p_value": [0.2, 0.9, np.nan]})
+    specs = [
+        charts.km_chart(km, answer=["a", "b"], median_lines=True, line_styles=True,
+                        extended_risk=True, title="OS", subtitle="All · n = 95",
+                        p_value_text="p = 0.1", font_size=20),
+        charts.km_chart(km, show_ci=False, responsive=False, risk_times=[]),
+        charts.forest_chart(table, heading="H", subheading="S"),
+        charts.subgroup_forest_chart(forest, arms=("Systemic", "Local"), heading="H"),
+    ]
+    validator = jsonschema.Draft7Validator(load_schema())
+    for spec in specs:
+        errors = [e.message for e in validator.iter_errors(json.loads(json.dumps(spec)))]
+        assert errors == []

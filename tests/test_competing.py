@@ -229,7 +229,7 @@ def test_cif_chart_draws_the_cif_with_the_number_at_risk():
     from hcc_core import charts
 
     res = cumulative_incidence(tte_data("demo"), "ttp", s.TREATMENT_GROUP)
-    spec = charts.cif_chart(res, risk_times=[0, 12, 24]).to_dict()
+    spec = charts.cif_chart(res, risk_times=[0, 12, 24])
     datasets = list(spec["datasets"].values())
     drawn = next(d for d in datasets if d and "survival" in d[0] and "lower" in d[0])
     at_12 = res.at([12.0]).set_index("group")["cif"]

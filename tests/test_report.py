@@ -158,7 +158,7 @@ def test_file_name_without_endpoint():
 def test_stamped_chart_renders_with_title_subtitle_and_footnote():
     df = DEMO.data
     km = fit_km(df, "os", by=S.TREATMENT_GROUP)
-    spec = charts.km_chart(km).to_dict()
+    spec = charts.km_chart(km)
     stamped = stamp_chart_spec(
         spec,
         _prov(),

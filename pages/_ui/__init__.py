@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -316,6 +315,21 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def _spec_of(chart: Any) -> dict:
+    """The Vega-Lite dict of a chart builder's result (plain dict, or an Altair chart)."""
+    return chart if isinstance(chart, dict) else chart.to_dict()
+
+
+def _container_sized(node: Any) -> bool:
+    """Whether any view of the spec is sized "container" (the data are not searched)."""
+    if isinstance(node, dict):
+        return "container" in (node.get("width"), node.get("height")) or any(
+            _container_sized(v) for k, v in node.items() if k not in ("datasets", "data"))
+    if isinstance(node, list):
+        return any(_container_sized(v) for v in node)
+    return False
+
+
 def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
                stretch: bool = False, endpoint: str | None = None,
                method: str | None = None) -> None:
@@ -332,12 +346,12 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
 
     v = view()
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
-                         lambda: _guarded(lambda: build().to_dict(), f"The chart '{name}'"))
+                         lambda: _guarded(lambda: _spec_of(build()), f"The chart '{name}'"))
     if status == "error":  # charts run under the same guard as analyses
         st.warning(spec)
         return
     # A chart whose views are sized "container" (e.g. every KM chart) takes the column width.
-    stretch = stretch or '"container"' in json.dumps(spec)
+    stretch = stretch or _container_sized(spec)
     st.vega_lite_chart(spec, theme=None, width="stretch" if stretch else "content")
     stamped = report.stamp_chart_spec(spec, pack.provenance(v), endpoint=endpoint,
                                       method=method)
