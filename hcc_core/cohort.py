@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
+from .i18n import N_, _
 
 __all__ = [
     "AFP_HIGH_NG_ML",
@@ -31,11 +32,11 @@ AFP_HIGH_NG_ML = 400.0  # the paper's (and BCLC's) high-AFP threshold: AFP >= 40
 
 # field name -> (column, URL key, label) for the "one of these levels" filters
 _LEVEL_FILTERS: dict[str, tuple[str, str, str]] = {
-    "local_modalities": (s.LOCAL_MODALITY, "modality", "local modality"),
-    "child_pugh_classes": (s.CHILD_PUGH_CLASS, "child_pugh", "Child-Pugh class"),
-    "bclc_stages": (s.BCLC_STAGE, "bclc", "BCLC stage"),
-    "tumor_numbers": (s.TUMOR_NUMBER, "tumor_number", "tumour number"),
-    "albi_grades": (s.ALBI_GRADE, "albi", "ALBI grade"),
+    "local_modalities": (s.LOCAL_MODALITY, "modality", N_("local modality")),
+    "child_pugh_classes": (s.CHILD_PUGH_CLASS, "child_pugh", N_("Child-Pugh class")),
+    "bclc_stages": (s.BCLC_STAGE, "bclc", N_("BCLC stage")),
+    "tumor_numbers": (s.TUMOR_NUMBER, "tumor_number", N_("tumour number")),
+    "albi_grades": (s.ALBI_GRADE, "albi", N_("ALBI grade")),
 }
 
 
@@ -92,7 +93,7 @@ class Filters:
     age_max: float | None = None
 
     def __post_init__(self) -> None:
-        for name, (column, _, _) in _LEVEL_FILTERS.items():
+        for name, (column, _key, _label) in _LEVEL_FILTERS.items():
             value = getattr(self, name)
             if isinstance(value, str | int):
                 value = (value,)
@@ -114,7 +115,7 @@ class Filters:
         e.g. ``{"modality": "none,mTACE", "afp": "high", "age_min": "50"}``.
         """
         params: dict[str, str] = {}
-        for name, (_, key, _) in _LEVEL_FILTERS.items():
+        for name, (_col, key, _label) in _LEVEL_FILTERS.items():
             value = getattr(self, name)
             if value:
                 params[key] = ",".join(str(v) for v in value)
@@ -145,7 +146,7 @@ class Filters:
             return value if isinstance(value, str) else ""
 
         kwargs: dict[str, object] = {}
-        for name, (_, key, _) in _LEVEL_FILTERS.items():
+        for name, (_col, key, _label) in _LEVEL_FILTERS.items():
             kwargs[name] = tuple(text(key).split(","))
         kwargs["afp_high"] = {"high": True, "low": False}.get(text("afp").strip().lower())
         for name in ("age_min", "age_max"):
@@ -156,12 +157,14 @@ class Filters:
 def _active(filters: Filters) -> list[tuple[str, str]]:
     """(column, label) of each active filter."""
     active = [
-        (col, label) for name, (col, _, label) in _LEVEL_FILTERS.items() if getattr(filters, name)
+        (col, _(label))
+        for name, (col, _key, label) in _LEVEL_FILTERS.items()
+        if getattr(filters, name)
     ]
     if filters.afp_high is not None:
         active.append((s.AFP, "AFP"))
     if filters.age_min is not None or filters.age_max is not None:
-        active.append((s.AGE, "age"))
+        active.append((s.AGE, _("age")))
     return active
 
 
@@ -189,7 +192,7 @@ def apply_filters(df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     ``subset(df, child_pugh_class %in% c("A", "B") & age >= 50)``.
     """
     mask = np.ones(len(df), dtype=bool)
-    for name, (column, _, _) in _LEVEL_FILTERS.items():
+    for name, (column, _key, _label) in _LEVEL_FILTERS.items():
         chosen = getattr(filters, name)
         if chosen and column in df.columns:
             values = df[column]
@@ -213,7 +216,9 @@ def apply_filters(df: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def ignored_filters(df: pd.DataFrame, filters: Filters) -> list[str]:
     """Full sentences naming each active filter skipped because ``df`` lacks its column."""
     return [
-        f"The {label} filter was not applied because this cohort has no '{column}' column."
+        _("The {label} filter was not applied because this cohort has no '{column}' column.").format(
+            label=label, column=column
+        )
         for column, label in _active(filters)
         if column not in df.columns
     ]
@@ -222,19 +227,19 @@ def ignored_filters(df: pd.DataFrame, filters: Filters) -> list[str]:
 def describe_filters(filters: Filters) -> list[str]:
     """Short phrases for the active filters, e.g. ``["Child-Pugh class A or B", "age 50-70"]``."""
     out = []
-    for name, (_, _, label) in _LEVEL_FILTERS.items():
+    for name, (_col, _key, label) in _LEVEL_FILTERS.items():
         chosen = getattr(filters, name)
         if chosen:
-            out.append(f"{label} {' or '.join(str(v) for v in chosen)}")
+            out.append(f"{_(label)} {_(' or ').join(str(v) for v in chosen)}")
     if filters.afp_high is not None:
         out.append(f"AFP {'>=' if filters.afp_high else '<'} {AFP_HIGH_NG_ML:g} ng/mL")
     lo, hi = filters.age_min, filters.age_max
     if lo is not None and hi is not None:
-        out.append(f"age {lo:g}-{hi:g} years")
+        out.append(_("age {low}-{high} years").format(low=f"{lo:g}", high=f"{hi:g}"))
     elif lo is not None:
-        out.append(f"age >= {lo:g} years")
+        out.append(_("age >= {low} years").format(low=f"{lo:g}"))
     elif hi is not None:
-        out.append(f"age <= {hi:g} years")
+        out.append(_("age <= {high} years").format(high=f"{hi:g}"))
     return out
 
 
@@ -256,7 +261,9 @@ def group_counts(df: pd.DataFrame) -> dict[str, int]:
 def format_group_counts(filtered: pd.DataFrame, full: pd.DataFrame) -> str:
     """'n = 40 of 95 patients (18 systemic, 22 local+systemic)'."""
     parts = ", ".join(f"{n} {group}" for group, n in group_counts(filtered).items())
-    return f"n = {len(filtered)} of {len(full)} patients ({parts})"
+    return _("n = {n} of {total} patients ({parts})").format(
+        n=len(filtered), total=len(full), parts=parts
+    )
 
 
 def pfs_death_notes(df: pd.DataFrame, endpoint: str, rows: np.ndarray | None = None) -> tuple:
@@ -295,14 +302,18 @@ def pfs_death_notes(df: pd.DataFrame, endpoint: str, rows: np.ndarray | None = N
     notes = []
     if counted.any():
         notes.append(
-            f"{int(counted.sum())} patient(s) died at the time their PFS was censored in the "
-            "file; these deaths are counted as PFS events (RECIST/mRECIST definition: PFS ends "
-            "at progression or death). The upload page can keep them censored instead."
+            _(
+                "{n} patient(s) died at the time their PFS was censored in the file; these "
+                "deaths are counted as PFS events (RECIST/mRECIST definition: PFS ends at "
+                "progression or death). The upload page can keep them censored instead."
+            ).format(n=int(counted.sum()))
         )
     if (flag & ~counted).any():
         notes.append(
-            f"{int((flag & ~counted).sum())} patient(s) died at the time their PFS was censored "
-            "and are kept censored, as chosen on the upload page; under RECIST/mRECIST these "
-            "deaths are PFS events, so PFS may be overestimated."
+            _(
+                "{n} patient(s) died at the time their PFS was censored and are kept censored, "
+                "as chosen on the upload page; under RECIST/mRECIST these deaths are PFS "
+                "events, so PFS may be overestimated."
+            ).format(n=int((flag & ~counted).sum()))
         )
     return tuple(notes)

@@ -18,7 +18,7 @@ from scipy import special
 from . import schema
 from .cohort import pfs_death_notes
 from .errors import CohortError
-from .i18n import N_
+from .i18n import N_, _
 
 __all__ = [
     "CONF_TYPES",
@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
+
+# Shown in the language of the run: LogRankResult(..., method=_(LOGRANK_METHOD)).
+LOGRANK_METHOD = N_("Log-rank test (R survdiff, rho = 0), chi-square with k-1 df")
 ALL_PATIENTS = "all"  # group label when ``by`` is None
 # quantile.survfit's tolerance for "the curve is exactly at the target probability"
 _TOL = float(np.sqrt(np.finfo(float).eps))
@@ -68,14 +71,18 @@ def _survival_data(df: pd.DataFrame, endpoint: str, analysis: str) -> _SurvData:
     if bad.any():
         found = ", ".join(str(v) for v in sorted(set(event[bad].tolist()))[:5])
         raise CohortError(
-            f"The column '{event_col}' must be 1 (event) or 0 (censored); found {found}. "
-            "Recode it before running the analysis."
+            _(
+                "The column '{column}' must be 1 (event) or 0 (censored); found {found}. Recode "
+                "it before running the analysis."
+            ).format(column=event_col, found=found)
         )
     time, event = time[keep], event[keep]  # copies: never views of the caller's frame
     if (time < 0).any():
         raise CohortError(
-            f"The column '{time_col}' has negative times. Survival times count from the start "
-            "of therapy and cannot be negative; correct those rows."
+            _(
+                "The column '{column}' has negative times. Survival times count from the start "
+                "of therapy and cannot be negative; correct those rows."
+            ).format(column=time_col)
         )
     return _SurvData(time, event, keep, int(keep.size - time.size))
 
@@ -100,9 +107,17 @@ def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | N
     notes = []
     if n_missing:
         time_col, event_col = schema.endpoint_columns(endpoint)
-        notes.append(f"{n_missing} patient(s) without '{time_col}' or '{event_col}' were excluded.")
+        notes.append(
+            _("{n} patient(s) without '{time}' or '{event}' were excluded.").format(
+                n=n_missing, time=time_col, event=event_col
+            )
+        )
     if n_no_group:
-        notes.append(f"{n_no_group} patient(s) with a missing '{by}' were excluded.")
+        notes.append(
+            _("{n} patient(s) with a missing '{column}' were excluded.").format(
+                n=n_no_group, column=by
+            )
+        )
     return tuple(notes)
 
 
@@ -118,8 +133,10 @@ def _case_weights(df: pd.DataFrame, weights: str, keep: np.ndarray) -> np.ndarra
         shown = ", ".join(str(r + 2) for r in rows[:5])  # file rows: header is row 1
         values = ", ".join(repr(v) for v in col.iloc[rows[:5]].tolist())
         raise CohortError(
-            f"The weight column '{weights}' must hold positive finite numbers; rows {shown} "
-            f"have {values}. Correct or remove those weights before the weighted analysis."
+            _(
+                "The weight column '{column}' must hold positive finite numbers; rows {rows} "
+                "have {values}. Correct or remove those weights before the weighted analysis."
+            ).format(column=weights, rows=shown, values=values)
         )
     return w[keep]
 
@@ -146,7 +163,11 @@ def _prepare(
         time, event = sd.time, sd.event
     notes = _exclusion_notes(sd.n_missing, n_no_group, endpoint, by)
     if n_no_weight:
-        notes += (f"{n_no_weight} patient(s) with a missing '{weights}' weight were excluded.",)
+        notes += (
+            _("{n} patient(s) with a missing '{column}' weight were excluded.").format(
+                n=n_no_weight, column=weights
+            ),
+        )
     notes += pfs_death_notes(df, endpoint, used)
     n_excl = sd.n_missing + n_no_group + n_no_weight
     if weights is None:
@@ -289,26 +310,25 @@ def _check_conf_type(conf_type: str) -> None:
 
 
 def _km_method(conf_type: str, conf_level: float, weights: str | None = None, ij=False) -> str:
-    default = "; note R's default is 'log'" if conf_type != "log" else ", R's default"
+    default = _("; note R's default is 'log'") if conf_type != "log" else _(", R's default")
     if weights is None:
-        head = "Kaplan-Meier estimate; Greenwood variance"
+        head = _("Kaplan-Meier estimate; Greenwood variance")
     elif ij:
-        head = (
-            f"Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
+        head = _(
+            "Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
             "numbers at risk, events and censorings are weighted sums; robust "
             "infinitesimal-jackknife variance (R's default for non-integer weights)"
-        )
+        ).format(weights=weights)
     else:
-        head = (
-            f"Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
+        head = _(
+            "Weighted Kaplan-Meier estimate (case weights '{weights}', R survfit weights = ); "
             "numbers at risk, events and censorings are weighted sums; Greenwood variance "
             "from the weighted counts (R's default for whole-number weights)"
-        )
-    return (
-        f"{head}; {conf_level:.0%} pointwise CI on the "
-        f"{conf_type} scale (R survfit conf.type = '{conf_type}'{default}); median and its CI "
-        "as R quantile.survfit"
-    )
+        ).format(weights=weights)
+    return _(
+        "{head}; {level} pointwise CI on the {conf_type} scale (R survfit conf.type = "
+        "'{conf_type}'{default}); median and its CI as R quantile.survfit"
+    ).format(head=head, level=f"{conf_level:.0%}", conf_type=conf_type, default=default)
 
 
 # ---- public results -----------------------------------------------------------------------------
@@ -422,7 +442,7 @@ class LogRankResult:
     table: pd.DataFrame
     n_excluded: int
     notes: tuple[str, ...]
-    method: str = "Log-rank test (R survdiff, rho = 0), chi-square with k-1 df"
+    method: str = LOGRANK_METHOD
 
     @property
     def observed(self) -> dict:
@@ -492,13 +512,15 @@ def fit_km(
     """
     _check_conf_type(conf_type)
     z = _z(conf_level)
-    prepared = _prepare(df, endpoint, by, "Kaplan-Meier analysis", weights)
+    prepared = _prepare(df, endpoint, by, N_("Kaplan-Meier analysis"), weights)
     time, event, codes, levels, n_excl, notes = prepared[:6]
     w = prepared[6] if weights is not None else None
     if time.size == 0:
         raise CohortError(
-            f"No patient has both a time and an event status for '{endpoint}', so no survival "
-            "curve can be drawn. Check the endpoint columns or relax the filters."
+            _(
+                "No patient has both a time and an event status for '{endpoint}', so no survival "
+                "curve can be drawn. Check the endpoint columns or relax the filters."
+            ).format(endpoint=endpoint)
         )
     k = len(levels)
     n_by = np.bincount(codes, minlength=k)
@@ -604,15 +626,16 @@ def _chi2_sf(stat: float, dof: int) -> float:
 def _prepare_groups(df: pd.DataFrame, endpoint: str, by: str | None):
     """``_prepare`` for a log-rank comparison: at least two non-empty groups, else a clear error."""
     if by is None:
-        raise CohortError("A log-rank test compares groups: choose a column to compare by.")
-    prepared = _prepare(df, endpoint, by, "log-rank test")
+        raise CohortError(_("A log-rank test compares groups: choose a column to compare by."))
+    prepared = _prepare(df, endpoint, by, N_("log-rank test"))
     codes, levels = prepared[2], prepared[3]
     n_groups = int((np.bincount(codes, minlength=len(levels)) > 0).sum())
     if n_groups < 2:
         raise CohortError(
-            f"The log-rank test needs at least two groups with patients, but '{by}' has "
-            f"{n_groups} non-empty group(s) here. Relax the filters or compare by "
-            "another column."
+            _(
+                "The log-rank test needs at least two groups with patients, but '{column}' has "
+                "{n} non-empty group(s) here. Relax the filters or compare by another column."
+            ).format(column=by, n=n_groups)
         )
     return prepared
 
@@ -638,8 +661,10 @@ def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
     counts = np.bincount(codes, minlength=len(levels))
     if event.sum() == 0:
         raise CohortError(
-            f"There are no events for '{endpoint}' in these patients, so the log-rank test is "
-            "undefined. Relax the filters or choose another endpoint."
+            _(
+                "There are no events for '{endpoint}' in these patients, so the log-rank test is "
+                "undefined. Relax the filters or choose another endpoint."
+            ).format(endpoint=endpoint)
         )
     observed, expected, var = _logrank_arrays(time, event, codes, len(levels))
     stat, dof = _chisq(observed, expected, var)
@@ -647,7 +672,7 @@ def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
         {"group": levels, "n": counts.astype(int), "observed": observed, "expected": expected}
     )
     p = _chi2_sf(stat, dof)
-    return LogRankResult(endpoint, by, stat, dof, p, table, n_excl, notes)
+    return LogRankResult(endpoint, by, stat, dof, p, table, n_excl, notes, _(LOGRANK_METHOD))
 
 
 _ADJUST = ("holm", "bonferroni", "BH", "none")
@@ -701,7 +726,7 @@ def pairwise_logrank(
     ------
     CohortError if fewer than two groups have patients (the same message as ``logrank_test``).
     """
-    time, event, codes, levels, _, _ = _prepare_groups(df, endpoint, by)
+    time, event, codes, levels = _prepare_groups(df, endpoint, by)[:4]
     ut, inv = np.unique(time, return_inverse=True)
     pairs = list(combinations(range(len(levels)), 2))
     stat, p = np.full(len(pairs), np.nan), np.full(len(pairs), np.nan)
@@ -723,10 +748,10 @@ def pairwise_logrank(
             "p_adjusted": adjust_p_values(p, adjust),
         }
     )
-    out.attrs["method"] = (
-        f"Pairwise log-rank tests (R survdiff, rho = 0, 1 df each); p-values adjusted by "
-        f"'{adjust}' (R p.adjust)"
-    )
+    out.attrs["method"] = _(
+        "Pairwise log-rank tests (R survdiff, rho = 0, 1 df each); p-values adjusted by "
+        "'{adjust}' (R p.adjust)"
+    ).format(adjust=adjust)
     return out
 
 
@@ -773,7 +798,9 @@ def rmst(
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be a positive number of months (got {tau}).")
     z = _z(conf_level)
-    time, event, codes, levels, _, notes = _prepare(df, endpoint, by, "restricted mean survival")
+    time, event, codes, levels, _excl, notes = _prepare(
+        df, endpoint, by, N_("restricted mean survival")
+    )
     k, notes = len(levels), list(notes)
     est = np.empty((k, 2))
     for j, g in enumerate(levels):
@@ -782,8 +809,10 @@ def rmst(
         est[j] = _rmst_one(km, tau)
         if km.time[-1] < tau:
             notes.append(
-                f"Follow-up in group '{g}' ends at {km.time[-1]:.1f} months, before tau = {tau:g}; "
-                "its curve is carried flat to tau, so its RMST is partly extrapolated."
+                _(
+                    "Follow-up in group '{group}' ends at {end} months, before tau = {tau}; its "
+                    "curve is carried flat to tau, so its RMST is partly extrapolated."
+                ).format(group=g, end=f"{km.time[-1]:.1f}", tau=f"{tau:g}")
             )
     mean, se = est[:, 0], est[:, 1]
     diff = mean - mean[0]
@@ -808,11 +837,11 @@ def rmst(
             "p_value": np.where(is_ref | (dse == 0), np.nan, p),
         }
     )
-    out.attrs["method"] = (
-        f"Restricted mean survival time to {tau:g} months (area under the Kaplan-Meier curve; "
-        "SE as R print.survfit rmean); differences vs the first group with Wald "
-        f"{conf_level:.0%} CI and z-test"
-    )
+    out.attrs["method"] = _(
+        "Restricted mean survival time to {tau} months (area under the Kaplan-Meier curve; "
+        "SE as R print.survfit rmean); differences vs the first group with Wald {level} CI "
+        "and z-test"
+    ).format(tau=f"{tau:g}", level=f"{conf_level:.0%}")
     out.attrs["notes"] = tuple(notes)
     return out
 
@@ -834,18 +863,21 @@ def median_follow_up(
     """
     _check_conf_type(conf_type)
     z = _z(conf_level)
-    sd = _survival_data(df, endpoint, "median follow-up")
+    sd = _survival_data(df, endpoint, N_("median follow-up"))
     if sd.time.size == 0:
         raise CohortError(
-            f"No patient has a follow-up time for '{endpoint}', so median follow-up is undefined."
+            _(
+                "No patient has a follow-up time for '{endpoint}', so median follow-up is "
+                "undefined."
+            ).format(endpoint=endpoint)
         )
     km = _km(sd.time, 1.0 - sd.event)
     lower, upper = _confint(km.surv, km.std_err, conf_type, z)
     med, lo, hi = _median_with_ci(km, lower, upper)
-    method = (
+    method = _(
         "Median follow-up by the reverse Kaplan-Meier method (R survfit(Surv(time, 1 - status) "
-        f"~ 1)); {conf_level:.0%} CI on the {conf_type} scale"
-    )
+        "~ 1)); {level} CI on the {conf_type} scale"
+    ).format(level=f"{conf_level:.0%}", conf_type=conf_type)
     return FollowUpResult(
         endpoint, med, lo, hi, int(sd.time.size), conf_type, conf_level, sd.n_missing, method
     )

@@ -119,7 +119,6 @@ NOT_YET_WRAPPED = {
     "hcc_core/propensity.py",
     "hcc_core/response.py",
     "hcc_core/safety.py",
-    "hcc_core/survival.py",
     "hcc_core/timedep.py",
 }
 
@@ -140,6 +139,31 @@ def test_errors_raised_by_hcc_core_are_wrapped_for_translation():
     assert set(unwrapped) == NOT_YET_WRAPPED, (
         f"now wrapped, remove from NOT_YET_WRAPPED: {NOT_YET_WRAPPED - set(unwrapped)}"
     )
+
+
+def test_no_function_that_translates_also_assigns_to_underscore():
+    """``for _, row in ...`` or ``a, _ = ...`` makes ``_`` a local: ``_("...")`` then fails."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    nested = (*scopes, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    clashes = []
+    for path in sorted(CORE.rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, scopes):
+                continue
+            stores = calls = False
+            todo = list(ast.iter_child_nodes(fn))
+            while todo:
+                node = todo.pop()
+                if isinstance(node, nested):
+                    continue
+                if isinstance(node, ast.Name) and node.id == "_":
+                    stores |= isinstance(node.ctx, ast.Store)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_":
+                    calls = True
+                todo.extend(ast.iter_child_nodes(node))
+            if stores and calls:
+                clashes.append(f"{path.relative_to(ROOT)}:{fn.lineno}")
+    assert not clashes, clashes
 
 
 # What a Chinese-speaking user sees --------------------------------------------------------
