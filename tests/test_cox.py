@@ -472,6 +472,33 @@ def test_batched_fits_equal_single_fits():
         assert res.iterations[j] == fit.iterations
 
 
+def test_batched_fits_of_different_sizes_equal_single_fits():
+    """Models with 1, 2 and 3 coefficients in one engine run (smaller ones padded with zero
+    columns) each give their own coxph_arrays fit; the padding stays exactly zero."""
+    from hcc_core import coxph_arrays
+    from hcc_core.cox.batch import Part, fit_parts
+
+    rng = np.random.default_rng(11)
+    n = 300
+    time_ = rng.integers(1, 40, n).astype(float)
+    event = (rng.random(n) < 0.6).astype(float)
+    order = np.lexsort((-event, time_))  # fit_parts: time ascending, deaths first among ties
+    time_, event = time_[order], event[order]
+    X = np.column_stack([rng.random(n) < 0.4, rng.normal(size=n), rng.random(n) < 0.5]) * 1.0
+    sel = [np.ones(n, dtype=bool), rng.random(n) < 0.6, rng.random(n) < 0.8]
+    parts = [Part(np.flatnonzero(m), X[m][:, :k]) for k, m in zip((1, 3, 2), sel, strict=True)]
+    res = fit_parts(time_, event, parts)
+    assert res.beta.shape == (3, 3) and res.converged.all()
+    for j, (k, m) in enumerate(zip((1, 3, 2), sel, strict=True)):
+        fit = coxph_arrays(None, time_[m], event[m], X[m][:, :k])
+        assert res.beta[j, :k] == pytest.approx(fit.coef, rel=1e-10)
+        assert res.var[j, :k, :k] == pytest.approx(fit.vcov, rel=1e-10)
+        assert res.loglik[j] == pytest.approx(fit.loglik[1], rel=1e-13)
+        assert res.iterations[j] == fit.iterations
+        assert (res.beta[j, k:] == 0).all() and (res.var[j, k:] == 0).all()
+        assert (res.var[j, :, k:] == 0).all() and not res.infinite[j].any()
+
+
 def test_collapsed_rows_equal_full_rows():
     """Identical rows collapsed into one with a count give the same Efron loglik, score and
     information as the rows themselves (R's likelihood for that many identical rows), and the

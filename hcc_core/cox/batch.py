@@ -40,33 +40,56 @@ def _collapse(block: np.ndarray, event: np.ndarray, cell: np.ndarray):
     return first[keys], counts[keys].astype(float)
 
 
-# Up to this many padded rows in all, every part goes into one engine run: below it an engine
-# run costs its fixed per-call work, not its rows, so padding is cheaper than another run.
+# Up to this many padded rows in all, every part goes into one engine run (models of different
+# sizes too, padded with zero columns): below it an engine run costs its fixed per-call work,
+# not its rows, so padding is cheaper than another run.
 ONE_RUN_ROWS = 16384
 
 
-def _layout(parts_rows: list[np.ndarray]) -> list[list[int]]:
-    """Parts in batches of similar size (each at least half the batch's largest), so that
-    padding every part of a batch to its largest costs at most as much as the rows themselves;
-    small problems in one batch."""
+def _layout(parts_rows: list[np.ndarray], ncols: list[int]) -> list[list[int]]:
+    """Parts in batches of one size of model and similar numbers of rows (each at least half
+    the batch's largest), so that padding every part of a batch to its largest costs at most
+    as much as the rows themselves; small problems in one batch."""
     order = sorted(range(len(parts_rows)), key=lambda j: -parts_rows[j].size)
     if order and len(order) * parts_rows[order[0]].size <= ONE_RUN_ROWS:
         return [order]
     batches: list[list[int]] = []
-    for j in order:
-        if batches and 2 * parts_rows[j].size >= parts_rows[batches[-1][0]].size:
-            batches[-1].append(j)
-        else:
-            batches.append([j])
+    for p in sorted(set(ncols)):
+        first = len(batches)
+        for j in (j for j in order if ncols[j] == p):
+            if len(batches) > first and 2 * parts_rows[j].size >= parts_rows[batches[-1][0]].size:
+                batches[-1].append(j)
+            else:
+                batches.append([j])
     return batches
 
 
+def _padded(a: np.ndarray, p: int) -> np.ndarray:
+    """``a`` (G, q, ...) with its covariate axes (all but the first) zero-padded to ``p``."""
+    if a.ndim == 1 or a.shape[1] == p:
+        return a
+    out = np.zeros((a.shape[0],) + (p,) * (a.ndim - 1), dtype=a.dtype)
+    out[(slice(None),) + tuple(slice(0, a.shape[1]) for _ in range(a.ndim - 1))] = a
+    return out
+
+
+def _stack(Xs: list[np.ndarray], p: int) -> np.ndarray:
+    """The parts' covariates one under the other, zero-padded to ``p`` columns."""
+    out = np.zeros((sum(X.shape[0] for X in Xs), p))
+    at = 0
+    for X in Xs:
+        out[at : at + X.shape[0], : X.shape[1]] = X
+        at += X.shape[0]
+    return out
+
+
 def fit_parts(time: np.ndarray, event: np.ndarray, parts: list[Part]) -> engine.Newton:
-    """Fit every part (all with the same number of columns) in as few engine runs as padding
-    allows; each part is one group of its run.
+    """Fit every part in as few engine runs as padding allows; each part is one group of its
+    run, and parts may have different numbers of covariates.
 
     ``time`` is ascending, deaths first among tied times. Every part needs at least one event.
-    Returns the engine's per-group ``Newton`` (group j = ``parts[j]``).
+    Returns the engine's per-group ``Newton`` (group j = ``parts[j]``), with the covariate axes
+    of every part padded with zeros to the largest part's number of covariates.
     """
     new = np.ones(time.size, dtype=bool)
     new[1:] = time[1:] != time[:-1]
@@ -82,20 +105,24 @@ def fit_parts(time: np.ndarray, event: np.ndarray, parts: list[Part]) -> engine.
         rows.append(r)
         Xs.append(X)
         counts.append(cnt)
+    ncols = [X.shape[1] for X in Xs]
+    pmax = max(ncols)
     out: dict[str, list] = {}
     index = []
-    for batch in _layout(rows):
+    for batch in _layout(rows, ncols):
+        p = max(ncols[j] for j in batch)
+        ncol = np.array([ncols[j] for j in batch])
         rs = engine.prepare(
             np.concatenate([time[rows[j]] for j in batch]),
             np.concatenate([event[rows[j]] for j in batch]),
-            np.concatenate([Xs[j] for j in batch]),
+            _stack([Xs[j] for j in batch], p),
             group=np.repeat(np.arange(len(batch)), [rows[j].size for j in batch]),
             counts=np.concatenate([counts[j] for j in batch]),
             presorted=True,  # group by group, each in time order
         )
-        res = engine.newton(rs)
+        res = engine.newton(rs, None if (ncol == p).all() else ncol)
         for name, value in vars(res).items():
-            out.setdefault(name, []).append(value)
+            out.setdefault(name, []).append(_padded(value, pmax))
         index.extend(batch)
     back = np.argsort(index)
     return engine.Newton(**{k: np.concatenate(v)[back] for k, v in out.items()})

@@ -33,6 +33,7 @@ DERIVED_COVARIATES: dict[str, str] = {
     AFP_400: "AFP >= 400 vs < 400 ng/mL, from afp_ng_ml",
 }
 _DERIVED_LEVELS = {BCLC_AB_VS_C: ("A/B", "C"), AFP_400: ("< 400", ">= 400")}
+_BCLC_AB_C = {"0": "A/B", "A": "A/B", "B": "A/B", "C": "C", "D": "C"}  # stage -> BCLC_AB_VS_C
 
 # The paper's multivariable model (Methods): treatment + age, sex, Child-Pugh (A vs B),
 # BCLC (A/B vs C), maximum diameter, tumour number, log AFP, ALBI score.
@@ -55,7 +56,7 @@ def _values(df: pd.DataFrame, name: str) -> pd.Series:
     if name == BCLC_AB_VS_C:
         schema.require_columns(df, [schema.BCLC_STAGE], N_("Cox model"))
         stage = df[schema.BCLC_STAGE].astype("object")
-        out = stage.map({"0": "A/B", "A": "A/B", "B": "A/B", "C": "C", "D": "C"})
+        out = stage.map(_BCLC_AB_C)
         return out.where(stage.notna())
     if name == AFP_400:
         schema.require_columns(df, [schema.AFP], N_("Cox model"))
@@ -119,12 +120,33 @@ def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _factorize(s: pd.Series) -> tuple[np.ndarray, list]:
+    """``pd.factorize`` (codes in order of first appearance, -1 for missing) of a column; an
+    object column as its array, without the Series wrapper's overhead (other dtypes keep their
+    own missing values and types, e.g. Int64 levels stay integers)."""
+    codes, uniques = pd.factorize(s.to_numpy() if s.dtype == object else s)
+    return codes.astype(np.int64), list(uniques)
+
+
 def _encode(frame: pd.DataFrame, c: str) -> tuple:
     """One covariate as arrays: (is_categorical, codes or values, categories, missing mask)."""
     if c == LOG10_AFP:  # as _values, without building a Series
         schema.require_columns(frame, [schema.AFP], N_("Cox model"))
         x = np.log10(np.clip(_numeric(frame, schema.AFP), 1.0, None))
         return False, x, None, np.isnan(x)
+    if c == AFP_400:  # as _values: missing AFP is missing
+        schema.require_columns(frame, [schema.AFP], N_("Cox model"))
+        afp = _numeric(frame, schema.AFP)
+        codes = np.where(np.isnan(afp), -1, (afp >= 400).astype(np.int64))
+        return True, codes, list(_DERIVED_LEVELS[AFP_400]), codes < 0
+    if c == BCLC_AB_VS_C:  # as _values: each stage's code mapped to its derived level
+        schema.require_columns(frame, [schema.BCLC_STAGE], N_("Cox model"))
+        raw, stages = _factorize(frame[schema.BCLC_STAGE])
+        derived = [_BCLC_AB_C.get(v) if isinstance(v, str) else None for v in stages]
+        cats = list(dict.fromkeys(v for v in derived if v is not None))
+        lut = np.array([cats.index(v) if v is not None else -1 for v in derived] + [-1])
+        codes = lut[raw]
+        return True, codes, cats, codes < 0
     if c not in _DERIVED_LEVELS:
         schema.require_columns(frame, [c], N_("Cox model"))
         if not _is_categorical(c, frame[c]):
@@ -132,8 +154,8 @@ def _encode(frame: pd.DataFrame, c: str) -> tuple:
             return False, x, None, np.isnan(x)
     v = _values(frame, c)
     if _is_categorical(c, v):
-        codes, uniques = pd.factorize(v)
-        return True, codes.astype(np.int64), list(uniques), codes < 0
+        codes, uniques = _factorize(v)
+        return True, codes, uniques, codes < 0
     x = pd.to_numeric(v, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return False, x, None, np.isnan(x)
 

@@ -102,14 +102,28 @@ def _gram(XT: np.ndarray, rw: np.ndarray, YT: np.ndarray | None = None) -> np.nd
     return out
 
 
-def _outer_sum(rs: RiskSets, a, b, c) -> np.ndarray:
-    """Per group sum over death times of c_k a_k b_k' ((K, p), (K, q), (K,) -> (G, p, q))."""
+def _outer_sums(rs: RiskSets, A, A2, d11, d12, d22) -> np.ndarray:
+    """Per group sum over death times of d11 A A' - d12 (A A2' + A2 A') + d22 A2 A2'
+    ((K, p) and (K,) -> (G, p, p)): the Efron part of the information."""
     if rs.kgstart.size == 1:
-        return ((a.T * c) @ b)[None]
-    if a.shape[1] == 1 and b.shape[1] == 1:
-        return _group_sum(a[:, 0] * b[:, 0] * c, rs.kgstart)[:, None, None]
-    prod = (a * c[:, None])[:, :, None] * b[:, None, :]
-    return _group_sum(prod, rs.kgstart)
+        a, b, at = A, A2, A.T
+        cross = (at * d12) @ b
+        return (at * d11) @ a - cross - cross.T + (b.T * d22) @ b
+    # each group's death times in its own row of a (G, kmax, p) layout (zeros after them), so
+    # the sums over death times are one batched matrix product per term
+    G, p = rs.w.shape[0], A.shape[1]
+    a, b = np.zeros((G, rs.kmax, p)), np.zeros((G, rs.kmax, p))
+    a[rs.kg, rs.klocal], b[rs.kg, rs.klocal] = A, A2
+    d = np.zeros((3, G, rs.kmax, 1))
+    d[:, rs.kg, rs.klocal, 0] = d11, d12, d22
+    at = a.transpose(0, 2, 1)
+    cross = np.matmul(at, b * d[1])
+    return (
+        np.matmul(at, a * d[0])
+        - cross
+        - cross.transpose(0, 2, 1)
+        + np.matmul(b.transpose(0, 2, 1), b * d[2])
+    )
 
 
 def linear_predictor(rs: RiskSets, beta: np.ndarray) -> np.ndarray:
@@ -166,9 +180,7 @@ def loglik(rs: RiskSets, beta: np.ndarray, g: np.ndarray | None = None):
         d11, d12, d22 = (c11, c12, c22) if gk is None else (c11 * gk, c12 * gk, c22 * gk)
         rw = _per_row(rs, w1, w2)
         rw *= r
-        cross = _outer_sum(rs, A, A2, d12)
-        aa = _outer_sum(rs, A, A, d11) - cross - cross.transpose(0, 2, 1)
-        return _gram(rs.XT, rw) - aa - _outer_sum(rs, A2, A2, d22)
+        return _gram(rs.XT, rw) - _outer_sums(rs, A, A2, d11, d12, d22)
 
     u = rs.wx_dead - _group_sum(s1[:, None] * A - s2[:, None] * A2, rs.kgstart)
     imat = parts(None)
@@ -196,19 +208,34 @@ def pinv_pd(a: np.ndarray) -> np.ndarray:
         return (v[:, ok] / s[ok]) @ v[:, ok].T
 
 
-def _pinv_stack(a: np.ndarray) -> np.ndarray:
-    """``pinv_pd`` of each matrix of a (G, p, p) stack, the common case in one LAPACK call."""
+def _pinv_stack(a: np.ndarray, ncol: np.ndarray | None = None) -> np.ndarray:
+    """``pinv_pd`` of each matrix of a (G, p, p) stack, the common case in one LAPACK call.
+
+    ``ncol`` (G,): only the first ``ncol[g]`` rows and columns of matrix g are the model's (the
+    rest is padding, see ``newton``); the padding gets zeros.
+    """
     G, p, _ = a.shape
     if p == 1:
         d = a[:, 0, 0]
         with np.errstate(divide="ignore"):
             return np.where((d > 0) & (d < np.inf), 1.0 / d, 0.0)[:, None, None]
+    pad = None if ncol is None else np.arange(p) >= ncol[:, None]  # (G, p)
+    if pad is not None:  # identity on the padding: the model's block is factorised as alone
+        a = a.copy()
+        a[pad[:, :, None] & np.eye(p, dtype=bool)] = 1.0
     try:
         with np.errstate(invalid="ignore"):
             ci = np.linalg.inv(np.linalg.cholesky(a))
-        return np.matmul(ci.transpose(0, 2, 1), ci)
+        out = np.matmul(ci.transpose(0, 2, 1), ci)
     except np.linalg.LinAlgError:  # one of them is not positive definite
-        return np.array([pinv_pd(m) for m in a]).reshape(G, p, p)
+        out = np.zeros((G, p, p))
+        for g in range(G):
+            k = p if ncol is None else int(ncol[g])
+            out[g, :k, :k] = pinv_pd(a[g, :k, :k])
+        return out
+    if pad is not None:
+        out[pad[:, :, None] | pad[:, None, :]] = 0.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -227,8 +254,13 @@ class Newton:
     infinite: np.ndarray  # (G, p) bool
 
 
-def newton(rs: RiskSets) -> Newton:
+def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
     """coxfit6's (or, for (start, stop] data, agfit4's) Newton-Raphson per group, from beta = 0.
+
+    ``ncol`` (G,): groups with fewer covariates than columns (models of different sizes in one
+    run) have zeros in their last columns; those add exactly nothing to the log-likelihood,
+    score and information, and are left out of every inverse, so such a group's fit is the fit
+    of its own columns (its coefficients, variance and score are zero on the padding).
 
     coxfit6 stops when the relative change in log-likelihood is <= eps; agfit4 also requires
     that the step was not halved. A step that lowers the log-likelihood (or overflows) is
@@ -240,7 +272,7 @@ def newton(rs: RiskSets) -> Newton:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         beta = np.zeros((G, p))
         ll0, u, imat = loglik(rs, beta)
-        step = np.einsum("gij,gj->gi", _pinv_stack(imat), u)
+        step = np.einsum("gij,gj->gi", _pinv_stack(imat, ncol), u)
         sctest = (u * step).sum(axis=1)
         best = ll0.copy()
         newbeta = beta + step
@@ -283,7 +315,8 @@ def newton(rs: RiskSets) -> Newton:
             up = active & take
             if up.any():
                 halving[up] = 0
-                newbeta[up] = newbeta[up] + np.einsum("gij,gj->gi", _pinv_stack(imn[up]), un[up])
+                inv = _pinv_stack(imn[up], None if ncol is None else ncol[up])
+                newbeta[up] = newbeta[up] + np.einsum("gij,gj->gi", inv, un[up])
         redo = []
         for g in np.flatnonzero(active).tolist():  # out of iterations
             if rs.counting and not (last_ll[g] - best[g]) / abs(best[g]) < -EPS:
@@ -295,7 +328,7 @@ def newton(rs: RiskSets) -> Newton:
         if redo:
             rl, ru, ri = loglik(rs, beta)
             best[redo], u[redo], imat[redo] = rl[redo], ru[redo], ri[redo]
-        var = _pinv_stack(imat)
+        var = _pinv_stack(imat, ncol)
         infs = np.abs(np.einsum("gj,gji->gi", u, var))
         if rs.counting:
             flag = ~np.isfinite(u) | (infs > TOLER_INF * (1 + np.abs(beta)))

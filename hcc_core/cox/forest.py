@@ -12,7 +12,7 @@ from ..errors import CohortError
 from ..i18n import N_
 from ..survival import _survival_data
 from .batch import Part, fit_parts
-from .design import _drop_collinear, _order_levels, _values
+from .design import _drop_collinear, _encode, _factorize, _order_levels, _values
 from .results import _z, wald
 
 __all__ = ["subgroup_forest"]
@@ -47,11 +47,10 @@ def subgroup_forest(
     Unadjusted Cox model ``coxph(Surv(t, e) ~ treatment)`` within each level (Efron ties, Wald
     CI); interaction: ``anova(coxph(~ treatment + sub), coxph(~ treatment * sub))``. Subgroup
     findings are exploratory: with many subgroups some interaction p < 0.05 arise by chance.
-    Computed without one engine call per row: the per-level fits run as one engine call
-    (``batch.fit_parts``: each level its own fit, with R's start, step halving and stopping
-    rule), and the interaction models in one call per number of coefficients, on rows collapsed
-    per arm x level cell and time. A level whose HR has no finite maximum, and an interaction
-    test that cannot be computed, carry a note saying why.
+    Computed without one engine call per row: the per-level fits and the interaction models
+    run as one ``batch.fit_parts`` call (each its own fit, with R's start, step halving and
+    stopping rule), on rows collapsed per arm x level cell and time. A level whose HR has no
+    finite maximum, and an interaction test that cannot be computed, carry a note saying why.
     """
     subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
     z = _z(conf_level)
@@ -61,7 +60,7 @@ def subgroup_forest(
     # the order, so no fit sorts again (and each sees its rows in the same order as before).
     order = np.lexsort((-sd.event, sd.time))  # deaths first among ties
     rows_sorted = np.flatnonzero(sd.keep)[order]  # positions in df, time-ascending
-    arm_code, arms = _coded(df[treatment], rows_sorted, treatment)
+    arm_code, arms = _coded((True, *_factorize(df[treatment]), None), rows_sorted, treatment)
     if len(arms) != 2:
         raise CohortError(
             f"The subgroup forest compares two arms, but '{treatment}' has {len(arms)} level(s) "
@@ -113,7 +112,10 @@ def subgroup_forest(
     for sub in subs:
         if sub == treatment:
             continue
-        code, levels = _coded(_values(df, sub), rows_sorted, sub)
+        enc = _encode(df, sub)
+        if not enc[0]:  # a numeric column: its distinct values are the levels
+            enc = (True, *_factorize(_values(df, sub)), None)
+        code, levels = _coded(enc, rows_sorted, sub)
         if len(levels) > 12:
             raise CohortError(
                 f"'{sub}' has {len(levels)} distinct values; subgroups need a categorical column "
@@ -146,17 +148,22 @@ def subgroup_forest(
             for r in sub_rows:
                 add_note(r, msg)
         rows.extend(sub_rows)
+    # every fit of the forest in one engine call: the estimable levels (and the overall row),
+    # then the interaction tests' base and full models
+    models = [t[1] for t in tests]
+    level_parts = [Part(np.flatnonzero(sel), trt[sel][:, None], arm_code[sel]) for _, sel in fits]
+    test_parts = [part for m in models if not isinstance(m, str) for part in m[:2]]
+    res = fit_parts(time, event, level_parts + test_parts) if level_parts or test_parts else None
+    nf = len(level_parts)
     for sub_rows, (p_int, why) in zip(
-        (t[0] for t in tests), _lr_tests(time, event, [t[1] for t in tests]), strict=True
+        (t[0] for t in tests), _lr_tests(res, nf, models), strict=True
     ):
         for r in sub_rows:
             r["p_interaction"] = p_int
             if why:
                 add_note(r, why)
-    if fits:  # all estimable levels (and the overall row) in one engine call
-        parts = [Part(np.flatnonzero(sel), trt[sel][:, None], arm_code[sel]) for _, sel in fits]
-        res = fit_parts(time, event, parts)
-        cols = wald(res.beta[:, 0], np.sqrt(res.var[:, 0, 0]), z)
+    if fits:
+        cols = wald(res.beta[:nf, 0], np.sqrt(res.var[:nf, 0, 0]), z)
         for j, (row, _) in enumerate(fits):
             se = cols["se"][j]
             if not (res.converged[j] and not res.infinite[j].any() and np.isfinite(se)):
@@ -179,12 +186,13 @@ def subgroup_forest(
     return out
 
 
-def _coded(v: pd.Series, rows: np.ndarray, name: str) -> tuple[np.ndarray, list]:
-    """Levels of ``v`` among ``rows`` in schema order (as ``_levels``), and each row's index
-    into them (-1 if missing). Integer codes are NA-safe: comparing an object array holding
-    pd.NA with a level raises "boolean value of NA is ambiguous"."""
-    raw, uniques = pd.factorize(v)
-    raw = raw[rows]
+def _coded(enc: tuple, rows: np.ndarray, name: str) -> tuple[np.ndarray, list]:
+    """Levels of a categorical encoded column (``design._encode``) among ``rows`` in schema order (as
+    ``_levels``), and each row's index into them (-1 if missing). Integer codes are NA-safe:
+    comparing an object array holding pd.NA with a level raises "boolean value of NA is
+    ambiguous"."""
+    raw = enc[1][rows]
+    uniques = enc[2]
     used = np.bincount(raw[raw >= 0], minlength=len(uniques)) > 0
     levels = _order_levels(name, [uniques[i] for i in np.flatnonzero(used)])
     pos = {lv: i for i, lv in enumerate(levels)}
@@ -248,35 +256,25 @@ def _heterogeneity_models(event, trt, code, local_levels, sel):
     return _models(rows, cell, t, full, size) or _NO_TERMS
 
 
-def _lr_tests(time, event, models) -> list[tuple[float, str]]:
-    """Likelihood-ratio p-value (and a note, or "") of each (base, full, dof) model pair; all
-    models with the same number of coefficients fitted in one engine call."""
-    out: list[tuple[float, str]] = [
-        (float("nan"), m) if isinstance(m, str) else (float("nan"), "") for m in models
-    ]
-    parts = [
-        (i, k, part)
-        for i, m in enumerate(models)
-        if not isinstance(m, str)
-        for k, part in enumerate(m[:2])
-    ]
-    ll = {}
-    inf = {}
-    for p in sorted({part.X.shape[1] for *_, part in parts}):
-        batch = [(i, k, part) for i, k, part in parts if part.X.shape[1] == p]
-        res = fit_parts(time, event, [part for *_, part in batch])
-        for j, (i, k, _) in enumerate(batch):
-            ll[i, k] = res.loglik[j]
-            inf[i, k] = bool(res.infinite[j].any()) or not res.converged[j]
-    for i, m in enumerate(models):
+def _lr_tests(res, first: int, models) -> list[tuple[float, str]]:
+    """Likelihood-ratio p-value (and a note, or "") of each (base, full, dof) model pair, from
+    the engine's ``res`` whose groups ``first``, ``first + 1``, ... are the pairs' base and
+    full models in order (a model given as a string is the note of a test not computed)."""
+    out: list[tuple[float, str]] = []
+    j = first
+    for m in models:
         if isinstance(m, str):
+            out.append((float("nan"), m))
             continue
-        stat = max(2 * (ll[i, 1] - ll[i, 0]), 0.0)
+        ll = res.loglik[j : j + 2]
+        inf = [bool(res.infinite[k].any()) or not res.converged[k] for k in (j, j + 1)]
+        j += 2
+        stat = max(2 * (ll[1] - ll[0]), 0.0)
         why = ""
-        if inf[i, 0] or inf[i, 1]:
+        if inf[0] or inf[1]:
             why = (
                 "Interaction test approximate: a coefficient of its models may be infinite (an "
                 "arm x level cell without events)."
             )
-        out[i] = (float(special.chdtrc(m[2], stat)), why)
+        out.append((float(special.chdtrc(m[2], stat)), why))
     return out

@@ -255,8 +255,15 @@ def fit_cox(
         from .time_to_event import fit_cause_specific_cox  # it calls fit_cox back
 
         return fit_cause_specific_cox(
-            df, endpoint, covariates, weights=weights, strata=strata, cluster=cluster,
-            robust=robust, ties=ties, conf_level=conf_level,
+            df,
+            endpoint,
+            covariates,
+            weights=weights,
+            strata=strata,
+            cluster=cluster,
+            robust=robust,
+            ties=ties,
+            conf_level=conf_level,
         )
     covs = _as_list(covariates)
     strata = [strata] if isinstance(strata, str) else list(strata or ())
@@ -353,9 +360,9 @@ def cox_univariable(
 
     Notes
     -----
-    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs. All models with the
-    same number of coefficients run as one engine call (``batch.fit_parts``), each with R's
-    start, step halving and stopping rule.
+    R ``coxph(Surv(time, event) ~ x)`` for each x, Efron ties, Wald CIs. The models run
+    together (``batch.fit_parts``: one engine call when small, else one per number of
+    coefficients), each with R's start, step halving and stopping rule.
     """
     z = _z(conf_level)
     covs = _as_list(covariates)
@@ -384,13 +391,12 @@ def cox_univariable(
             part = Part(np.flatnonzero(des.keep), des.X, _cells(des, des.X))
             fits.append((c, des.terms, part, int(time.size), int(event.sum())))
     results: dict[int, tuple] = {}
-    for p in sorted({len(t) for _, t, _, _, _ in fits}):
-        idx = [i for i, f in enumerate(fits) if len(f[1]) == p]
-        res = fit_parts(time_all, event_all, [fits[i][2] for i in idx])
-        for j, i in enumerate(idx):
-            c, terms = fits[i][0], fits[i][1]
-            se = np.sqrt(np.diag(res.var[j]))
-            results[i] = wald(res.beta[j], se, z)
+    res = fit_parts(time_all, event_all, [f[2] for f in fits]) if fits else None
+    for p in sorted({len(t) for _, t, _, _, _ in fits}):  # notes in the order of model size
+        for j in (i for i, f in enumerate(fits) if len(f[1]) == p):
+            c, terms = fits[j][0], fits[j][1]
+            se = np.sqrt(np.diag(res.var[j])[:p])
+            results[j] = wald(res.beta[j, :p], se, z)
             if not res.converged[j]:
                 notes.append(
                     f"'{c}': the fit did not converge in {engine.MAX_ITER} iterations; the "
