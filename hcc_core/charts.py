@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from . import formatting as fmt
+from .i18n import N_, _
 
 __all__ = [
     "OKABE_ITO",
@@ -128,7 +130,7 @@ def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> p
     already short enough are returned as they are.
     """
     parts = []
-    for _, g in curve.groupby("group", sort=False):
+    for _group, g in curve.groupby("group", sort=False):
         if len(g) <= max_points:
             parts.append(g)
             continue
@@ -143,7 +145,7 @@ def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> p
 def _censor_points(curve: pd.DataFrame, max_ticks: int) -> pd.DataFrame:
     cens = curve[curve["censored"] > 0]
     parts = []
-    for _, g in cens.groupby("group", sort=False):
+    for _group, g in cens.groupby("group", sort=False):
         if len(g) > max_ticks:
             step = math.ceil(len(g) / max_ticks)
             g = g.iloc[::step]
@@ -186,12 +188,12 @@ def km_chart(
     risk_times: list[float] | None = None,
     show_ci: bool = True,
     p_value_text: str | None = None,
-    y_title: str = "Survival probability",
-    x_title: str = "Months",
-    risk_title: str = "Number at risk",
+    y_title: str = N_("Survival probability"),
+    x_title: str = N_("Months"),
+    risk_title: str = N_("Number at risk"),
     risk_format: str = "d",
     font_size: int = 14,
-    value_title: str = "Survival",
+    value_title: str = N_("Survival"),
     title: str | None = None,
     subtitle: str | None = None,
     answer: list[str] | None = None,
@@ -240,6 +242,10 @@ def km_chart(
         Take the width of the page column (views sized "container", the default); exports
         (:func:`chart_png`, :func:`chart_svg`) draw it ``WIDTH`` wide.
     """
+    # Titles are English msgids (the defaults) or the caller's own text: shown translated.
+    y_title, x_title, risk_title, value_title = (
+        _(t) if t else t for t in (y_title, x_title, risk_title, value_title)
+    )
     labels = {str(k): str(v) for k, v in (group_labels or {}).items()}
     curve = km.curve
     groups = [labels.get(str(g), str(g)) for g in pd.unique(curve["group"])]
@@ -271,11 +277,11 @@ def km_chart(
                               "y2": {"field": "upper"}}))
     line_enc = {
         "color": colour,
-        "tooltip": [_n("group", title="Group"),
-                    _q("time", format=".1f", title="Month"),
+        "tooltip": [_n("group", title=_("Group")),
+                    _q("time", format=".1f", title=_("Month")),
                     _q("survival", format=".1%", title=value_title),
-                    _q("lower", format=".1%", title="CI lower"),
-                    _q("upper", format=".1%", title="CI upper")],
+                    _q("lower", format=".1%", title=_("CI lower")),
+                    _q("upper", format=".1%", title=_("CI upper"))],
         "x": x,
         "y": _q("survival", axis={"format": "%"}, scale={"domain": [0, 1]}, title=y_title),
     }
@@ -317,23 +323,25 @@ def km_chart(
 
     risk = km.risk_table(risk_times)
     risk = risk.assign(group=risk["group"].astype(str).map(lambda g: labels.get(g, g)))
-    kinds = [("at_risk", "at risk")]
+    at_risk = _("at risk")
+    kinds = [("at_risk", at_risk)]
     if extended_risk and {"cumulative_censored", "cumulative_events"} <= set(risk.columns):
-        kinds += [("cumulative_censored", "censored"), ("cumulative_events", "events")]
+        kinds += [("cumulative_censored", _("censored")), ("cumulative_events", _("events"))]
     # Row keys are unique ("group|kind"); the label shown is the group on its at-risk row and
     # the kind on the KMunicate rows below it.
     rows = pd.concat([risk.assign(row=risk["group"] + "|" + name, value=risk[column])
                       for column, name in kinds], ignore_index=True)
     order = [f"{g}|{name}" for g in groups for _, name in kinds]
     datasets["km_risk"] = _records(rows[["group", "row", "time", "value"]])
-    label_expr = ("split(datum.label, '|')[1] == 'at risk' ? split(datum.label, '|')[0] : "
+    quoted = at_risk.replace("\\", "\\\\").replace("'", "\\'")
+    label_expr = (f"split(datum.label, '|')[1] == '{quoted}' ? split(datum.label, '|')[0] : "
                   "split(datum.label, '|')[1]")
     table = _layer("km_risk", {"type": "text", "fontSize": font_size}, {
         "color": no_legend,
         "text": _q("value", format=risk_format),
         "x": _q("time", axis={"domain": False, "grid": False, "labels": False, "ticks": False},
                 scale=x_scale, title=risk_title if len(kinds) == 1 else
-                "Number at risk, and censored and events so far, by group"),
+                _("Number at risk, and censored and events so far, by group")),
         # The padding keeps a centred number at time 0 clear of its row label.
         "y": _n("row", axis={"domain": False, "labelExpr": label_expr, "labelLimit": 400,
                              "labelPadding": round(font_size * 1.6) + 8, "ticks": False},
@@ -364,8 +372,8 @@ def cif_chart(
     risk_times: list[float] | None = None,
     show_ci: bool = True,
     p_value_text: str | None = None,
-    y_title: str = "Cumulative incidence",
-    x_title: str = "Months",
+    y_title: str = N_("Cumulative incidence"),
+    x_title: str = N_("Months"),
     font_size: int = 14,
 ) -> dict:
     """Cumulative incidence curves in the Kaplan-Meier chart's conventions.
@@ -381,7 +389,7 @@ def cif_chart(
         y_title=y_title,
         x_title=x_title,
         font_size=font_size,
-        value_title="Cumulative incidence",
+        value_title=N_("Cumulative incidence"),
     )
 
 
@@ -391,15 +399,20 @@ def cif_chart(
 _FOREST_AXIS = (0.1, 10.0)
 _FOREST_LIMITS = (0.01, 100.0)
 _FOREST_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-NOT_ESTIMABLE = "not estimable"
+NOT_ESTIMABLE = N_("not estimable")
 
 
 _CHAR_EM = 0.53  # average glyph width of the chart font, in em (sans-serif, digits included)
 _HEAD_LINES = 3  # header lines above the rows
 
 
+def _em_chars(line: str) -> float:
+    """Length of ``line`` in average glyphs: a Chinese character is a full em wide."""
+    return sum(1 / _CHAR_EM if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
 def _text_width(lines, font_size: int) -> int:
-    longest = max((len(line) for t in lines for line in str(t).split("\n")), default=1)
+    longest = max((_em_chars(line) for t in lines for line in str(t).split("\n")), default=1)
     return int(math.ceil(longest * _CHAR_EM * font_size)) + 12
 
 
@@ -442,7 +455,7 @@ def _forest_rows(table: pd.DataFrame, label_col: str) -> pd.DataFrame:
         for h, a, b, c in zip(d["header"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
     ]
     d["text"] = [
-        "" if h else (fmt.format_hr(a, b, c) if e else NOT_ESTIMABLE)
+        "" if h else (fmt.format_hr(a, b, c) if e else _(NOT_ESTIMABLE))
         for h, e, a, b, c in zip(
             d["header"], d["estimable"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True
         )
@@ -458,8 +471,8 @@ def forest_chart(
     *,
     label_col: str = "label",
     label_header: str = "",
-    title: str = "Hazard ratio",
-    favours: tuple[str, str] = ("Lower hazard", "Higher hazard"),
+    title: str = N_("Hazard ratio"),
+    favours: tuple[str, str] = (N_("Lower hazard"), N_("Higher hazard")),
     counts: list[tuple[str, str, str]] | tuple = (),
     extra: list[tuple[str, str]] | tuple = (),
     heading: str | None = None,
@@ -487,6 +500,8 @@ def forest_chart(
     max_width : the whole chart's width budget in px: the plot column narrows (to 150 px) and
         long labels wrap to fit it.
     """
+    title, favours = _(title), tuple(_(f) if f else f for f in favours)
+    label_header = _(label_header) if label_header else label_header
     d = _forest_rows(table, label_col)
     src = table.reset_index(drop=True)
     n_rows = len(d)
@@ -608,7 +623,7 @@ def forest_chart(
                {"text": _n("t"), "x": {"value": plot_w / 2}, "y": y_px}),
     ]
     if len(drawn):
-        tooltip = [_n("label"), _n("text", title="HR (95% CI)"), _n("p_text", title="p")]
+        tooltip = [_n("label"), _n("text", title=_("HR (95% CI)")), _n("p_text", title="p")]
         rows = _records(drawn)
         dot = {"type": "point", "color": OKABE_ITO[0], "filled": True, "opacity": 1}
         layers += [
@@ -653,7 +668,7 @@ def forest_chart(
 def subgroup_forest_chart(
     forest: pd.DataFrame,
     *,
-    arms: tuple[str, str] = ("Reference", "Comparator"),
+    arms: tuple[str, str] = (N_("Reference"), N_("Comparator")),
     heading: str | None = None,
     subheading: str | None = None,
     max_width: int = 780,
@@ -676,16 +691,19 @@ def subgroup_forest_chart(
         rows.append({"label": str(sub), "header": True, "hr": np.nan, "hr_lower": np.nan,
                      "hr_upper": np.nan, "p_value": np.nan,
                      "p_heading": first.get("p_interaction", np.nan)})
-        for _, r in block.iterrows():
+        for _row, r in block.iterrows():
             rows.append({**r.to_dict(), "label": str(r["level"]), "header": False,
                          "indent": True})
     d = pd.DataFrame(rows)
-    ref, comp = arms
-    counts = [(_wrap(comp, 9) + "\nevents/n", "events_comparator", "n_comparator"),
-              (_wrap(ref, 9) + "\nevents/n", "events_reference", "n_reference")]
+    ref, comp = (_(a) for a in arms)
+    events_n = _("events/n")
+    counts = [(_wrap(comp, 9) + "\n" + events_n, "events_comparator", "n_comparator"),
+              (_wrap(ref, 9) + "\n" + events_n, "events_reference", "n_reference")]
     counts = [c for c in counts if c[1] in d]
-    return forest_chart(d, label_header="Subgroup", title="Treatment HR",
-                        favours=(f"Favours {comp}", f"Favours {ref}"), counts=counts,
+    favours = _("Favours {arm}")
+    return forest_chart(d, label_header=_("Subgroup"), title=_("Treatment HR"),
+                        favours=(favours.format(arm=comp), favours.format(arm=ref)),
+                        counts=counts,
                         heading=heading, subheading=subheading, max_width=max_width,
                         font_size=font_size)
 
@@ -712,9 +730,10 @@ def response_bar_chart(
         .mark_bar()
         .encode(
             y=alt.Y("group:N", title=None, sort=list(pd.unique(d["group"]))),
-            x=alt.X("n:Q", stack="normalize", title="Patients (%)", axis=alt.Axis(format="%")),
+            x=alt.X("n:Q", stack="normalize", title=_("Patients (%)"),
+                    axis=alt.Axis(format="%")),
             color=alt.Color("response:N", scale=alt.Scale(domain=order, range=palette),
-                            title="Best response (mRECIST)",
+                            title=_("Best response (mRECIST)"),
                             legend=alt.Legend(orient="top", titleLimit=0)),
             order=alt.Order("order:Q"),
             tooltip=["group:N", "response:N", "n:Q",
@@ -738,15 +757,15 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
     its order with a dashed line at ``threshold``.
     """
     labels = balance["label"].astype(str).tolist()
+    samples = [_("Before adjustment"), _("After adjustment")]
     d = pd.concat([
-        pd.DataFrame({"label": labels, "sample": "Before adjustment",
+        pd.DataFrame({"label": labels, "sample": samples[0],
                       "smd": balance["smd_before"].abs().to_numpy()}),
-        pd.DataFrame({"label": labels, "sample": "After adjustment",
+        pd.DataFrame({"label": labels, "sample": samples[1],
                       "smd": balance["smd_after"].abs().to_numpy()}),
     ], ignore_index=True)
-    samples = ["Before adjustment", "After adjustment"]
     x_max = max(float(np.nanmax(d["smd"])) if len(d) else 0.0, threshold) * 1.1
-    x = alt.X("smd:Q", title="Absolute standardised mean difference",
+    x = alt.X("smd:Q", title=_("Absolute standardised mean difference"),
               scale=alt.Scale(domain=[0, x_max], nice=False),
               axis=alt.Axis(tickCount=6, labelOverlap=True, format=".2~f"))
     y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320))
@@ -757,7 +776,7 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
                         title=None, legend=alt.Legend(orient="top")),
         shape=alt.Shape("sample:N", scale=alt.Scale(domain=samples, range=["circle", "square"]),
                         legend=None),
-        tooltip=[alt.Tooltip("label:N", title="Term"), alt.Tooltip("sample:N", title=""),
+        tooltip=[alt.Tooltip("label:N", title=_("Term")), alt.Tooltip("sample:N", title=""),
                  alt.Tooltip("smd:Q", title="|SMD|", format=".3f")],
     )
     rule = alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(
@@ -779,8 +798,8 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     d = hist.assign(group=hist["group"].astype(str))
     d["height"] = np.where(d["group"] == groups[0], d["count"], -d["count"])
     top = max(int(d["count"].max()) if len(d) else 1, 1)
-    x = alt.X("bin_start:Q", title="Propensity score", scale=alt.Scale(domain=[0, 1]))
-    y = alt.Y("height:Q", title="Patients",
+    x = alt.X("bin_start:Q", title=_("Propensity score"), scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y("height:Q", title=_("Patients"),
               scale=alt.Scale(domain=[-top * 1.1, top * 1.1]),
               axis=alt.Axis(labelExpr="abs(datum.value)"))
     layers = []
@@ -792,17 +811,18 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
         x=x, x2="bin_end:Q", y=y, y2=alt.datum(0),
         color=alt.Color("group:N", scale=_colour_scale(groups), title=None,
                         legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("group:N", title="Group"),
-                 alt.Tooltip("bin_start:Q", title="PS from", format=".2f"),
-                 alt.Tooltip("bin_end:Q", title="PS to", format=".2f"),
-                 alt.Tooltip("count:Q", title="Patients")],
+        tooltip=[alt.Tooltip("group:N", title=_("Group")),
+                 alt.Tooltip("bin_start:Q", title=_("PS from"), format=".2f"),
+                 alt.Tooltip("bin_end:Q", title=_("PS to"), format=".2f"),
+                 alt.Tooltip("count:Q", title=_("Patients"))],
     ))
     layers.append(alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#333").encode(
         y="zero:Q"))
     chart = alt.layer(*layers).properties(
         width=WIDTH - 160, height=300,
-        title=alt.Title(f"{groups[0]} above the axis, {groups[1]} below",
-                        subtitle="shaded: the range of scores both groups reach"))
+        title=alt.Title(_("{first} above the axis, {second} below").format(
+                            first=groups[0], second=groups[1]),
+                        subtitle=_("shaded: the range of scores both groups reach")))
     return _configure(alt.vconcat(chart), font_size)
 
 

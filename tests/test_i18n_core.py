@@ -227,3 +227,18 @@ def test_table_one_in_chinese_has_chinese_headers_labels_and_methods(demo, zh):
     assert result.method.startswith("连续变量：各组分别行 Shapiro-Wilk 检验")
     # the tidy table keeps its code names
     assert {"variable", "n[systemic]", "p_value"} <= set(result.table.columns)
+
+
+def test_km_chart_in_chinese_has_chinese_axis_and_risk_table_titles(demo, zh):
+    from hcc_core import charts
+    from hcc_core.survival import fit_km
+
+    spec = charts.km_chart(fit_km(demo, "os", "treatment_group"))
+    curves, risk = spec["vconcat"]
+    line = curves["layer"][1]["encoding"]
+    assert line["y"]["title"] == "生存率"
+    assert line["x"]["title"] == "月"
+    assert risk["encoding"]["x"]["title"] == "风险人数"
+    # the group's own row of the risk table is recognised by its translated kind
+    assert "== '风险人数'" in risk["encoding"]["y"]["axis"]["labelExpr"]
+    assert [t["title"] for t in line["tooltip"]][:2] == ["组别", "月"]
