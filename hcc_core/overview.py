@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .i18n import _
 
 __all__ = ["OverviewResult", "cohort_overview"]
 
@@ -55,7 +56,7 @@ def _by_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for code, uniq in zip(codes[1:], uniques[1:], strict=True):
         combo = combo * len(uniq) + code
     # groups in order of first appearance, as groupby(sort=False)
-    _, first, inv = np.unique(combo, return_index=True, return_inverse=True)
+    first, inv = np.unique(combo, return_index=True, return_inverse=True)[1:]
     appearance = np.argsort(first, kind="stable")
     rank = np.empty_like(appearance)
     rank[appearance] = np.arange(appearance.size)
@@ -93,11 +94,11 @@ def cohort_overview(df: pd.DataFrame) -> OverviewResult:
     -------
     OverviewResult
     """
-    headline = {"Patients": len(df)}
+    headline = {_("Patients"): len(df)}
     if S.OS_EVENT in df:
-        headline["Deaths"] = int(_events(df, S.OS_EVENT).sum())
+        headline[_("Deaths")] = int(_events(df, S.OS_EVENT).sum())
     if S.PFS_EVENT in df:
-        headline["Progressions or deaths"] = int(_events(df, S.PFS_EVENT).sum())
+        headline[_("Progressions or deaths")] = int(_events(df, S.PFS_EVENT).sum())
     keys = [c for c in (S.TREATMENT_GROUP, S.LOCAL_MODALITY) if c in df]
     by_group = _by_group(df, keys) if keys else pd.DataFrame([])
     present = [c.name for c in S.COLUMNS if c.name in df] + [
@@ -112,9 +113,11 @@ def cohort_overview(df: pd.DataFrame) -> OverviewResult:
     date_range = ""
     if S.TREATMENT_START_DATE in df and df[S.TREATMENT_START_DATE].notna().any():
         start = _dates(df[S.TREATMENT_START_DATE])
-        date_range = (f"Treatment started between {start.min():%Y-%m-%d} and "
-                      f"{start.max():%Y-%m-%d}.")
+        date_range = _("Treatment started between {first} and {last}.").format(
+            first=f"{start.min():%Y-%m-%d}", last=f"{start.max():%Y-%m-%d}"
+        )
         if S.LAST_FOLLOWUP_DATE in df and df[S.LAST_FOLLOWUP_DATE].notna().any():
-            date_range += (" Last follow-up: "
-                           f"{_dates(df[S.LAST_FOLLOWUP_DATE]).max():%Y-%m-%d}.")
+            date_range += _(" Last follow-up: {date}.").format(
+                date=f"{_dates(df[S.LAST_FOLLOWUP_DATE]).max():%Y-%m-%d}"
+            )
     return OverviewResult(headline, by_group, missing, date_range)

@@ -13,6 +13,7 @@ import pandas as pd
 from . import schema as S
 from .errors import CohortError
 from .formatting import DASH, format_n_pct, format_number, format_p, symbol_notes
+from .i18n import N_, _
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     clopper_pearson,
@@ -100,9 +101,11 @@ def _response_codes(series: pd.Series) -> np.ndarray:
     unknown = sorted(set(clean) - set(RESPONSE_LEVELS))
     if unknown:
         raise CohortError(
-            f"The response table found best_response value(s) {', '.join(map(repr, unknown))}; "
-            f"use one of {', '.join(RESPONSE_LEVELS)} (mRECIST; NE = not evaluable), or leave "
-            "the cell empty if no assessment was made."
+            _(
+                "The response table found best_response value(s) {values}; use one of {levels} "
+                "(mRECIST; NE = not evaluable), or leave the cell empty if no assessment was "
+                "made."
+            ).format(values=", ".join(map(repr, unknown)), levels=", ".join(RESPONSE_LEVELS))
         )
     perm = np.array([RESPONSE_LEVELS.index(c) for c in clean] + [-1], dtype=np.int64)
     return perm[raw]
@@ -136,7 +139,7 @@ def response_rates(
     (R ``DescTools::BinomDiffCI(method = "score")``), Pearson chi-square without
     continuity correction (R ``chisq.test(correct = FALSE)``) and Fisher's exact test.
     """
-    analysis = "response table"
+    analysis = N_("response table")
     S.require_columns(df, [S.BEST_RESPONSE], analysis)
     grp = _group_index(df, by, analysis)
     counts, missing = _count_table(
@@ -189,8 +192,10 @@ def response_rates(
     notes = _group_notes(grp, by)
     if missing.sum():
         notes.append(
-            f"{int(missing.sum())} patient(s) without a recorded best response are "
-            "excluded from the denominators."
+            _(
+                "{n} patient(s) without a recorded best response are excluded from the "
+                "denominators."
+            ).format(n=int(missing.sum()))
         )
     return ResponseResult(
         table=table,
@@ -208,23 +213,25 @@ def response_rates(
 
 def _method(n_groups: int, reference) -> str:
     fisher = fisher_note(n_groups > 2)
-    return (
+    return _(
         "Best overall response by mRECIST. ORR = (CR + PR) / N and DCR = (CR + PR + SD) / N, "
         "where N is every patient of the group with a recorded best response (as in the "
         "paper); NE (not evaluable) counts as a non-responder; patients with no recorded "
         "best response are excluded and counted. 95% CIs: Clopper-Pearson (exact). "
-        f"Differences: group minus {reference}, percentage points, 95% CI by Newcombe's "
+        "Differences: group minus {reference}, percentage points, 95% CI by Newcombe's "
         "hybrid score method (from Wilson intervals). Tests: Pearson chi-square without "
-        f"continuity correction (as in the paper) and Fisher's exact test ({fisher}); "
+        "continuity correction (as in the paper) and Fisher's exact test ({fisher}); "
         "'*' marks an expected count < 5, where Fisher's p is the one to read."
-    )
+    ).format(reference=reference, fisher=fisher)
 
 
 RESPONSE_SYMBOLS = {
-    DASH: "no patient of the group has a recorded best response, or no test is possible "
-    "(fewer than two groups with patients)",
+    DASH: N_(
+        "no patient of the group has a recorded best response, or no test is possible "
+        "(fewer than two groups with patients)"
+    ),
 }
-_CATEGORY_WORDS = {"NE": "NE (not evaluable)"}
+_CATEGORY_WORDS = {"NE": N_("NE (not evaluable)")}
 
 
 def _rate_cell(row, g) -> str:
@@ -254,15 +261,19 @@ def format_response(result: ResponseResult, digits: int | None = None) -> pd.Dat
     ref = result.reference
     others = [g for g in groups if g != ref]
     diff_head = {
-        g: f"{level_label(result.by, g)} vs {level_label(result.by, ref)}, difference (95% CI)"
+        g: _("{group} vs {reference}, difference (95% CI)").format(
+            group=level_label(result.by, g), reference=level_label(result.by, ref)
+        )
         for g in others
     }
+    chi_head, fisher_head = _("Chi-square"), _(FISHER_HEAD)
     out = []
-    for _, row in t.iterrows():
+    for _row, row in t.iterrows():
         if row["category"] == "NE" and all(row[group_column("n", g)] == 0 for g in groups):
             continue
         rate = row["kind"] == "rate"
-        cells = {"": _CATEGORY_WORDS.get(row["category"], row["category"])}
+        word = _CATEGORY_WORDS.get(row["category"])
+        cells = {"": _(word) if word else row["category"]}
         for g, h in zip(cols, heads, strict=True):
             cells[h] = _rate_cell(row, g)
         for g in others:
@@ -273,12 +284,12 @@ def format_response(result: ResponseResult, digits: int | None = None) -> pd.Dat
                 if np.isfinite(d)
                 else DASH
             ) if rate else ""
-        cells["Chi-square"] = format_number(row["statistic"], "statistic") if rate else ""
+        cells[chi_head] = format_number(row["statistic"], "statistic") if rate else ""
         cells[P_HEAD] = (
             format_p(row["p_value"]) + (" *" if row["low_expected"] else "") if rate else ""
         )
-        cells[FISHER_HEAD] = format_p(row["fisher_p"]) if rate else ""
+        cells[fisher_head] = format_p(row["fisher_p"]) if rate else ""
         out.append(cells)
     table = pd.DataFrame(out)
-    table.attrs["notes"] = symbol_notes(table, RESPONSE_SYMBOLS)
+    table.attrs["notes"] = symbol_notes(table, {k: _(v) for k, v in RESPONSE_SYMBOLS.items()})
     return table

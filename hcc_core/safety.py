@@ -13,6 +13,7 @@ import pandas as pd
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
 from .formatting import DASH, INDENT, format_n_pct, format_p, symbol_notes
+from .i18n import N_, _
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
     ANY_AE,
@@ -31,11 +32,11 @@ from .tables import (
 __all__ = ["ANY_AE", "AE_CATEGORY_LABELS", "AE_BANDS", "AEResult", "ae_table", "format_ae_table"]
 
 AE_CATEGORY_LABELS: dict[str, str] = {
-    "any": "Any adverse event",
-    "local": "Local treatment-related",
-    "systemic": "Systemic treatment-related",
-    "laboratory": "Laboratory abnormalities",
-    "other": "Other",
+    "any": N_("Any adverse event"),
+    "local": N_("Local treatment-related"),
+    "systemic": N_("Systemic treatment-related"),
+    "laboratory": N_("Laboratory abnormalities"),
+    "other": N_("Other"),
 }
 # band name -> (lowest grade, highest grade); bands "any", "1-2", ">=3" are always shown,
 # "5" (fatal) only where a grade-5 event occurred.
@@ -80,16 +81,19 @@ def _grades(df: pd.DataFrame, columns: list[str], analysis: str) -> np.ndarray:
         )
     except (ValueError, TypeError):
         raise CohortError(
-            f"The {analysis} needs CTCAE grades (whole numbers 0-5) in the ae_* columns, "
-            "but some hold text. Correct them or leave the cells empty."
+            _(
+                "The {analysis} needs CTCAE grades (whole numbers 0-5) in the ae_* columns, "
+                "but some hold text. Correct them or leave the cells empty."
+            ).format(analysis=_(analysis))
         ) from None
     bad = ~np.isnan(grades) & ((grades < 0) | (grades > 5) | (grades != np.round(grades)))
     if bad.any():
         cols = sorted({columns[j] for j in np.nonzero(bad)[1]})
         raise CohortError(
-            f"The {analysis} needs CTCAE grades as whole numbers 0-5 (0 = none); the "
-            f"column(s) {', '.join(map(repr, cols))} hold other values. Correct them or "
-            "leave the cells empty."
+            _(
+                "The {analysis} needs CTCAE grades as whole numbers 0-5 (0 = none); the "
+                "column(s) {columns} hold other values. Correct them or leave the cells empty."
+            ).format(analysis=_(analysis), columns=", ".join(map(repr, cols)))
         )
     return grades
 
@@ -124,7 +128,7 @@ def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP, overall: bool = Fals
     ``chisq.test(correct = FALSE)``), with Fisher's exact p (R ``fisher.test``) where an
     expected count is < 5.
     """
-    analysis = "adverse-event table"
+    analysis = N_("adverse-event table")
     columns = S.ae_columns(df)
     if not columns:
         S.require_columns(df, [by], analysis)
@@ -160,8 +164,10 @@ def ae_table(df: pd.DataFrame, by: str = S.TREATMENT_GROUP, overall: bool = Fals
     n_missing = int(np.isnan(matrix[:, 1:]).sum())
     if n_missing:
         notes.append(
-            f"{n_missing} missing grade(s) across the ae_* columns: those patients are "
-            "left out of that term's denominator."
+            _(
+                "{n} missing grade(s) across the ae_* columns: those patients are left out of "
+                "that term's denominator."
+            ).format(n=n_missing)
         )
     return AEResult(
         table=table,
@@ -225,27 +231,33 @@ def _grade5(df: pd.DataFrame, grades: np.ndarray, columns: list[str], by: str) -
 
 def _method(n_groups: int, any_grade5: bool) -> str:
     fisher = fisher_note(n_groups > 2)
-    return (
+    return _(
         "Adverse events graded by CTCAE v5.0; each ae_* column holds a patient's worst grade "
         "for that term. n (%) = patients whose worst grade falls in the band, of the patients "
         "in the group with a known grade for that term. 'Any adverse event' uses each "
         "patient's worst grade over all terms. Tests: Pearson chi-square without continuity "
         "correction (as in the paper); where any expected count is < 5 (marked '*') Fisher's "
-        f"exact p ({fisher}) is given alongside and is the one to read. "
-        + (
-            "Grade 5 (fatal) events are listed separately."
-            if any_grade5
-            else "No grade 5 (fatal) event was recorded."
-        )
+        "exact p ({fisher}) is given alongside and is the one to read."
+    ).format(fisher=fisher) + " " + (
+        _("Grade 5 (fatal) events are listed separately.")
+        if any_grade5
+        else _("No grade 5 (fatal) event was recorded.")
     )
 
 
-_BAND_LABEL = {"any": "Any grade", "1-2": "Grade 1-2", ">=3": "Grade >= 3", "5": "Grade 5"}
+_BAND_LABEL = {
+    "any": N_("Any grade"),
+    "1-2": N_("Grade 1-2"),
+    ">=3": N_("Grade >= 3"),
+    "5": N_("Grade 5"),
+}
 
 
 AE_SYMBOLS = {
-    DASH: "no test is possible (fewer than two groups with a known grade), or no patient "
-    "of the group has a known grade",
+    DASH: N_(
+        "no test is possible (fewer than two groups with a known grade), or no patient "
+        "of the group has a known grade"
+    ),
 }
 
 
@@ -260,13 +272,18 @@ def format_ae_table(result: AEResult, digits: int | None = None) -> pd.DataFrame
     cols, n = result.columns, result.column_n
     heads = [_group_header(result.by, g, n[g]) for g in cols]
     out, category = [], None
-    blank = dict.fromkeys([*heads, P_HEAD, FISHER_HEAD], "")
-    for _, row in result.table.iterrows():
+    ae_head, fisher_head = _("Adverse event"), _(FISHER_HEAD)
+    blank = dict.fromkeys([*heads, P_HEAD, fisher_head], "")
+    for _row, row in result.table.iterrows():
         if row["category"] != category:
             category = row["category"]
             if category != "any":
-                out.append({"Adverse event": row["category_label"], **blank})
-        name = row["label"] if row["band"] == "any" else f"{INDENT}{_BAND_LABEL[row['band']]}"
+                out.append({ae_head: _(AE_CATEGORY_LABELS[category]), **blank})
+        name = (
+            label_of(row["term"])
+            if row["band"] == "any"
+            else f"{INDENT}{_(_BAND_LABEL[row['band']])}"
+        )
         cells = {
             h: (
                 format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
@@ -276,8 +293,8 @@ def format_ae_table(result: AEResult, digits: int | None = None) -> pd.DataFrame
             for g, h in zip(cols, heads, strict=True)
         }
         cells[P_HEAD] = format_p(row["p_value"]) + (" *" if row["low_expected"] else "")
-        cells[FISHER_HEAD] = format_p(row["fisher_p"]) if row["low_expected"] else ""
-        out.append({"Adverse event": name, **cells})
-    table = pd.DataFrame(out, columns=["Adverse event", *heads, P_HEAD, FISHER_HEAD])
-    table.attrs["notes"] = symbol_notes(table, AE_SYMBOLS)
+        cells[fisher_head] = format_p(row["fisher_p"]) if row["low_expected"] else ""
+        out.append({ae_head: name, **cells})
+    table = pd.DataFrame(out, columns=[ae_head, *heads, P_HEAD, fisher_head])
+    table.attrs["notes"] = symbol_notes(table, {k: _(v) for k, v in AE_SYMBOLS.items()})
     return table

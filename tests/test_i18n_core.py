@@ -117,8 +117,6 @@ NOT_YET_WRAPPED = {
     "hcc_core/landmark.py",
     "hcc_core/paper_check.py",
     "hcc_core/propensity.py",
-    "hcc_core/response.py",
-    "hcc_core/safety.py",
     "hcc_core/timedep.py",
 }
 
