@@ -15,10 +15,11 @@ from hcc_core import (
     format_group_counts,
     ignored_filters,
     load_cohort,
+    report,
 )
 from hcc_core import schema as S
 from pages import _ui
-from pages._ui import pack
+from pages._ui import auth, pack
 
 st.set_page_config(page_title="HCC Cohort Explorer", page_icon=":material/monitoring:",
                    layout="wide")
@@ -155,11 +156,14 @@ def _population(filters: Filters) -> str:
     return "; ".join(words) if words else "All patients"
 
 
-def sidebar() -> None:
+def sidebar(page: str) -> None:
     st.sidebar.title("HCC Cohort Explorer")
     cohort, data_key, label, is_demo = _source()
     full = cohort.data
     filters = _filters(full)
+    fingerprint = report.fingerprint(data_key)
+    auth.note_upload(st.session_state.get("upload"), fingerprint)
+    auth.note_view(page, filters.to_query_params(), fingerprint)
     df = apply_filters(full, filters)
     st.sidebar.markdown(f"**{format_group_counts(df, full)}**")
     for note in ignored_filters(full, filters):
@@ -200,11 +204,20 @@ html { font-size: 20px; }
 </style>""")
 
 
-current = st.navigation(PAGES)
+# Before sign-in (when it is configured) the session gets the sign-in prompt and nothing else:
+# no page list, no sidebar, no data.
+locked = auth.required() and not auth.signed_in()
+current = st.navigation(PAGES, position="hidden" if locked else "sidebar")
 wanted = _ui.wanted_page()
 if wanted:  # a deep link that legacy routing sent to a page before navigation existed
     # Before any widget binds its URL parameter (bound parameters cannot be passed on).
     st.switch_page(wanted, query_params=_ui.query_string())
-sidebar()
+if not auth.gate():
+    st.stop()
+sidebar(current.title)
 with _ui.app_run():
-    current.run()
+    try:
+        current.run()
+    except Exception as exc:  # Streamlit shows its generic message; the trail records it
+        auth.note_error(current.title, type(exc).__name__)
+        raise

@@ -21,6 +21,7 @@ from hcc_core import (
 from hcc_core import schema as S
 from hcc_core.limits import describe_limits
 from pages import _ui
+from pages._ui import auth
 
 IGNORE = ""  # the selectbox value of "(ignore this column)"; load_cohort reads "" as "do not use"
 STEP_1 = "Step 1 of 4: choose the file"
@@ -43,6 +44,7 @@ def plain(text: object) -> str:
 
 
 def fail(step: str, message: str) -> None:
+    auth.note_error(step, "upload rejected")
     st.error(f"{step}. {message}")
     st.info(f"Nothing was loaded from this file: the analyses still use "
             f"{v.source_label} ({len(v.full)} patients).")

@@ -160,12 +160,16 @@ def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
 
 def _guarded(thunk: Callable[[], Any], what: str) -> tuple[str, Any]:
     """("ok", thunk()) or ("error", a message): the one error guard of analyses and charts."""
+    from . import auth
+
     try:
         return ("ok", thunk())
     except CohortError as exc:
+        auth.note_error(what, type(exc).__name__)
         return ("error", str(exc))
-    except Exception:  # never show a traceback to a user; log it for the admin
+    except Exception as exc:  # never show a traceback to a user; log it for the admin
         log.exception("Unexpected error in %s", what)
+        auth.note_error(what, type(exc).__name__)
         return ("error", f"{what} failed unexpectedly on this cohort. The details were logged "
                          "on the server; please report this to your administrator.")
 
@@ -287,6 +291,13 @@ def table_view(df: pd.DataFrame, *, hide_index: bool = True) -> None:
                      height="content" if len(df) <= 60 else 900)
 
 
+def _exported(make: Callable[[], Any], kind: str, file_name: str) -> Callable[[], Any]:
+    """``make`` for a download button; the audit trail records the export when it is built."""
+    from . import auth
+
+    return auth.audited_export(make, kind, file_name, report.fingerprint(view().data_key))
+
+
 def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
                endpoint: str | None = None, method: str | None = None,
                export_df: pd.DataFrame | None = None) -> None:
@@ -304,14 +315,16 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
     out = df if export_df is None else export_df
     notes = pack.provenance().lines(endpoint=endpoint, method=method)
     tag = pack.filters()
+    csv_name, xlsx_name = report.file_name(name, tag, "csv"), report.file_name(name, tag, "xlsx")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV", data=lambda: export.to_csv_bytes(out, notes=notes),
-                       file_name=report.file_name(name, tag, "csv"), mime="text/csv",
-                       key=f"csv_{name}", on_click="ignore")
+    c1.download_button("Download CSV",
+                       data=_exported(lambda: export.to_csv_bytes(out, notes=notes), "csv",
+                                      csv_name),
+                       file_name=csv_name, mime="text/csv", key=f"csv_{name}", on_click="ignore")
     c2.download_button("Download Excel",
-                       data=lambda: export.to_excel_bytes(out, sheet_name=name[:31], notes=notes),
-                       file_name=report.file_name(name, tag, "xlsx"), key=f"xlsx_{name}",
-                       on_click="ignore",
+                       data=_exported(lambda: export.to_excel_bytes(
+                           out, sheet_name=name[:31], notes=notes), "xlsx", xlsx_name),
+                       file_name=xlsx_name, key=f"xlsx_{name}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -356,13 +369,16 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     stamped = report.stamp_chart_spec(spec, pack.provenance(v), endpoint=endpoint,
                                       method=method)
     tag = pack.filters()
+    png_name, svg_name = report.file_name(name, tag, "png"), report.file_name(name, tag, "svg")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download PNG", data=lambda: charts.chart_png(stamped),
-                       file_name=report.file_name(name, tag, "png"), mime="image/png",
-                       key=f"png_{name}", on_click="ignore")
-    c2.download_button("Download SVG", data=lambda: charts.chart_svg(stamped),
-                       file_name=report.file_name(name, tag, "svg"), mime="image/svg+xml",
-                       key=f"svg_{name}", on_click="ignore")
+    c1.download_button("Download PNG",
+                       data=_exported(lambda: charts.chart_png(stamped), "png", png_name),
+                       file_name=png_name, mime="image/png", key=f"png_{name}",
+                       on_click="ignore")
+    c2.download_button("Download SVG",
+                       data=_exported(lambda: charts.chart_svg(stamped), "svg", svg_name),
+                       file_name=svg_name, mime="image/svg+xml", key=f"svg_{name}",
+                       on_click="ignore")
 
 
 def caution(text: str) -> None:

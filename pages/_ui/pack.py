@@ -13,7 +13,7 @@ import streamlit as st
 from hcc_core import COMPARE_BY, PAPER_COX_COVARIATES, Filters, report
 from hcc_core import schema as S
 
-from . import query_string, view
+from . import auth, query_string, view
 
 DATA_PARAM = "data"  # URL parameter: the data fingerprint a link was made with
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -106,10 +106,12 @@ def download_buttons(
         ("Download report (.docx)", report.build_report, "report", "docx", DOCX_MIME,
          "description"),
     ):
+        file_name = report.file_name(what, tag, ext)
         where.download_button(
             label,
-            data=lambda build=build: build(make()),
-            file_name=report.file_name(what, tag, ext),
+            data=auth.audited_export(lambda build=build: build(make()), ext, file_name,
+                                     report.fingerprint(v.data_key)),
+            file_name=file_name,
             mime=mime,
             on_click="ignore",
             key=f"pack_{what}{suffix}",
