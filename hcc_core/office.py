@@ -1,9 +1,10 @@
 """Layout for the meeting pack: 16:9 slides (python-pptx) and a Word report (python-docx).
 
 What goes into the pack is decided in ``report.py``; this module only places text, native
-tables and images, and stamps every slide and page footer with the provenance line. No font
-name is forced anywhere: the theme's fonts apply, so Chinese text can fall back to an East
-Asian font later.
+tables and images, and stamps every slide and page footer with the provenance line. The
+theme's fonts apply; when the pack is made in Chinese every text run also names an East Asian
+font (``CJK_FONT``), so PowerPoint, Word and LibreOffice draw the Chinese text with a Chinese
+font instead of guessing one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
 from docx.shared import Cm, Inches, Pt
 from docx.shared import RGBColor as DocxRGB
 from PIL import Image
@@ -24,7 +26,49 @@ from pptx.util import Emu
 from pptx.util import Inches as PInches
 from pptx.util import Pt as PPt
 
-__all__ = ["SlideDeck", "ReportDocument"]
+from .i18n import _, get_language
+
+__all__ = ["SlideDeck", "ReportDocument", "CJK_FONT"]
+
+# East Asian font named on every run of a Chinese pack: the one the Docker image ships (Noto
+# Sans CJK SC). Where it is missing, the charset hint (GB2312) makes PowerPoint substitute an
+# installed Chinese font such as Microsoft YaHei; Word and LibreOffice substitute by name.
+CJK_FONT = "Noto Sans CJK SC"
+_GB2312_CHARSET = "-122"  # DrawingML's signed byte for Windows charset 134
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+# a:rPr children that must follow a:ea (CT_TextCharacterProperties sequence)
+_AFTER_EA = {f"{_A}{t}" for t in ("cs", "sym", "hlinkClick", "hlinkMouseOver", "rtl", "extLst")}
+
+
+def _pptx_east_asian(element) -> None:
+    """Name ``CJK_FONT`` as the East Asian typeface of every text run under ``element``."""
+    for r in element.iter(f"{_A}r", f"{_A}fld"):
+        rpr = r.find(f"{_A}rPr")
+        if rpr is None:
+            rpr = r.makeelement(f"{_A}rPr", {})
+            r.insert(0, rpr)
+        ea = rpr.find(f"{_A}ea")
+        if ea is None:
+            ea = rpr.makeelement(f"{_A}ea", {})
+            after = next((i for i, c in enumerate(rpr) if c.tag in _AFTER_EA), len(rpr))
+            rpr.insert(after, ea)
+        ea.set("typeface", CJK_FONT)
+        ea.set("charset", _GB2312_CHARSET)
+
+
+def _docx_east_asian(run_element) -> None:
+    """Name ``CJK_FONT`` as the East Asian font of one w:r (w:rFonts comes first in w:rPr,
+    after an optional w:rStyle)."""
+    rpr = run_element.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = run_element.makeelement(qn("w:rPr"), {})
+        run_element.insert(0, rpr)
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(1 if rpr.find(qn("w:rStyle")) is not None else 0, fonts)
+    fonts.set(qn("w:eastAsia"), CJK_FONT)
+    fonts.set(qn("w:hint"), "eastAsia")
 
 SLIDE_W, SLIDE_H = 13.333, 7.5  # inches: 16:9
 MARGIN = 0.45
@@ -74,7 +118,7 @@ class SlideDeck:
         self.prs = Presentation()
         self.prs.slide_width = Emu(12192000)  # PowerPoint's own 16:9 size, 13.333 x 7.5 in
         self.prs.slide_height = Emu(6858000)
-        self.prs.core_properties.title = "Tumour-board pack"
+        self.prs.core_properties.title = _("Tumour-board pack")
         self.prs.core_properties.subject = provenance.footer()
 
     # -- primitives --
@@ -158,7 +202,7 @@ class SlideDeck:
             pages[-1].append(item)
             used += need
         for i, page in enumerate(pages):
-            suffix = f" ({i + 1} of {len(pages)})" if len(pages) > 1 else ""
+            suffix = _(" ({i} of {n})").format(i=i + 1, n=len(pages)) if len(pages) > 1 else ""
             slide = self._slide(title + suffix, endpoint=endpoint, method=method)
             self._text(
                 slide,
@@ -215,7 +259,7 @@ class SlideDeck:
         n_pages = max(1, math.ceil(len(frame) / rows_per_slide))
         for i in range(n_pages):
             part = frame.iloc[i * rows_per_slide : (i + 1) * rows_per_slide]
-            suffix = f" ({i + 1} of {n_pages})" if n_pages > 1 else ""
+            suffix = _(" ({i} of {n})").format(i=i + 1, n=n_pages) if n_pages > 1 else ""
             self._table_slide(
                 title + suffix,
                 part,
@@ -266,6 +310,10 @@ class SlideDeck:
                 )
 
     def save(self) -> bytes:
+        if get_language() == "zh":
+            for slide in self.prs.slides:
+                for shape in slide.shapes:
+                    _pptx_east_asian(shape.element)
         buffer = io.BytesIO()
         self.prs.save(buffer)
         return buffer.getvalue()
@@ -284,10 +332,13 @@ class ReportDocument:
             setattr(section, side, Cm(1.8))
         self.text_width = Cm(21.0 - 3.6)
         header = section.header.paragraphs[0]
-        header.text = (
-            f"Tumour-board report · {provenance.population} · "
-            f"{'synthetic demo data · ' if provenance.is_demo else ''}"
-            f"data {provenance.fingerprint}"
+        header.text = " · ".join(
+            [
+                _("Tumour-board report"),
+                provenance.population,
+                *([_("synthetic demo data")] if provenance.is_demo else []),
+                _("data {fingerprint}").format(fingerprint=provenance.fingerprint),
+            ]
         )
         footer = section.footer.paragraphs[0]
         footer.text = provenance.footer()
@@ -295,7 +346,7 @@ class ReportDocument:
             for run in para.runs:
                 run.font.size = Pt(8)
                 run.font.color.rgb = DocxRGB(0x55, 0x55, 0x55)
-        self.doc.core_properties.title = "Tumour-board report"
+        self.doc.core_properties.title = _("Tumour-board report")
         self.doc.core_properties.subject = provenance.footer()
 
     def heading(self, text: str, level: int) -> None:
@@ -343,6 +394,14 @@ class ReportDocument:
         self.doc.add_paragraph()
 
     def save(self) -> bytes:
+        if get_language() == "zh":
+            for run in self.doc.element.iter(qn("w:r")):
+                _docx_east_asian(run)
+            for section in self.doc.sections:
+                for part in (section.header, section.footer):
+                    for para in part.paragraphs:
+                        for run in para.runs:
+                            _docx_east_asian(run.element)
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return buffer.getvalue()

@@ -25,11 +25,12 @@ from . import schema as S
 from .cohort import Filters, describe_filters
 from .cox import PAPER_COX_COVARIATES, fit_cox, term_label
 from .errors import CohortError
+from .i18n import N_, _
 from .office import ReportDocument, SlideDeck
 from .response import format_response, response_rates
 from .safety import ae_table, format_ae_table
 from .survival import fit_km, logrank_test
-from .tables import LEVEL_LABELS, format_p, format_table_one, label_of, level_label, table_one
+from .tables import format_p, format_table_one, label_of, level_label, table_one
 
 __all__ = [
     "APP_NAME",
@@ -58,12 +59,17 @@ __all__ = [
 
 APP_NAME = "HCC Cohort Explorer"
 APP_VERSION = "0.1.0"  # = pyproject.toml's version (a test keeps them equal)
-DEMO_WORDS = "synthetic demo data"
+# Texts below are English msgids (N_): shown through _() in the language of the run.
+DEMO_WORDS = N_("synthetic demo data")
+DEMO_SUBTITLE = N_("Synthetic demo data: simulated patients, not real patient data")
 ENDPOINT_SHORT = {"os": "OS", "pfs": "PFS"}
-ENDPOINT_WORDS = {"os": "overall survival (OS)", "pfs": "progression-free survival (PFS)"}
-ENDPOINT_TITLES = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
-EVENT_WORDS = {"os": "deaths", "pfs": "progressions or deaths"}
-NON_RANDOMISED = (
+ENDPOINT_WORDS = {"os": N_("overall survival (OS)"), "pfs": N_("progression-free survival (PFS)")}
+ENDPOINT_TITLES = {
+    "os": N_("Overall survival (OS)"),
+    "pfs": N_("Progression-free survival (PFS)"),
+}
+EVENT_WORDS = {"os": N_("deaths"), "pfs": N_("progressions or deaths")}
+NON_RANDOMISED = N_(
     "Non-randomised comparison: differences between groups may reflect who was selected for "
     "local therapy rather than its effect. Read hazard ratios together with the multivariable "
     "model and the baseline table."
@@ -144,28 +150,34 @@ class Provenance:
 
     @property
     def patients(self) -> str:
-        return f"{self.n} of {self.n_total} patients"
+        return _("{n} of {total} patients").format(n=self.n, total=self.n_total)
 
     def lines(self, *, endpoint: str | None = None, method: str | None = None) -> list[str]:
         """The stamp as lines ("Population: ...", "Patients: ...", ...) for notes and footers."""
         out = [
-            f"Population: {self.population}",
-            f"Patients: {self.patients}",
+            _("Population: {population}").format(population=self.population),
+            _("Patients: {patients}").format(patients=self.patients),
         ]
         if endpoint:
-            out.append(f"Endpoint: {ENDPOINT_WORDS.get(endpoint, endpoint)}")
+            words = ENDPOINT_WORDS.get(endpoint)
+            out.append(_("Endpoint: {endpoint}").format(endpoint=_(words) if words else endpoint))
         if method:
-            out.append(f"Method: {method}")
+            out.append(_("Method: {method}").format(method=method))
+        source = f"{self.source} ({_(DEMO_WORDS)})" if self.is_demo else self.source
         out += [
-            f"Data: {self.source}{' (' + DEMO_WORDS + ')' if self.is_demo else ''}, "
-            f"fingerprint {self.fingerprint} (first 12 hex digits of the data's SHA-256)",
-            f"Made {self.date} with {APP_NAME} {self.app_version}",
+            _(
+                "Data: {source}, fingerprint {fingerprint} (first 12 hex digits of the data's "
+                "SHA-256)"
+            ).format(source=source, fingerprint=self.fingerprint),
+            _("Made {date} with {app} {version}").format(
+                date=self.date, app=APP_NAME, version=self.app_version
+            ),
         ]
         return out
 
     def footer(self, *, endpoint: str | None = None, method: str | None = None) -> str:
         """The stamp on one line, for slide and page footers and chart footnotes."""
-        parts = [self.population, f"n = {self.n} of {self.n_total}"]
+        parts = [self.population, _n_of(self.n, self.n_total)]
         if endpoint:
             parts.append(ENDPOINT_SHORT.get(endpoint, endpoint))
         if method:
@@ -173,11 +185,15 @@ class Provenance:
         parts += [
             self.date,
             f"{APP_NAME} {self.app_version}",
-            f"data {self.fingerprint}",
+            _("data {fingerprint}").format(fingerprint=self.fingerprint),
         ]
         if self.is_demo:
-            parts.append(DEMO_WORDS)
+            parts.append(_(DEMO_WORDS))
         return " · ".join(parts)
+
+
+def _n_of(n: int, total: int) -> str:
+    return _("n = {n} of {total}").format(n=n, total=total)
 
 
 def make_provenance(
@@ -206,7 +222,7 @@ def make_provenance(
     """
     words = describe_filters(filters)
     return Provenance(
-        population=population or ("; ".join(words) if words else "all patients"),
+        population=population or (_("; ").join(words) if words else _("all patients")),
         n=int(n),
         n_total=int(n_total),
         source=source,
@@ -246,7 +262,7 @@ def stamp_chart_spec(
         fingerprint and source, and "synthetic demo data" where it is.
     """
     inner = {k: v for k, v in spec.items() if k not in _TOP_LEVEL_ONLY}
-    who = f"{provenance.population} · n = {provenance.n} of {provenance.n_total}"
+    who = f"{provenance.population} · {_n_of(provenance.n, provenance.n_total)}"
     if endpoint:
         who += f" · {ENDPOINT_SHORT.get(endpoint, endpoint)}"
     parts = (
@@ -254,8 +270,10 @@ def stamp_chart_spec(
         method,
         provenance.date,
         f"{APP_NAME} {provenance.app_version}",
-        f"data {provenance.fingerprint} ({provenance.source})",
-        DEMO_WORDS if provenance.is_demo else None,
+        _("data {fingerprint} ({source})").format(
+            fingerprint=provenance.fingerprint, source=provenance.source
+        ),
+        _(DEMO_WORDS) if provenance.is_demo else None,
     )
     foot = _wrap(" · ".join(p for p in parts if p), max(40, width // 6))
     footnote = {
@@ -279,7 +297,7 @@ def stamp_chart_spec(
     if title:
         subtitle = [who]
         if provenance.is_demo:
-            subtitle.append("Synthetic demo data: simulated patients, not real patient data")
+            subtitle.append(_(DEMO_SUBTITLE))
         out["title"] = {"text": title, "subtitle": subtitle, "anchor": "start"}
     out["vconcat"] = [inner, footnote]
     return out
@@ -325,40 +343,56 @@ def _hr_text(hr: float, lo: float, hi: float) -> str | None:
 
 def _p_words(p: float) -> str:
     text = format_p(p)
-    return (
-        "p not available"
-        if text == "-"
-        else ("p " + text if text.startswith("<") else f"p = {text}")
-    )
+    if text == "-":
+        return _("p not available")
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _therapy(by: str, level) -> str | None:
+    """The treatment a group received, in words ("systemic therapy alone"), or None."""
+    if by == S.TREATMENT_GROUP:
+        return {
+            S.SYSTEMIC: _("systemic therapy alone"),
+            S.LOCAL_SYSTEMIC: _("local + systemic therapy"),
+        }.get(level, str(level))
+    if by == S.LOCAL_MODALITY:
+        if level == S.MODALITY_NONE:
+            return _("systemic therapy alone")
+        return _("{modality} + systemic therapy").format(modality=level)
+    return None
 
 
 def _arm(by: str, level) -> str:
     """The prepositional phrase a clinician writes for a group."""
-    if by == S.TREATMENT_GROUP:
-        return {
-            S.SYSTEMIC: "with systemic therapy alone",
-            S.LOCAL_SYSTEMIC: "with local + systemic therapy",
-        }.get(level, f"with {level}")
-    if by == S.LOCAL_MODALITY:
-        if level == S.MODALITY_NONE:
-            return "with systemic therapy alone"
-        return f"with {level} + systemic therapy"
-    name = LEVEL_LABELS.get(by, {}).get(level, level)
-    return f"in {label_of(by)} {name}"
+    therapy = _therapy(by, level)
+    if therapy is not None:
+        return _("with {therapy}").format(therapy=therapy)
+    return _("in {label} {level}").format(label=label_of(by), level=level_label(by, level))
 
 
 def _group_name(by: str, level) -> str:
-    if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
-        return _arm(by, level).removeprefix("with ")
-    return f"{label_of(by)} {LEVEL_LABELS.get(by, {}).get(level, level)}"
+    therapy = _therapy(by, level)
+    if therapy is not None:
+        return therapy
+    return f"{label_of(by)} {level_label(by, level)}"
 
 
-def _median_words(row, first: bool, conf: str) -> str:
+def _conf_words(conf_level: float) -> str:
+    return _("{level}% CI").format(level=f"{round(100 * conf_level):d}")
+
+
+def _median_parts(row, first: bool, conf: str) -> tuple[str, str]:
+    """("20.3 months" or "not reached", "95% CI 15.7-NE" or "15.7-NE")."""
     ci = _ci(row["median_lower"], row["median_upper"])
     ci = f"{conf} {ci}" if first else ci
     if not np.isfinite(row["median"]):
-        return f"not reached ({ci})"
-    return f"{row['median']:.1f} months ({ci})"
+        return _("not reached"), ci
+    return _("{months} months").format(months=f"{row['median']:.1f}"), ci
+
+
+def _median_words(row, first: bool, conf: str) -> str:
+    value, ci = _median_parts(row, first, conf)
+    return _("{value} ({ci})").format(value=value, ci=ci)
 
 
 def _hr_of(cox, by: str, level):
@@ -399,24 +433,32 @@ def survival_sentence(km, logrank=None, cox=None) -> str:
     ``cox.table`` (R: ``survfit``, ``survdiff``, ``coxph``).
     """
     name = ENDPOINT_SHORT.get(km.endpoint, km.endpoint.upper())
-    conf = f"{round(100 * km.conf_level):d}% CI"
+    conf = _conf_words(km.conf_level)
     summary = km.summary.reset_index(drop=True)
     n, events = int(summary["n"].sum()), int(summary["events"].sum())
-    tally = f"{n} patients, {events} {EVENT_WORDS.get(km.endpoint, 'events')}"
+    tally = _("{n} patients, {events} {event_words}").format(
+        n=n, events=events, event_words=_(EVENT_WORDS.get(km.endpoint, N_("events")))
+    )
     if km.by is None or len(summary) < 2:
         row = summary.iloc[0]
         where = "" if km.by is None else f" {_arm(km.by, row['group'])}"
-        med = _median_words(row, True, conf)
-        return f"Median {name} was {med[:-1]}; {tally}){where}."
+        value, ci = _median_parts(row, True, conf)
+        return _("Median {endpoint} was {value} ({ci}; {tally}){where}.").format(
+            endpoint=name, value=value, ci=ci, tally=tally, where=where
+        )
     ref, others = summary.iloc[0], [summary.iloc[i] for i in range(1, len(summary))]
+    arm_text = _("{median} {arm}")
     arms = [
-        f"{_median_words(r, i == 0, conf)} {_arm(km.by, r['group'])}" for i, r in enumerate(others)
+        arm_text.format(median=_median_words(r, i == 0, conf), arm=_arm(km.by, r["group"]))
+        for i, r in enumerate(others)
     ]
-    ref_text = f"{_median_words(ref, False, conf)} {_arm(km.by, ref['group'])}"
+    ref_text = arm_text.format(
+        median=_median_words(ref, False, conf), arm=_arm(km.by, ref["group"])
+    )
     if len(others) == 1:
-        body = f"{arms[0]} vs {ref_text}"
+        body = _("{group} vs {reference}").format(group=arms[0], reference=ref_text)
     else:
-        body = ", ".join(arms) + f" and {ref_text}"
+        body = _("{groups} and {reference}").format(groups=", ".join(arms), reference=ref_text)
     stats = []
     hrs = []
     for r in others:
@@ -424,24 +466,34 @@ def survival_sentence(km, logrank=None, cox=None) -> str:
         shown = _hr_text(*est) if est else None
         if len(others) == 1:
             hrs.append(
-                f"HR {shown}, {conf} {est[1]:.2f}-{est[2]:.2f}" if shown else "HR not estimable"
+                _("HR {hr}, {conf} {low}-{high}").format(
+                    hr=shown, conf=conf, low=f"{est[1]:.2f}", high=f"{est[2]:.2f}"
+                )
+                if shown
+                else _("HR not estimable")
             )
         else:
             label = _group_name(km.by, r["group"])
             hrs.append(
                 f"{label} {shown} ({est[1]:.2f}-{est[2]:.2f})"
                 if shown
-                else f"{label} not estimable"
+                else _("{group} not estimable").format(group=label)
             )
     if cox is not None:
         if len(others) == 1:
             stats.append(hrs[0])
         else:
-            stats.append(f"HR vs {_group_name(km.by, ref['group'])}: " + ", ".join(hrs))
+            stats.append(
+                _("HR vs {reference}: {hrs}").format(
+                    reference=_group_name(km.by, ref["group"]), hrs=", ".join(hrs)
+                )
+            )
     if logrank is not None:
-        stats.append(f"log-rank {_p_words(logrank.p_value)}")
+        stats.append(_("log-rank {p}").format(p=_p_words(logrank.p_value)))
     stats.append(tally)
-    return f"Median {name} was {body} ({'; '.join(stats)})."
+    return _("Median {endpoint} was {body} ({stats}).").format(
+        endpoint=name, body=body, stats=_("; ").join(stats)
+    )
 
 
 # ---- the pack -----------------------------------------------------------------------------------
@@ -494,17 +546,17 @@ def pack_methods(pack: MeetingPack) -> list[tuple[str, str]]:
     out = []
     for s in pack.survival:
         name = ENDPOINT_SHORT.get(s.endpoint, s.endpoint)
-        out.append((f"Survival ({name})", s.km.method))
+        out.append((_("Survival ({endpoint})").format(endpoint=name), s.km.method))
         if s.logrank is not None:
-            out.append((f"Comparison ({name})", s.logrank.method))
+            out.append((_("Comparison ({endpoint})").format(endpoint=name), s.logrank.method))
         if s.cox is not None:
-            out.append((f"Hazard ratio ({name})", s.cox.method))
+            out.append((_("Hazard ratio ({endpoint})").format(endpoint=name), s.cox.method))
     if pack.cox_model is not None:
-        out.append(("Multivariable Cox model", pack.cox_model.method))
+        out.append((_("Multivariable Cox model"), pack.cox_model.method))
     for label, res in (
-        ("Table 1", pack.table_one),
-        ("Response", pack.response),
-        ("Adverse events", pack.adverse_events),
+        (_("Table 1"), pack.table_one),
+        (_("Response"), pack.response),
+        (_("Adverse events"), pack.adverse_events),
     ):
         if res is not None:
             out.append((label, res.method))
@@ -516,22 +568,28 @@ def pack_caveats(pack: MeetingPack) -> list[str]:
     out: list[str] = []
     if pack.provenance.is_demo:
         out.append(
-            "Synthetic demo cohort: simulated patients calibrated to Xia et al., Hepat "
-            "Mon 2026. Not real patient data."
+            _(
+                "Synthetic demo cohort: simulated patients calibrated to Xia et al., Hepat "
+                "Mon 2026. Not real patient data."
+            )
         )
     for s in pack.survival:
         if s.km.by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
-            out.append(NON_RANDOMISED)
+            out.append(_(NON_RANDOMISED))
         summary = s.km.summary
         small = summary[(summary["n"] < 10) | (summary["events"] < 5)]
         if len(small):
-            out.append(
-                f"{ENDPOINT_SHORT.get(s.endpoint, s.endpoint)}: small groups ("
-                + ", ".join(
-                    f"{_group_name(s.km.by, g) if s.km.by else 'all'}: n = {n}, {e} events"
-                    for g, n, e in zip(small["group"], small["n"], small["events"], strict=True)
+            groups = ", ".join(
+                _("{group}: n = {n}, {events} events").format(
+                    group=_group_name(s.km.by, g) if s.km.by else _("all"), n=n, events=e
                 )
-                + "). Estimates are unstable with fewer than 10 patients or 5 events per group."
+                for g, n, e in zip(small["group"], small["n"], small["events"], strict=True)
+            )
+            out.append(
+                _(
+                    "{endpoint}: small groups ({groups}). Estimates are unstable with fewer "
+                    "than 10 patients or 5 events per group."
+                ).format(endpoint=ENDPOINT_SHORT.get(s.endpoint, s.endpoint), groups=groups)
             )
         out += list(s.km.notes)
         if s.cox is not None:
@@ -548,15 +606,21 @@ def pack_caveats(pack: MeetingPack) -> list[str]:
 def answer_lines(section: EndpointSection) -> list[str]:
     """The answer box beside a KM chart: n, events, median (CI) per group; HR; log-rank p."""
     km = section.km
-    conf = f"{round(100 * km.conf_level):d}% CI"
+    conf = _conf_words(km.conf_level)
     lines = []
-    for _, r in km.summary.iterrows():
-        label = _group_name(km.by, r["group"]) if km.by else "all patients"
-        med = "not reached" if not np.isfinite(r["median"]) else f"{r['median']:.1f} months"
-        events = "deaths" if km.endpoint == "os" else "events"
+    for _row, r in km.summary.iterrows():
+        label = _group_name(km.by, r["group"]) if km.by else _("all patients")
+        med = _median_parts(r, True, conf)
+        events = _("deaths") if km.endpoint == "os" else _("events")
         lines.append(
-            f"{label[:1].upper()}{label[1:]}: n = {int(r['n'])}, {int(r['events'])} "
-            f"{events}; median {med} ({conf} {_ci(r['median_lower'], r['median_upper'])})"
+            _("{group}: n = {n}, {events} {event_words}; median {median} ({ci})").format(
+                group=f"{label[:1].upper()}{label[1:]}",
+                n=int(r["n"]),
+                events=int(r["events"]),
+                event_words=events,
+                median=med[0],
+                ci=med[1],
+            )
         )
     if section.cox is not None and km.by is not None:
         ref = km.summary["group"].iloc[0]
@@ -564,24 +628,34 @@ def answer_lines(section: EndpointSection) -> list[str]:
             est = _hr_of(section.cox, km.by, g)
             shown = _hr_text(*est) if est else None
             p = section.cox.table.loc[f"{km.by}[{g}]", "p_value"] if est else np.nan
-            vs = f"{_group_name(km.by, g)} vs {_group_name(km.by, ref)}"
+            vs = _("{group} vs {reference}").format(
+                group=_group_name(km.by, g), reference=_group_name(km.by, ref)
+            )
             lines.append(
-                f"HR {vs}: {shown} ({conf} {est[1]:.2f}-{est[2]:.2f}), Wald {_p_words(p)}"
+                _("HR {versus}: {hr} ({conf} {low}-{high}), Wald {p}").format(
+                    versus=vs,
+                    hr=shown,
+                    conf=conf,
+                    low=f"{est[1]:.2f}",
+                    high=f"{est[2]:.2f}",
+                    p=_p_words(p),
+                )
                 if shown
-                else f"HR {vs}: not estimable"
+                else _("HR {versus}: not estimable").format(versus=vs)
             )
     if section.logrank is not None:
-        lines.append(f"Log-rank {_p_words(section.logrank.p_value)}")
+        lines.append(_("Log-rank {p}").format(p=_p_words(section.logrank.p_value)))
     return lines
 
 
 def cox_display(table: pd.DataFrame) -> pd.DataFrame:
     """The Cox page's model table in words: term, HR (95% CI), p."""
+    not_estimable = _("not estimable")
     return pd.DataFrame(
         {
-            "Term": table["label"].astype(str),
-            "HR (95% CI)": [
-                "not estimable"
+            _("Term"): table["label"].astype(str),
+            _("HR (95% CI)"): [
+                not_estimable
                 if not (np.isfinite(h) and np.isfinite(lo) and np.isfinite(hi))
                 or hi > 1e6
                 or h <= 0
@@ -595,10 +669,11 @@ def cox_display(table: pd.DataFrame) -> pd.DataFrame:
 
 def _slide_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """A display table without the columns only a statistician reads (they are in the report)."""
-    return frame[[c for c in frame.columns if c not in _REPORT_ONLY]]
+    report_only = {_(c) for c in _REPORT_ONLY}
+    return frame[[c for c in frame.columns if c not in report_only]]
 
 
-_REPORT_ONLY = ("Test", "Statistic", "Missing", "Chi-square")
+_REPORT_ONLY = (N_("Test"), N_("Statistic"), N_("Missing"), N_("Chi-square"))
 
 
 # ---- slides -------------------------------------------------------------------------------------
@@ -616,32 +691,30 @@ def build_slides(pack: MeetingPack) -> bytes:
     prov = pack.provenance
     deck = SlideDeck(prov)
     subtitle = [
-        f"Population: {prov.population}",
+        _("Population: {population}").format(population=prov.population),
         f"{prov.patients} · {prov.source}",
-        f"{prov.date} · {APP_NAME} {prov.app_version} · data {prov.fingerprint}",
+        f"{prov.date} · {APP_NAME} {prov.app_version} · "
+        + _("data {fingerprint}").format(fingerprint=prov.fingerprint),
     ]
     if prov.is_demo:
-        subtitle.append("Synthetic demo data: simulated patients, not real patient data")
-    deck.title_slide(f"{APP_NAME}: tumour-board pack", subtitle)
+        subtitle.append(_(DEMO_SUBTITLE))
+    deck.title_slide(_("{app}: tumour-board pack").format(app=APP_NAME), subtitle)
     if pack.survival:
         deck.bullets(
-            "Results in words",
+            _("Results in words"),
             pack_sentences(pack),
             size=22,
-            method="Kaplan-Meier, log-rank test, Cox model",
+            method=_("Kaplan-Meier, log-rank test, Cox model"),
         )
     for s in pack.survival:
-        title = ENDPOINT_TITLES.get(s.endpoint, s.endpoint)
-        if s.km.by:
-            title += f" by {label_of(s.km.by).lower()}"
         deck.chart_with_box(
-            title, s.chart_png, answer_lines(s), endpoint=s.endpoint, method=s.km.method
+            _endpoint_title(s), s.chart_png, answer_lines(s), endpoint=s.endpoint,
+            method=s.km.method,
         )
     if pack.cox_model is not None:
         m = pack.cox_model
-        title = (
-            f"Cox model ({ENDPOINT_SHORT.get(m.endpoint, m.endpoint)}): {m.n} patients, "
-            f"{m.events} events"
+        title = _("Cox model ({endpoint}): {n} patients, {events} events").format(
+            endpoint=ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=m.n, events=m.events
         )
         if pack.forest_png is not None:
             deck.chart(title, pack.forest_png, endpoint=m.endpoint, method=m.method)
@@ -655,29 +728,47 @@ def build_slides(pack: MeetingPack) -> bytes:
             )
     if pack.table_one_display is not None:
         deck.table(
-            "Baseline characteristics (Table 1)",
+            _(TABLE_ONE_TITLE),
             _slide_columns(pack.table_one_display),
-            method="Table 1 tests: see Methods; '*' expected count < 5, read Fisher's exact p",
+            method=_("Table 1 tests: see Methods; '*' expected count < 5, read Fisher's exact p"),
         )
     if pack.response_display is not None:
         deck.table(
-            "Tumour response (mRECIST): ORR and DCR",
+            _("Tumour response (mRECIST): ORR and DCR"),
             _slide_columns(pack.response_display),
-            method="Clopper-Pearson CIs; chi-square and Fisher's exact test",
+            method=_("Clopper-Pearson CIs; chi-square and Fisher's exact test"),
             notes=(
-                "ORR = CR + PR; DCR = CR + PR + SD; [95% CI]; difference (95% CI) in "
-                "percentage points.",
+                _(
+                    "ORR = CR + PR; DCR = CR + PR + SD; [95% CI]; difference (95% CI) in "
+                    "percentage points."
+                ),
             ),
         )
     if pack.adverse_events_display is not None:
         deck.table(
-            "Adverse events (CTCAE v5)",
+            _(AE_TITLE),
             pack.adverse_events_display,
-            method="n (%); chi-square, Fisher's exact test where '*'",
+            method=_("n (%); chi-square, Fisher's exact test where '*'"),
         )
-    deck.bullets("Methods", [f"{a}: {m}" for a, m in pack_methods(pack)], size=14)
-    deck.bullets("Caveats", pack_caveats(pack) or ["None noted."], size=16)
+    deck.bullets(_("Methods"), [f"{a}: {m}" for a, m in pack_methods(pack)], size=14)
+    deck.bullets(_("Caveats"), pack_caveats(pack) or [_("None noted.")], size=16)
     return deck.save()
+
+
+TABLE_ONE_TITLE = N_("Baseline characteristics (Table 1)")
+RESPONSE_TITLE = N_("Tumour response (mRECIST)")
+AE_TITLE = N_("Adverse events (CTCAE v5)")
+
+
+def _endpoint_title(section: EndpointSection) -> str:
+    """"Overall survival (OS) by treatment group", in the current language."""
+    words = ENDPOINT_TITLES.get(section.endpoint)
+    title = _(words) if words else section.endpoint
+    if section.km.by:
+        title = _("{endpoint} by {grouping}").format(
+            endpoint=title, grouping=label_of(section.km.by).lower()
+        )
+    return title
 
 
 # ---- report -------------------------------------------------------------------------------------
@@ -695,51 +786,62 @@ def build_report(pack: MeetingPack) -> bytes:
     """
     prov = pack.provenance
     doc = ReportDocument(prov)
-    doc.heading(f"{APP_NAME}: tumour-board report", 0)
+    doc.heading(_("{app}: tumour-board report").format(app=APP_NAME), 0)
     for line in prov.lines():
         doc.paragraph(line, size=10)
-    doc.heading("Results in words", 1)
-    for sentence in pack_sentences(pack) or ["No survival analysis could run on this cohort."]:
+    doc.heading(_("Results in words"), 1)
+    for sentence in pack_sentences(pack) or [
+        _("No survival analysis could run on this cohort.")
+    ]:
         doc.paragraph(sentence)
     for s in pack.survival:
-        title = ENDPOINT_TITLES.get(s.endpoint, s.endpoint)
-        doc.heading(title + (f" by {label_of(s.km.by).lower()}" if s.km.by else ""), 1)
+        doc.heading(_endpoint_title(s), 1)
         doc.picture(
             s.chart_png,
-            f"Kaplan-Meier estimate of {ENDPOINT_WORDS[s.endpoint]} with "
-            "numbers at risk. " + prov.footer(endpoint=s.endpoint),
+            _("Kaplan-Meier estimate of {endpoint} with numbers at risk.").format(
+                endpoint=_(ENDPOINT_WORDS[s.endpoint])
+            )
+            + " "
+            + prov.footer(endpoint=s.endpoint),
         )
         for line in answer_lines(s):
             doc.bullet(line)
         doc.paragraph(s.km.method, size=9)
     if pack.cox_model is not None:
         m = pack.cox_model
-        doc.heading(f"Multivariable Cox model ({ENDPOINT_SHORT.get(m.endpoint, m.endpoint)})", 1)
-        doc.paragraph(
-            f"{m.n} patients, {m.events} events; concordance (Harrell's C) {m.concordance:.3f}."
+        doc.heading(
+            _("Multivariable Cox model ({endpoint})").format(
+                endpoint=ENDPOINT_SHORT.get(m.endpoint, m.endpoint)
+            ),
+            1,
         )
-        doc.picture(pack.forest_png, "Hazard ratios (95% CI) of the multivariable model.")
+        doc.paragraph(
+            _("{n} patients, {events} events; concordance (Harrell's C) {c}.").format(
+                n=m.n, events=m.events, c=f"{m.concordance:.3f}"
+            )
+        )
+        doc.picture(pack.forest_png, _("Hazard ratios (95% CI) of the multivariable model."))
         if pack.cox_table is not None:
             doc.table(cox_display(pack.cox_table))
         for note in m.notes:
             doc.paragraph(note, size=9)
     for title, display, res in (
-        ("Baseline characteristics (Table 1)", pack.table_one_display, pack.table_one),
-        ("Tumour response (mRECIST)", pack.response_display, pack.response),
-        ("Adverse events (CTCAE v5)", pack.adverse_events_display, pack.adverse_events),
+        (TABLE_ONE_TITLE, pack.table_one_display, pack.table_one),
+        (RESPONSE_TITLE, pack.response_display, pack.response),
+        (AE_TITLE, pack.adverse_events_display, pack.adverse_events),
     ):
         if display is None:
             continue
-        doc.heading(title, 1)
-        if title.startswith("Tumour") and pack.response_png is not None:
-            doc.picture(pack.response_png, "Best overall response (mRECIST) per group.")
+        doc.heading(_(title), 1)
+        if title == RESPONSE_TITLE and pack.response_png is not None:
+            doc.picture(pack.response_png, _("Best overall response (mRECIST) per group."))
         doc.table(display)
         for line in res.footnotes if res is not None else ():
             doc.paragraph(line, size=9)
-    doc.heading("Methods", 1)
+    doc.heading(_("Methods"), 1)
     doc.paragraph(" ".join(f"{a}: {m.rstrip('.')}." for a, m in pack_methods(pack)))
-    doc.heading("Caveats", 1)
-    for line in pack_caveats(pack) or ["None noted."]:
+    doc.heading(_("Caveats"), 1)
+    for line in pack_caveats(pack) or [_("None noted.")]:
         doc.bullet(line)
     return doc.save()
 
@@ -807,21 +909,27 @@ def collect_pack(
         try:
             return fn(df, *args, **kwargs)
         except CohortError as exc:
-            unavailable.append(f"{what} is not in this pack: {exc}")
+            unavailable.append(_("{what} is not in this pack: {error}").format(what=what, error=exc))
             return None
 
     by = settings.by if settings.by in df.columns else None
     sections = []
     for ep in settings.endpoints:
         name = ENDPOINT_SHORT.get(ep, ep)
-        km = run(f"Survival ({name})", fit_km, ep, by=by, conf_type=settings.conf_type)
+        km = run(
+            _("Survival ({endpoint})").format(endpoint=name),
+            fit_km,
+            ep,
+            by=by,
+            conf_type=settings.conf_type,
+        )
         if km is None:
             continue
         lr = cox = None
         if by is not None and len(km.summary) > 1:
-            lr = run(f"Log-rank test ({name})", logrank_test, ep, by)
-            cox = run(f"Hazard ratio ({name})", fit_cox, ep, (by,))
-        p_text = f"Log-rank {_p_words(lr.p_value)}" if lr is not None else None
+            lr = run(_("Log-rank test ({endpoint})").format(endpoint=name), logrank_test, ep, by)
+            cox = run(_("Hazard ratio ({endpoint})").format(endpoint=name), fit_cox, ep, (by,))
+        p_text = _("Log-rank {p}").format(p=_p_words(lr.p_value)) if lr is not None else None
         names = {str(g): level_label(by, g) for g in km.summary["group"]} if by else None
         chart = charts.km_chart(
             km, p_value_text=p_text, font_size=settings.font_size, group_labels=names
@@ -831,19 +939,21 @@ def collect_pack(
     model = cox_table = forest = None
     covariates = tuple(c for c in settings.covariates if c)
     if covariates:
-        model = run("The multivariable Cox model", fit_cox, settings.cox_endpoint, covariates)
+        model = run(_("The multivariable Cox model"), fit_cox, settings.cox_endpoint, covariates)
     if model is not None:
         cox_table = model.table.reset_index(names="term")
         cox_table.insert(0, "label", [term_label(t) for t in cox_table["term"]])
         forest = _png(charts.forest_chart(cox_table, font_size=settings.font_size), scale)
-    t1 = run("Table 1", table_one, by=settings.table_one_by[0], overall=settings.table_one_by[1])
+    t1 = run(
+        _("Table 1"), table_one, by=settings.table_one_by[0], overall=settings.table_one_by[1]
+    )
     resp = run(
-        "Tumour response",
+        _("Tumour response"),
         response_rates,
         by=settings.response_by[0],
         overall=settings.response_by[1],
     )
-    ae = run("Adverse events", ae_table, by=settings.ae_by[0], overall=settings.ae_by[1])
+    ae = run(_("Adverse events"), ae_table, by=settings.ae_by[0], overall=settings.ae_by[1])
     return MeetingPack(
         provenance=provenance,
         survival=tuple(sections),

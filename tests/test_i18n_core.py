@@ -240,3 +240,80 @@ def test_km_chart_in_chinese_has_chinese_axis_and_risk_table_titles(demo, zh):
     # the group's own row of the risk table is recognised by its translated kind
     assert "== '风险人数'" in risk["encoding"]["y"]["axis"]["labelExpr"]
     assert [t["title"] for t in line["tooltip"]][:2] == ["组别", "月"]
+
+
+@pytest.fixture(scope="module")
+def zh_pack(demo):
+    import datetime as dt
+
+    from hcc_core.cohort import Filters
+    from hcc_core.report import collect_pack, make_provenance
+
+    set_language("zh")
+    try:
+        prov = make_provenance(
+            Filters(), n=len(demo), n_total=len(demo), source="合成演示队列",
+            sha256="0" * 64, is_demo=True, created=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        )
+        yield collect_pack(demo, prov, scale=0)
+    finally:
+        set_language("en")
+
+
+def test_results_sentence_in_chinese_reads_as_a_clinician_writes_it(zh_pack, zh):
+    assert zh_pack.survival[0].sentence == (
+        "中位 OS：局部 + 系统治疗组 20.3 个月（95% 置信区间 15.7-NE） vs 单纯系统治疗组 14.7 个月"
+        "（10.0-21.2）（HR 0.57，95% 置信区间 0.33-0.99；log-rank 检验 p = 0.045；95 名患者，"
+        "52 例死亡）。"
+    )
+
+
+def test_slides_in_chinese_have_chinese_titles_and_name_an_east_asian_font(zh_pack, zh):
+    import io
+    import zipfile
+
+    from pptx import Presentation
+
+    from hcc_core.office import CJK_FONT
+    from hcc_core.report import build_slides
+
+    data = build_slides(zh_pack)
+    prs = Presentation(io.BytesIO(data))
+    titles = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+              for slide in prs.slides]
+    assert titles[:3] == ["HCC Cohort Explorer：MDT 讨论资料", "结果概述", "总生存期 OS（按治疗组）"]
+    assert "基线特征（表 1）（1/2）" in titles
+    with zipfile.ZipFile(io.BytesIO(data)) as pptx:
+        slide = pptx.read("ppt/slides/slide2.xml").decode()
+    assert f'<a:ea typeface="{CJK_FONT}"' in slide
+    # every run of the slide names it
+    assert slide.count("<a:r>") == slide.count(f'<a:ea typeface="{CJK_FONT}"')
+
+
+def test_report_in_chinese_has_chinese_headings_and_east_asian_fonts(zh_pack, zh):
+    import io
+    import zipfile
+
+    from docx import Document
+
+    from hcc_core.office import CJK_FONT
+    from hcc_core.report import build_report
+
+    data = build_report(zh_pack)
+    doc = Document(io.BytesIO(data))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[:3] == ["HCC Cohort Explorer：MDT 讨论报告", "结果概述", "总生存期 OS（按治疗组）"]
+    assert "基线特征（表 1）" in headings and "注意事项" in headings
+    with zipfile.ZipFile(io.BytesIO(data)) as docx:
+        body = docx.read("word/document.xml").decode()
+    assert body.count("<w:r>") + body.count("<w:r ") == body.count(f'w:eastAsia="{CJK_FONT}"')
+
+
+def test_english_pack_names_no_east_asian_font(zh_pack):
+    import io
+    import zipfile
+
+    from hcc_core.report import build_slides
+
+    with zipfile.ZipFile(io.BytesIO(build_slides(zh_pack))) as pptx:
+        assert "<a:ea " not in pptx.read("ppt/slides/slide2.xml").decode()
