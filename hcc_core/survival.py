@@ -94,13 +94,25 @@ def _group_codes(
     if by is None:
         return np.zeros(int(keep.sum()), dtype=np.int64), [ALL_PATIENTS], 0
     schema.require_columns(df, [by], N_("survival comparison"))
-    values = df[by]
-    if not keep.all():
-        values = values[keep]
-    # schema.levels_of on the kept rows, without copying the frame's other columns
-    levels = schema.levels_of(values.to_frame(), by)
-    codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)
+    raw, uniques = _factorize(df[by])
+    raw = raw[keep]
+    # schema.levels_of on the kept rows, from the codes (no copies of the column's values)
+    present = [
+        uniques[i] for i in np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(uniques)))
+    ]
+    levels = [lv for lv in schema.LEVELS.get(by, ()) if lv in set(present)]
+    levels += sorted((v for v in present if v not in set(levels)), key=str)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    codes = np.array([pos.get(u, -1) for u in uniques] + [-1], dtype=np.int64)[raw]
     return codes, levels, int((codes < 0).sum())
+
+
+def _factorize(s: pd.Series) -> tuple[np.ndarray, list]:
+    """``pd.factorize`` (codes in order of first appearance, -1 for missing) of a column; an
+    object column as its array, without the Series wrapper's overhead (other dtypes keep their
+    own missing values and types, e.g. Int64 levels stay integers)."""
+    codes, uniques = pd.factorize(s.to_numpy() if s.dtype == object else s)
+    return codes.astype(np.int64), list(uniques)
 
 
 def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | None) -> tuple:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import schema
 from ..i18n import N_, _
+from ..survival import _factorize
 from ..tables import LEVEL_LABELS, label_of
 from .engine import _gram as gram
 
@@ -118,14 +119,6 @@ def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
     if s.dtype == np.float64:
         return s.to_numpy()
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _factorize(s: pd.Series) -> tuple[np.ndarray, list]:
-    """``pd.factorize`` (codes in order of first appearance, -1 for missing) of a column; an
-    object column as its array, without the Series wrapper's overhead (other dtypes keep their
-    own missing values and types, e.g. Int64 levels stay integers)."""
-    codes, uniques = pd.factorize(s.to_numpy() if s.dtype == object else s)
-    return codes.astype(np.int64), list(uniques)
 
 
 def _encode(frame: pd.DataFrame, c: str) -> tuple:

@@ -10,9 +10,9 @@ from .. import schema
 from ..cohort import pfs_death_notes
 from ..errors import CohortError
 from ..i18n import N_
-from ..survival import _survival_data
+from ..survival import _factorize, _survival_data
 from .batch import Part, fit_parts
-from .design import _drop_collinear, _encode, _factorize, _order_levels, _values
+from .design import _drop_collinear, _encode, _order_levels, _values
 from .results import _z, wald
 
 __all__ = ["subgroup_forest"]
