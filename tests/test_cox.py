@@ -499,6 +499,40 @@ def test_batched_fits_of_different_sizes_equal_single_fits():
         assert (res.var[j, :, k:] == 0).all() and not res.infinite[j].any()
 
 
+def test_batch_with_a_slow_group_equals_single_fits():
+    """A group that needs many iterations (separation: events in one arm only) is evaluated on
+    its own once the others have converged; every group still gets its single fit: beta,
+    variance, iterations and the may-be-infinite flag."""
+    from hcc_core import coxph_arrays
+    from hcc_core.cox.batch import Part, fit_parts
+
+    rng = np.random.default_rng(7)
+    n = 400
+    time_ = rng.integers(1, 50, n).astype(float)
+    trt = (rng.random(n) < 0.5).astype(float)
+    event = (rng.random(n) < 0.6).astype(float)
+    sep = np.zeros(n, dtype=bool)
+    sep[:60] = True
+    event[:60] = trt[:60]  # in the first 60 rows only the treated arm has events
+    order = np.lexsort((-event, time_))
+    time_, event, trt, sep = time_[order], event[order], trt[order], sep[order]
+    masks = [sep] + [rng.random(n) < q for q in (0.3, 0.5, 0.7, 0.9)]
+    parts = [Part(np.flatnonzero(m), trt[m][:, None]) for m in masks]
+    res = fit_parts(time_, event, parts)
+    assert res.iterations[0] > res.iterations[1:].max() + 5
+    for j, m in enumerate(masks):
+        fit = coxph_arrays(None, time_[m], event[m], trt[m][:, None])
+        # the separated group's coefficient drifts towards infinity until the log-likelihood
+        # stops changing (R: about 21 here); its last digits carry no information
+        rel = 1e-6 if j == 0 else 1e-10
+        assert res.beta[j, 0] == pytest.approx(fit.coef[0], rel=rel)
+        assert res.var[j, 0, 0] == pytest.approx(fit.vcov[0, 0], rel=rel)
+        assert res.loglik[j] == pytest.approx(fit.loglik[1], rel=1e-13)
+        assert res.iterations[j] == fit.iterations
+        assert bool(res.infinite[j, 0]) == (0 in fit.infinite)
+    assert res.infinite[0, 0] and not res.infinite[1:].any()
+
+
 def test_collapsed_rows_equal_full_rows():
     """Identical rows collapsed into one with a count give the same Efron loglik, score and
     information as the rows themselves (R's likelihood for that many identical rows), and the

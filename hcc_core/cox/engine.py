@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .risksets import NUMPY_ROWS, RiskSets, _group_sum, prepare
+from .risksets import NUMPY_ROWS, RiskSets, _group_sum, prepare, take_groups
 
 __all__ = [
     "EPS",
@@ -267,6 +267,7 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
     halved towards the best beta. Out of iterations, coxfit6 reports the best beta (and
     iter.max + 1 iterations), agfit4 the last one unless it was worse. Every group is evaluated
     in one ``loglik`` call per iteration; the decisions are taken per group, as R does per fit.
+    Once at most half of the groups still iterate, only those are evaluated.
     """
     G, p = rs.XT.shape[0], rs.XT.shape[1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -282,10 +283,12 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
         iters = np.zeros(G, dtype=np.int64)
         conv = np.zeros(G, dtype=bool)
         active = np.ones(G, dtype=bool)
+        cur, rs_cur = np.arange(G), rs  # the groups evaluated (fewer once most have converged)
+        newlk, un, imn = np.full(G, np.nan), np.zeros((G, p)), np.zeros((G, p, p))
         for it in range(1, MAX_ITER + 1):
             if not active.any():
                 break
-            newlk, un, imn = loglik(rs, newbeta)
+            newlk[cur], un[cur], imn[cur] = loglik(rs_cur, newbeta[cur])
             # the decisions R takes per fit, taken for every active group at once
             iters[active] = it
             last_ll[active], last_u[active] = newlk[active], un[active]
@@ -307,6 +310,9 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
             )
             conv |= done
             active &= ~done
+            if 0 < active.sum() <= cur.size // 2:  # stop evaluating the converged groups
+                cur = np.flatnonzero(active)
+                rs_cur = take_groups(rs, cur)
             halve = active & ~take  # not converging: halve towards the best
             if halve.any():
                 halving[halve] += 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NUMPY_ROWS", "RiskSets", "prepare"]
+__all__ = ["NUMPY_ROWS", "RiskSets", "prepare", "take_groups"]
 
 # From this many rows on, products over rows use numpy sums instead of BLAS: for tall, thin
 # products OpenBLAS's threaded gemm stalls for milliseconds per call when the other cores are busy
@@ -37,7 +37,6 @@ class RiskSets:
     klocal: np.ndarray  # index of each death time within its group
     dseg: np.ndarray  # first death row of each death time
     dk: np.ndarray  # death time of each death row
-    tk: np.ndarray  # death time of each Efron term
     frac: np.ndarray  # Efron fraction m/d of each term (0 for Breslow)
     tstart: np.ndarray  # first term of each death time
     meanwt: np.ndarray  # per death time: death weights / number of deaths (Breslow: total)
@@ -62,6 +61,14 @@ class RiskSets:
 def _group_sum(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Sums of contiguous segments along axis 0 (each summed on its own: no cancellation)."""
     return np.add.reduceat(a, starts, axis=0) if a.shape[0] else np.zeros((0, *a.shape[1:]))
+
+
+def _flat_p(k: np.ndarray | None, L: int, p: int) -> np.ndarray | None:
+    """(K,) flat indices into (G, L + 1) -> (K, p) flat indices into (G, p, L + 1)."""
+    if k is None:
+        return None
+    g, c = np.divmod(k, L + 1)
+    return (g * p * (L + 1) + c)[:, None] + np.arange(p) * (L + 1)
 
 
 def prepare(
@@ -162,12 +169,11 @@ def prepare(
     dwt = np.add.reduceat(wc[dead_rows], dseg)
     nd = np.rint(dcnt).astype(np.int64)
     if ties == "efron":
-        tk = np.repeat(np.arange(K), nd)
         tstart = np.concatenate(([0], np.cumsum(nd)[:-1])).astype(np.int64)
-        frac = (np.arange(tk.size) - np.repeat(tstart, nd)) / np.repeat(nd, nd)
+        frac = (np.arange(int(nd.sum())) - np.repeat(tstart, nd)) / np.repeat(nd, nd)
         meanwt = dwt / nd
     else:  # Breslow: one term per death time with the total death weight
-        tk, tstart, frac, meanwt = np.arange(K), np.arange(K), np.zeros(K), dwt
+        tstart, frac, meanwt = np.arange(K), np.zeros(K), dwt
     dg, dc = og[dead_rows], col[dead_rows]
     wxd = XT[dg, :, dc] * wc[dead_rows][:, None]
     wdx = _group_sum(wxd, np.concatenate(([0], np.cumsum(np.bincount(dg, minlength=G))[:-1])))
@@ -198,11 +204,8 @@ def prepare(
     klocal = np.arange(K) - kgstart[kg]
     kmax = int(kcount.max())
 
-    def flat_p(k):  # (K,) flat indices into (G, L + 1) -> (K, p) into (G, p, L + 1)
-        if k is None:
-            return None
-        g, c = np.divmod(k, L + 1)
-        return (g * p * (L + 1) + c)[:, None] + np.arange(p) * (L + 1)
+    def flat_p(k):
+        return _flat_p(k, L, p)
 
     goff = np.arange(G)[:, None] * (kmax + 1)
     return RiskSets(
@@ -222,7 +225,6 @@ def prepare(
         klocal=klocal,
         dseg=dseg,
         dk=dk,
-        tk=tk,
         frac=frac,
         tstart=tstart,
         meanwt=meanwt,
@@ -242,4 +244,72 @@ def prepare(
         hi_f=(hi + goff).reshape(-1),
         counting=start is not None,
         ties=ties,
+    )
+
+
+def take_groups(rs: RiskSets, sel: np.ndarray) -> RiskSets:
+    """The bookkeeping of the groups ``sel`` (ascending) alone, as ``prepare`` would lay them
+    out (same rows per group, same order): the engine's sums of a group never touch another
+    group's numbers, so its results are the same as in the full set."""
+    G, p, L = rs.XT.shape
+    newid = np.full(G, -1, dtype=np.int64)
+    newid[sel] = np.arange(sel.size)
+    kmask = newid[rs.kg] >= 0
+    kg = newid[rs.kg[kmask]]
+
+    def regroup(k):  # flat index into (G, L + 1) -> into (G', L + 1)
+        return None if k is None else kg * (L + 1) + k[kmask] % (L + 1)
+
+    kcount = np.bincount(kg, minlength=sel.size)
+    nd = rs.ndead[kmask]
+    if rs.ties == "efron":
+        frac = rs.frac[np.repeat(kmask, rs.ndead)]
+        tstart = np.concatenate(([0], np.cumsum(nd)[:-1])).astype(np.int64)
+    else:
+        frac, tstart = rs.frac[kmask], np.arange(int(kmask.sum()))
+    dmask = newid[rs.dg] >= 0
+    kmap = np.cumsum(kmask) - 1
+    dk = kmap[rs.dk[dmask]]
+    dnew = np.ones(dk.size, dtype=bool)
+    dnew[1:] = dk[1:] != dk[:-1]
+    kmax = int(kcount.max())
+    goff = np.arange(sel.size)[:, None] * (kmax + 1)
+    lo, hi = rs.lo[sel], rs.hi[sel]
+    kfirst, kend, kstart, kdend = (regroup(k) for k in (rs.kfirst, rs.kend, rs.kstart, rs.kdend))
+    return RiskSets(
+        XT=rs.XT[sel],
+        w=rs.w[sel],
+        wcase=rs.wcase[sel],
+        event=rs.event[sel],
+        pos=rs.pos[sel],
+        kg=kg,
+        kfirst=kfirst,
+        kend=kend,
+        kstart=kstart,
+        start_order=None if rs.start_order is None else rs.start_order[sel],
+        kgstart=np.concatenate(([0], np.cumsum(kcount)[:-1])),
+        dg=newid[rs.dg[dmask]],
+        dc=rs.dc[dmask],
+        klocal=rs.klocal[kmask],
+        dseg=np.flatnonzero(dnew),
+        dk=dk,
+        frac=frac,
+        tstart=tstart,
+        meanwt=rs.meanwt[kmask],
+        ndead=nd,
+        wx_dead=rs.wx_dead[sel],
+        wdead=rs.wdead[sel],
+        lo=lo,
+        hi=hi,
+        kmax=kmax,
+        padded=rs.padded,
+        kA=_flat_p(kfirst, L, p),
+        eA=_flat_p(kend, L, p),
+        sA=_flat_p(kstart, L, p),
+        kdend=kdend,
+        dA=_flat_p(kdend, L, p),
+        lo_f=(lo + goff).reshape(-1),
+        hi_f=(hi + goff).reshape(-1),
+        counting=rs.counting,
+        ties=rs.ties,
     )
