@@ -34,6 +34,8 @@ __all__ = [
     "COHORT_SHEET",
     "Cohort",
     "read_table",
+    "read_upload",
+    "Upload",
     "load_cohort",
     "suggest_mapping",
     "default_sheet",
@@ -278,15 +280,20 @@ def _too_many_rows(name: str, max_rows: int) -> CohortError:
 Deadline = tuple[float, float] | None  # (time.monotonic() to stop at, the budget in seconds)
 
 
+def timed_out(name: str, seconds: float) -> CohortError:
+    """The message of a read stopped by its time budget (here or by hcc_core.isolate)."""
+    return CohortError(
+        _(
+            "Reading '{name}' took longer than {seconds} seconds, the limit for one file, and "
+            "was stopped. Save it as CSV UTF-8 (much faster to read than .xlsx) or delete "
+            "columns and rows the app does not use, then upload it again."
+        ).format(name=name, seconds=f"{seconds:g}")
+    )
+
+
 def _check_deadline(deadline: Deadline, name: str) -> None:
     if deadline is not None and time.monotonic() > deadline[0]:
-        raise CohortError(
-            _(
-                "Reading '{name}' took longer than {seconds} seconds, the limit for one file, and "
-                "was stopped. Save it as CSV UTF-8 (much faster to read than .xlsx) or delete "
-                "columns and rows the app does not use, then upload it again."
-            ).format(name=name, seconds=f"{deadline[1]:g}")
-        )
+        raise timed_out(name, deadline[1])
 
 
 def _csv_pandas(text: str, delimiter: str, name: str, nrows: int | None = None) -> pd.DataFrame:
@@ -488,9 +495,10 @@ def _sheet_rows(ws, name: str, max_rows: int, deadline: Deadline) -> list[tuple]
 
 def _parse_xlsx(
     data: bytes, name: str, sheet: str | None, max_rows: int, deadline: Deadline
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, str, tuple[str, ...]]:
     wb = _open_workbook(data, name)
     try:
+        sheets = tuple(wb.sheetnames)
         chosen = sheet if sheet is not None else default_sheet(wb.sheetnames)
         if chosen not in wb.sheetnames:
             raise CohortError(
@@ -513,7 +521,7 @@ def _parse_xlsx(
     finally:
         wb.close()
     if not rows:
-        return pd.DataFrame(), chosen
+        return pd.DataFrame(), chosen, sheets
     width = max(
         (i + 1 for i, c in enumerate(rows[0]) if c is not None and str(c).strip()), default=0
     )
@@ -529,7 +537,7 @@ def _parse_xlsx(
     header = _header_names(rows[0][:width], name)
     body = pd.DataFrame([row[:width] for row in rows[1:]], columns=header, dtype=object)
     body = body.map(lambda v: np.nan if v is None or (isinstance(v, str) and not v.strip()) else v)
-    return body, chosen
+    return body, chosen, sheets
 
 
 def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
@@ -554,14 +562,34 @@ def _check_long_fields(table: pd.DataFrame, name: str, max_chars: int) -> None:
             )
 
 
-@dataclass(frozen=True)
-class _Raw:
-    table: pd.DataFrame  # index = row number in the file, header = row 1
+@dataclass(frozen=True, eq=False)
+class Upload:
+    """A file as read, once, before its columns are mapped (see :func:`read_upload`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        The user's headers and cells, as :func:`read_table` returns them (index = row number in
+        the file, header = row 1).
+    name, sha256 : str
+        File name for messages; hex SHA-256 of the file's bytes.
+    delimiter : str
+        The CSV delimiter ("" for workbooks).
+    sheet : str
+        The workbook sheet read ("" for CSV).
+    sheets : tuple of str
+        All sheets of the workbook (``()`` for CSV).
+    blank : ndarray of bool
+        Rows whose every cell is empty.
+    """
+
+    table: pd.DataFrame
     name: str
     sha256: str
-    delimiter: str  # "" for workbooks
-    sheet: str  # "" for CSV
-    blank: np.ndarray  # rows whose every cell is empty
+    delimiter: str
+    sheet: str
+    sheets: tuple[str, ...]
+    blank: np.ndarray
 
 
 def _read(
@@ -572,7 +600,7 @@ def _read(
     sheet: str | None = None,
     max_rows: int = limits.MAX_ROWS,
     seconds: float | None = None,
-) -> _Raw:
+) -> Upload:
     deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
     name = _source_name(source, filename)
     data = _read_bytes(source, name, max_bytes)
@@ -584,9 +612,10 @@ def _read(
             ).format(name=name)
         )
     delimiter = chosen = ""
+    sheets: tuple[str, ...] = ()
     missing = None
     if data.startswith(b"PK\x03\x04"):
-        table, chosen = _parse_xlsx(data, name, sheet, max_rows, deadline)
+        table, chosen, sheets = _parse_xlsx(data, name, sheet, max_rows, deadline)
         check_lengths = True
     else:
         _check_not_binary(data, name)
@@ -611,7 +640,26 @@ def _read(
             ).format(name=name)
         )
     blank = missing.all(axis=1)
-    return _Raw(table, name, hashlib.sha256(data).hexdigest(), delimiter, chosen, blank)
+    sha = hashlib.sha256(data).hexdigest()
+    return Upload(table, name, sha, delimiter, chosen, sheets, blank)
+
+
+def read_upload(
+    source: Source,
+    filename: str | None = None,
+    *,
+    sheet: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = limits.MAX_ROWS,
+    seconds: float | None = None,
+) -> Upload:
+    """Read a file once for the upload wizard: its table, sheets and fingerprint.
+
+    Parameters and errors as :func:`read_table`; pass the result to :func:`load_cohort` to
+    validate it without parsing the file again. Run it through
+    :func:`hcc_core.isolate.run_bounded` to bound its time and memory in a child process.
+    """
+    return _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet, max_rows, seconds)
 
 
 def workbook_sheets(source: Source, filename: str | None = None) -> tuple[str, ...]:
@@ -827,7 +875,7 @@ def _apply_mapping(
 
 
 def load_cohort(
-    source: Source,
+    source: Source | Upload,
     mapping: Mapping[str, str | None] | None = None,
     *,
     filename: str | None = None,
@@ -841,8 +889,10 @@ def load_cohort(
 
     Parameters
     ----------
-    source : path, bytes or binary file-like
-        A .csv (UTF-8/GBK, comma/semicolon/tab) or .xlsx (sheet 'cohort', else the first).
+    source : path, bytes, binary file-like or Upload
+        A .csv (UTF-8/GBK, comma/semicolon/tab) or .xlsx (sheet 'cohort', else the first), or
+        the :class:`Upload` that :func:`read_upload` made of it (then ``filename``, ``sheet``
+        and the limits are those of that read).
     mapping : dict, optional
         {user column -> canonical column}; a value of ``None`` or ``""`` means "do not use".
         Unmapped columns whose header is a canonical name (any case) are kept; other unmapped
@@ -880,7 +930,10 @@ def load_cohort(
     Completely empty rows are dropped and counted in the warnings; no other row is dropped.
     Rows with missing survival times stay (analyses exclude and count them).
     """
-    raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet, max_rows, seconds)
+    if isinstance(source, Upload):  # already read by read_upload: not parsed again
+        raw = source
+    else:
+        raw = _read(source, filename, max_bytes, MAX_FIELD_CHARS, sheet, max_rows, seconds)
     table, name, delimiter = raw.table, raw.name, raw.delimiter
     n_rows = len(table)
     blank = raw.blank

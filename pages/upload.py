@@ -10,16 +10,16 @@ import streamlit as st
 
 from hcc_core import (
     CohortError,
-    default_sheet,
+    Upload,
     load_cohort,
-    read_table,
+    read_upload,
     recoding_preview,
     suggest_mapping,
     unmatched_required,
-    workbook_sheets,
 )
 from hcc_core import schema as S
-from hcc_core.limits import describe_limits
+from hcc_core.isolate import run_bounded
+from hcc_core.limits import PARSE_SECONDS, describe_limits
 from pages import _ui
 from pages._ui import auth
 
@@ -51,6 +51,41 @@ def fail(step: str, message: str) -> None:
     st.stop()
 
 
+def bounded(step: str, what: str, fn, *args, **kwargs):
+    """``fn`` in a child process with the time and memory budget of hcc_core.limits.
+
+    The status line is redrawn while waiting: when the user leaves or picks another file,
+    Streamlit raises from that call, which stops the child (nothing parses on for nobody).
+    """
+    status = st.empty()
+    shown = [-1]
+
+    def waiting(elapsed: float) -> None:
+        if int(elapsed * 2) != shown[0]:
+            shown[0] = int(elapsed * 2)
+            status.caption(f"{what}... {elapsed:.0f} s (stopped after {PARSE_SECONDS:.0f} s)")
+
+    try:
+        return run_bounded(fn, *args, name=uploaded.name, on_wait=waiting, **kwargs)
+    except CohortError as exc:
+        status.empty()
+        fail(step, str(exc))
+    finally:
+        status.empty()
+
+
+def read_once(sheet: str | None) -> Upload:
+    """The file parsed once per file and sheet; the session keeps one upload (the last one)."""
+    cached = st.session_state.get("_upload_parsed")
+    if cached is not None and cached.sha256 == digest and sheet in (None, cached.sheet):
+        return cached
+    st.session_state.pop("_upload_parsed", None)  # the previous file's table goes first
+    upload = bounded(STEP_1, f"Reading {uploaded.name}", read_upload, content,
+                     filename=uploaded.name, sheet=sheet)
+    st.session_state["_upload_parsed"] = upload
+    return upload
+
+
 def remember_pfs_rule(key: str) -> None:
     st.session_state["_upload_pfs_rule"] = (key, st.session_state[f"pfs_rule_{key}"])
 
@@ -77,6 +112,7 @@ st.subheader(STEP_1)
 uploaded = st.file_uploader("Cohort file (.csv or .xlsx)", type=["csv", "xlsx"],
                             key="upload_file")
 if uploaded is None:
+    st.session_state.pop("_upload_parsed", None)  # the file was removed: so is its table
     st.caption(f"The analyses use {v.source_label} ({len(v.full)} patients) until you load "
                "a file.")
     st.stop()
@@ -84,22 +120,15 @@ if uploaded is None:
 content = uploaded.getvalue()
 digest = _ui.sha256_of(content)
 file_key = digest[:16]
-sheet = None
-try:
-    sheets = workbook_sheets(content, filename=uploaded.name)
-    if len(sheets) > 1:
-        sheet = st.selectbox("Sheet to read", sheets, key=f"upload_sheet_{file_key}",
-                             index=sheets.index(default_sheet(sheets)))
-    elif sheets:
-        sheet = sheets[0]
-    # Parsed once per file and sheet, not again on every dropdown change.
-    cached = st.session_state.get("_upload_raw")
-    if cached is None or cached[0] != (digest, sheet):
-        cached = ((digest, sheet), read_table(content, filename=uploaded.name, sheet=sheet))
-        st.session_state["_upload_raw"] = cached
-    raw = cached[1]
-except CohortError as exc:
-    fail(STEP_1, str(exc))
+upload = read_once(st.session_state.get(f"upload_sheet_{file_key}"))
+sheets = upload.sheets
+if len(sheets) > 1:
+    chosen_sheet = st.selectbox("Sheet to read", sheets, key=f"upload_sheet_{file_key}",
+                                index=sheets.index(upload.sheet))
+    if chosen_sheet != upload.sheet:
+        upload = read_once(chosen_sheet)
+sheet = upload.sheet or None
+raw = upload.table
 where = f"sheet '{sheet}' of {uploaded.name}" if sheet is not None else uploaded.name
 st.caption(f"Reading {where}: {len(raw)} rows, {raw.shape[1]} columns."
            + (f" The workbook has {len(sheets)} sheets; choose another above if the patients "
@@ -195,11 +224,8 @@ rule = rule if rule_key == base_key else PFS_AS_EVENT
 key = _ui.sha256_of(base_key, rule)
 current = st.session_state.get("upload")
 if current is None or current["key"] != key:
-    try:
-        cohort = load_cohort(content, mapping=mapping, filename=uploaded.name, sheet=sheet,
-                             death_as_pfs_event=rule == PFS_AS_EVENT)
-    except CohortError as exc:
-        fail(STEP_4, str(exc))
+    cohort = bounded(STEP_4, f"Checking {uploaded.name}", load_cohort, upload,
+                     mapping=mapping, death_as_pfs_event=rule == PFS_AS_EVENT)
     st.session_state["upload"] = {"cohort": cohort, "key": key, "name": uploaded.name}
     st.session_state["_select_upload"] = True  # the sidebar selects it on the next run
     st.rerun()
