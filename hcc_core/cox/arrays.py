@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CohortError
+from ..i18n import _
 from . import engine
 
 __all__ = ["CoxFit", "coxph_arrays"]
@@ -54,12 +55,18 @@ class CoxFit:
 
 def _codes(values, name: str, n: int) -> np.ndarray:
     """Integer codes of labels (strata, cluster) in order of first appearance."""
-    codes, _ = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+    codes = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)[0]
     if codes.size != n:
-        raise CohortError(f"'{name}' has {codes.size} values for {n} rows; give one per row.")
+        raise CohortError(
+            _("'{name}' has {size} values for {n} rows; give one per row.").format(
+                name=name, size=codes.size, n=n
+            )
+        )
     if (codes < 0).any():
         raise CohortError(
-            f"'{name}' is missing in {int((codes < 0).sum())} row(s); drop or fill those rows."
+            _("'{name}' is missing in {n} row(s); drop or fill those rows.").format(
+                name=name, n=int((codes < 0).sum())
+            )
         )
     return codes.astype(np.int64)
 
@@ -72,36 +79,51 @@ def _check(start, stop, event, X, weights, ties):
     event = np.asarray(event, dtype=float)
     if X.shape[0] != n or event.size != n:
         raise CohortError(
-            f"stop has {n} rows, event {event.size} and X {X.shape[0]}; give one value per row."
+            _(
+                "stop has {n} rows, event {events} and X {x}; give one value per row."
+            ).format(n=n, events=event.size, x=X.shape[0])
         )
     if ties not in TIES:
-        raise CohortError(f"ties must be 'efron' or 'breslow', not '{ties}'.")
+        raise CohortError(_("ties must be 'efron' or 'breslow', not '{ties}'.").format(ties=ties))
     bad = ~np.isin(event, (0.0, 1.0))
     if bad.any():
         raise CohortError(
-            f"event must be 1 (event) or 0 (censored); {int(bad.sum())} row(s) are not."
+            _("event must be 1 (event) or 0 (censored); {n} row(s) are not.").format(
+                n=int(bad.sum())
+            )
         )
     if not (np.isfinite(stop).all() and np.isfinite(X).all()):
-        raise CohortError("stop and X must be finite numbers; remove rows with missing values.")
+        raise CohortError(
+            _("stop and X must be finite numbers; remove rows with missing values.")
+        )
     if start is not None:
         start = np.asarray(start, dtype=float)
         if start.size != n or not np.isfinite(start).all():
-            raise CohortError("start must hold one finite number per row.")
+            raise CohortError(_("start must hold one finite number per row."))
         rows = np.flatnonzero(start >= stop)
         if rows.size:
             raise CohortError(
-                f"Each row's start must be before its stop time; {rows.size} row(s) are not "
-                f"(first: row {rows[0]}, start {start[rows[0]]:g}, stop {stop[rows[0]]:g})."
+                _(
+                    "Each row's start must be before its stop time; {n} row(s) are not (first: "
+                    "row {row}, start {start}, stop {stop})."
+                ).format(
+                    n=rows.size,
+                    row=rows[0],
+                    start=f"{start[rows[0]]:g}",
+                    stop=f"{stop[rows[0]]:g}",
+                )
             )
     if weights is not None:
         weights = np.asarray(weights, dtype=float)
         if weights.size != n or not (np.isfinite(weights) & (weights > 0)).all():
             raise CohortError(
-                "Case weights must be finite and greater than 0 for every row (R: 'Invalid "
-                "weights, must be >0'); drop rows with weight 0."
+                _(
+                    "Case weights must be finite and greater than 0 for every row (R: 'Invalid "
+                    "weights, must be >0'); drop rows with weight 0."
+                )
             )
     if event.sum() == 0:
-        raise CohortError("There are no events, so a Cox model cannot be fitted.")
+        raise CohortError(_("There are no events, so a Cox model cannot be fitted."))
     return start, stop, event, X, weights
 
 
@@ -173,8 +195,10 @@ def fit_arrays(start, stop, event, X, *, weights, strata, cluster, ties, robust)
     if robust and cl is None:
         if start is not None and asked:
             raise CohortError(
-                "A robust variance for (start, stop] data needs a cluster (the patient id of "
-                "each row), as R: 'one of cluster or id is needed'."
+                _(
+                    "A robust variance for (start, stop] data needs a cluster (the patient id "
+                    "of each row), as R: 'one of cluster or id is needed'."
+                )
             )
         cl = np.arange(n)
     rs = engine.prepare(stop, event, X, start=start, weights=weights, strata=st, ties=ties)

@@ -177,8 +177,10 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
     if missing:
         detail = ", ".join(f"{c}: {k}" for c, k in missing.items())
         notes.append(
-            f"{n_missing} patient(s) with a missing covariate were excluded "
-            f"(complete-case analysis; missing values by column: {detail})."
+            _(
+                "{n} patient(s) with a missing covariate were excluded (complete-case analysis; "
+                "missing values by column: {detail})."
+            ).format(n=n_missing, detail=detail)
         )
     cols, terms, owner = [], [], []
     for c, (is_cat, data, cats, _miss) in encoded.items():
@@ -193,7 +195,10 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
             lv = _order_levels(c, present)
             if len(lv) < 2:
                 notes.append(
-                    f"'{c}' takes a single value in these patients and was dropped from the model."
+                    _(
+                        "'{column}' takes a single value in these patients and was dropped from "
+                        "the model."
+                    ).format(column=c)
                 )
                 continue
             code_of = {cat: i for i, cat in enumerate(cats)}
@@ -203,7 +208,11 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
                 owner.append(c)
         else:
             if data.size and np.ptp(data) == 0:
-                notes.append(f"'{c}' is constant in these patients and was dropped from the model.")
+                notes.append(
+                    _("'{column}' is constant in these patients and was dropped from the model.").format(
+                        column=c
+                    )
+                )
                 continue
             cols.append(data)
             terms.append(c)
@@ -212,8 +221,10 @@ def _design(encoded: dict[str, tuple], n_rows: int, ok: np.ndarray | None = None
     X, terms, owner, dropped = _drop_collinear(X, terms, owner)
     if dropped:
         notes.append(
-            f"Term(s) {', '.join(dropped)} are linear combinations of other terms in these "
-            "patients and were dropped (R would report NA)."
+            _(
+                "Term(s) {terms} are linear combinations of other terms in these patients and "
+                "were dropped (R would report NA)."
+            ).format(terms=", ".join(dropped))
         )
     assign: dict[str, list[int]] = {}
     for j, c in enumerate(owner):

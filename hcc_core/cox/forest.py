@@ -9,7 +9,7 @@ from scipy import special
 from .. import schema
 from ..cohort import pfs_death_notes
 from ..errors import CohortError
-from ..i18n import N_
+from ..i18n import N_, _
 from ..survival import _factorize, _survival_data
 from .batch import Part, fit_parts
 from .design import _drop_collinear, _encode, _order_levels, _values
@@ -54,7 +54,7 @@ def subgroup_forest(
     """
     subs = [subgroups] if isinstance(subgroups, str) else list(subgroups)
     z = _z(conf_level)
-    sd = _survival_data(df, endpoint, "subgroup analysis")
+    sd = _survival_data(df, endpoint, N_("subgroup analysis"))
     schema.require_columns(df, [treatment], N_("subgroup analysis"))
     # Sort by time once: every fit below is on a boolean subset of these arrays, which keeps
     # the order, so no fit sorts again (and each sees its rows in the same order as before).
@@ -63,9 +63,11 @@ def subgroup_forest(
     arm_code, arms = _coded((True, *_factorize(df[treatment]), None), rows_sorted, treatment)
     if len(arms) != 2:
         raise CohortError(
-            f"The subgroup forest compares two arms, but '{treatment}' has {len(arms)} level(s) "
-            "among patients with the endpoint. Choose a two-level treatment column or filter the "
-            "cohort to two arms."
+            _(
+                "The subgroup forest compares two arms, but '{column}' has {n} level(s) among "
+                "patients with the endpoint. Choose a two-level treatment column or filter the "
+                "cohort to two arms."
+            ).format(column=treatment, n=len(arms))
         )
     time, event = sd.time[order], sd.event[order]
     ok_arm = arm_code >= 0
@@ -95,10 +97,10 @@ def subgroup_forest(
         }
         if row["n_reference"] == 0 or row["n_comparator"] == 0:
             empty = arms[0] if row["n_reference"] == 0 else arms[1]
-            row["note"] = f"No patients in arm '{empty}'; HR not estimable."
+            row["note"] = _("No patients in arm '{arm}'; HR not estimable.").format(arm=empty)
         elif row["events_reference"] == 0 or row["events_comparator"] == 0:
             none = arms[0] if row["events_reference"] == 0 else arms[1]
-            row["note"] = f"No events in arm '{none}'; HR not estimable."
+            row["note"] = _("No events in arm '{arm}'; HR not estimable.").format(arm=none)
         else:
             fits.append((row, sel))
         return row
@@ -118,8 +120,10 @@ def subgroup_forest(
         code, levels = _coded(enc, rows_sorted, sub)
         if len(levels) > 12:
             raise CohortError(
-                f"'{sub}' has {len(levels)} distinct values; subgroups need a categorical column "
-                "(e.g. child_pugh_class, bclc_stage)."
+                _(
+                    "'{column}' has {n} distinct values; subgroups need a categorical column "
+                    "(e.g. child_pugh_class, bclc_stage)."
+                ).format(column=sub, n=len(levels))
             )
         known = ok_arm & (code >= 0)
         if sub == schema.LOCAL_MODALITY and treatment == schema.TREATMENT_GROUP:
@@ -131,7 +135,7 @@ def subgroup_forest(
                 level_row(sub, levels[i], known & ((code == i) | (trt == 0))) for i in local
             ]
             for r in sub_rows:
-                add_note(r, "vs all systemic-only patients")
+                add_note(r, _("vs all systemic-only patients"))
             tests.append((sub_rows, _heterogeneity_models(event, trt, code, local, known)))
         else:
             sub_rows = [level_row(sub, lv, code == i) for i, lv in enumerate(levels)]
@@ -140,10 +144,10 @@ def subgroup_forest(
             )
         n_unknown = int((ok_arm & (code < 0)).sum())
         if n_unknown:
-            msg = (
-                f"{n_unknown} patient(s) with a missing '{sub}' were excluded from this "
-                "subgroup and its interaction test."
-            )
+            msg = _(
+                "{n} patient(s) with a missing '{column}' were excluded from this subgroup and "
+                "its interaction test."
+            ).format(n=n_unknown, column=sub)
             notes.append(msg)
             for r in sub_rows:
                 add_note(r, msg)
@@ -164,7 +168,7 @@ def subgroup_forest(
                 add_note(r, why)
     if fits:
         cols = wald(res.beta[:nf, 0], np.sqrt(res.var[:nf, 0, 0]), z)
-        for j, (row, _) in enumerate(fits):
+        for j, (row, _sel) in enumerate(fits):
             se = cols["se"][j]
             if not (res.converged[j] and not res.infinite[j].any() and np.isfinite(se)):
                 row["note"] = (
@@ -177,10 +181,10 @@ def subgroup_forest(
         for msg in extra.get(id(r), ()):
             r["note"] = (r["note"] + " " if r["note"] else "") + msg
     out = pd.DataFrame({k: [r[k] for r in rows] for k in rows[0]})
-    out.attrs["method"] = (
-        f"Cox model per subgroup level (treatment only, Efron ties; HR {arms[1]} vs {arms[0]}, "
-        f"Wald {conf_level:.0%} CI); interaction: likelihood-ratio test of treatment x subgroup"
-    )
+    out.attrs["method"] = _(
+        "Cox model per subgroup level (treatment only, Efron ties; HR {comparator} vs "
+        "{reference}, Wald {level} CI); interaction: likelihood-ratio test of treatment x subgroup"
+    ).format(comparator=arms[1], reference=arms[0], level=f"{conf_level:.0%}")
     out.attrs["reference"], out.attrs["comparator"] = arms[0], arms[1]
     out.attrs["notes"] = tuple(notes)
     return out
@@ -221,9 +225,11 @@ def _models(rows, cell, xcell_base, xcell_full, size):
     return Part(rows, base[cell], cell), Part(rows, full[cell], cell), dof
 
 
-_NO_EVENTS = "Interaction test not estimable: no events among patients with this subgroup known."
-_ONE_LEVEL = "Interaction test not estimable: fewer than two levels have patients."
-_NO_TERMS = (
+_NO_EVENTS = N_(
+    "Interaction test not estimable: no events among patients with this subgroup known."
+)
+_ONE_LEVEL = N_("Interaction test not estimable: fewer than two levels have patients.")
+_NO_TERMS = N_(
     "Interaction test not estimable: no treatment x subgroup term can be estimated (each level "
     "holds one arm only)."
 )
@@ -272,7 +278,7 @@ def _lr_tests(res, first: int, models) -> list[tuple[float, str]]:
         stat = max(2 * (ll[1] - ll[0]), 0.0)
         why = ""
         if inf[0] or inf[1]:
-            why = (
+            why = _(
                 "Interaction test approximate: a coefficient of its models may be infinite (an "
                 "arm x level cell without events)."
             )

@@ -11,7 +11,7 @@ from scipy import special, stats
 from .. import schema
 from ..cohort import pfs_death_notes
 from ..errors import CohortError
-from ..i18n import N_
+from ..i18n import N_, _
 from ..survival import _survival_data
 from . import engine
 from .arrays import fit_arrays
@@ -28,17 +28,30 @@ UNIVARIABLE_COLUMNS = [c for c in TABLE_COLUMNS if c != "robust_se"]
 
 def _method(ties: str, robust: bool, strata, weights, cluster, conf_level: float) -> str:
     parts = [
-        f"Cox proportional hazards, {ties.capitalize()} ties"
-        + (" (R coxph default)" if ties == "efron" else "")
+        _("Cox proportional hazards, {ties} ties (R coxph default)").format(ties=ties.capitalize())
+        if ties == "efron"
+        else _("Cox proportional hazards, {ties} ties").format(ties=ties.capitalize())
     ]
     if strata:
-        parts.append(f"stratified by {', '.join(strata)}")
+        parts.append(_("stratified by {strata}").format(strata=", ".join(strata)))
     if weights:
-        parts.append(f"case weights '{weights}'")
-    se = "robust (sandwich) SE" + (f" clustered on '{cluster}'" if cluster else "")
-    parts.append(f"Wald {conf_level:.0%} CIs and p-values" + (f" from the {se}" if robust else ""))
-    parts.append("PH test: cox.zph, transform = 'km'")
-    return "; ".join(parts)
+        parts.append(_("case weights '{weights}'").format(weights=weights))
+    level = f"{conf_level:.0%}"
+    if not robust:
+        parts.append(_("Wald {level} CIs and p-values").format(level=level))
+    elif cluster:
+        parts.append(
+            _(
+                "Wald {level} CIs and p-values from the robust (sandwich) SE clustered on "
+                "'{cluster}'"
+            ).format(level=level, cluster=cluster)
+        )
+    else:
+        parts.append(
+            _("Wald {level} CIs and p-values from the robust (sandwich) SE").format(level=level)
+        )
+    parts.append(_("PH test: cox.zph, transform = 'km'"))
+    return _("; ").join(parts)
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,9 @@ class CoxResult:
 def _as_list(covariates) -> list[str]:
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     if not covs:
-        raise CohortError("A Cox model needs at least one covariate; choose one or more columns.")
+        raise CohortError(
+            _("A Cox model needs at least one covariate; choose one or more columns.")
+        )
     return list(dict.fromkeys(covs))
 
 
@@ -117,23 +132,31 @@ def _check_estimable(time: np.ndarray, event: np.ndarray, des: _Design) -> None:
     n, events = int(time.size), int(event.sum())
     if n == 0 or events == 0:
         raise CohortError(
-            f"The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
-            "values; it needs events to estimate hazard ratios. Relax the filters or choose "
-            "covariates with fewer missing values."
+            _(
+                "The Cox model has {n} patient(s) and {events} event(s) after excluding missing "
+                "values; it needs events to estimate hazard ratios. Relax the filters or choose "
+                "covariates with fewer missing values."
+            ).format(n=n, events=events)
         )
     if not des.terms:
         raise CohortError(
-            "None of the chosen covariates varies among these patients, so there is nothing to "
-            "estimate. Choose other covariates or relax the filters."
+            _(
+                "None of the chosen covariates varies among these patients, so there is nothing "
+                "to estimate. Choose other covariates or relax the filters."
+            )
         )
 
 
+def _not_fitted(column: str, err: Exception) -> str:
+    return _("'{column}' was not fitted: {error}").format(column=column, error=err)
+
+
 def infinite_note(terms: list[str]) -> str:
-    return (
-        f"The log-likelihood converged before the coefficient(s) of {', '.join(terms)}; they may "
-        "be infinite (separation: a group with no events or all events). Do not interpret "
-        "those hazard ratios."
-    )
+    return _(
+        "The log-likelihood converged before the coefficient(s) of {terms}; they may be "
+        "infinite (separation: a group with no events or all events). Do not interpret those "
+        "hazard ratios."
+    ).format(terms=", ".join(terms))
 
 
 def fit_notes(terms: list[str], fit, ph: pd.DataFrame) -> list[str]:
@@ -143,14 +166,16 @@ def fit_notes(terms: list[str], fit, ph: pd.DataFrame) -> list[str]:
     events, p = fit.events, len(terms)
     if events < 10 * p:
         notes.append(
-            f"The model has {events} events for {p} coefficient(s) ({events / p:.1f} per "
-            "coefficient, fewer than 10): estimates may be unstable and hazard ratios biased "
-            "away from 1."
+            _(
+                "The model has {events} events for {p} coefficient(s) ({per} per coefficient, "
+                "fewer than 10): estimates may be unstable and hazard ratios biased away from 1."
+            ).format(events=events, p=p, per=f"{events / p:.1f}")
         )
     if not fit.converged:
         notes.append(
-            f"The fit did not converge in {engine.MAX_ITER} iterations; the estimates are "
-            "unreliable."
+            _(
+                "The fit did not converge in {n} iterations; the estimates are unreliable."
+            ).format(n=engine.MAX_ITER)
         )
     if fit.infinite:
         notes.append(infinite_note([terms[j] for j in fit.infinite]))
@@ -158,8 +183,10 @@ def fit_notes(terms: list[str], fit, ph: pd.DataFrame) -> list[str]:
     if viol:
         detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
         notes.append(
-            f"The proportional-hazards assumption looks violated (cox.zph p < 0.05) for {detail}; "
-            "the hazard ratio is then an average over follow-up."
+            _(
+                "The proportional-hazards assumption looks violated (cox.zph p < 0.05) for "
+                "{detail}; the hazard ratio is then an average over follow-up."
+            ).format(detail=detail)
         )
     return notes
 
@@ -174,8 +201,10 @@ def _extra_columns(df, sd, weights, strata, cluster):
         bad = np.isfinite(w) & (w <= 0)
         if bad.any():
             raise CohortError(
-                f"The weights column '{weights}' has {int(bad.sum())} value(s) <= 0 (e.g. "
-                f"{w[bad][0]:g}); case weights must be greater than 0. Drop those patients."
+                _(
+                    "The weights column '{column}' has {n} value(s) <= 0 (e.g. {value}); case "
+                    "weights must be greater than 0. Drop those patients."
+                ).format(column=weights, n=int(bad.sum()), value=f"{w[bad][0]:g}")
             )
         out["weights"] = w
         missing[weights] = ~np.isfinite(w)
@@ -268,7 +297,7 @@ def fit_cox(
     covs = _as_list(covariates)
     strata = [strata] if isinstance(strata, str) else list(strata or ())
     z = _z(conf_level)
-    sd = _survival_data(df, endpoint, "Cox model")
+    sd = _survival_data(df, endpoint, N_("Cox model"))
     extra, ok, extra_missing = _extra_columns(df, sd, weights, strata, cluster)
     des = _design({c: _take(_encode(df, c), sd.keep) for c in covs}, sd.time.size, ok)
     keep = des.keep
@@ -300,12 +329,16 @@ def fit_cox(
     conc = concordance(time, event, fit.linear_predictors, weights=w, strata=st)
     ph = zph(rs, fit.coef, des.assign, time, event)
     notes = (
-        [f"{sd.n_missing} patient(s) without the endpoint were excluded."] if sd.n_missing else []
+        [_("{n} patient(s) without the endpoint were excluded.").format(n=sd.n_missing)]
+        if sd.n_missing
+        else []
     )
     if extra_missing:
         detail = ", ".join(f"{c}: {k}" for c, k in extra_missing.items())
         notes.append(
-            f"Patients with a missing weight, stratum or cluster were excluded ({detail})."
+            _("Patients with a missing weight, stratum or cluster were excluded ({detail}).").format(
+                detail=detail
+            )
         )
     notes += list(des.notes)
     used = sd.keep.copy()
@@ -368,9 +401,9 @@ def cox_univariable(
     covs = _as_list(covariates)
     notes: list[str] = []
     try:
-        sd = _survival_data(df, endpoint, "Cox model")
+        sd = _survival_data(df, endpoint, N_("Cox model"))
     except CohortError as err:
-        sd, notes = None, [f"'{c}' was not fitted: {err}" for c in covs]
+        sd, notes = None, [_not_fitted(c, err) for c in covs]
     if sd is not None:
         notes += pfs_death_notes(df, endpoint, sd.keep)
     fits: list[tuple[str, list[str], Part, int, int]] = []
@@ -386,21 +419,23 @@ def cox_univariable(
                 time, event = time_all[des.keep], event_all[des.keep]
                 _check_estimable(time, event, des)
             except CohortError as err:
-                notes.append(f"'{c}' was not fitted: {err}")
+                notes.append(_not_fitted(c, err))
                 continue
             part = Part(np.flatnonzero(des.keep), des.X, _cells(des, des.X))
             fits.append((c, des.terms, part, int(time.size), int(event.sum())))
     results: dict[int, tuple] = {}
     res = fit_parts(time_all, event_all, [f[2] for f in fits]) if fits else None
-    for p in sorted({len(t) for _, t, _, _, _ in fits}):  # notes in the order of model size
+    for p in sorted({len(f[1]) for f in fits}):  # notes in the order of model size
         for j in (i for i, f in enumerate(fits) if len(f[1]) == p):
             c, terms = fits[j][0], fits[j][1]
             se = np.sqrt(np.diag(res.var[j])[:p])
             results[j] = wald(res.beta[j, :p], se, z)
             if not res.converged[j]:
                 notes.append(
-                    f"'{c}': the fit did not converge in {engine.MAX_ITER} iterations; the "
-                    "estimate is unreliable."
+                    _(
+                        "'{column}': the fit did not converge in {n} iterations; the estimate is "
+                        "unreliable."
+                    ).format(column=c, n=engine.MAX_ITER)
                 )
             elif res.infinite[j].any():
                 notes.append(
