@@ -158,6 +158,7 @@ def _population(filters: Filters) -> str:
 
 def sidebar(page: str) -> None:
     st.sidebar.title("HCC Cohort Explorer")
+    auth.account_box()
     cohort, data_key, label, is_demo = _source()
     full = cohort.data
     filters = _filters(full)

@@ -20,5 +20,20 @@ if [ ! -x /usr/sbin/nginx ]; then
     echo "Note: nginx is missing (sudo apt-get install nginx-light); deployment tests will fail under CI=true and be skipped otherwise." >&2
   fi
 fi
+# The sign-in test starts a real OpenID Connect provider (tests/oidc: npm's oidc-provider,
+# pinned by package-lock.json) on node from Debian's nodejs package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+  else
+    echo "Note: node/npm are missing (sudo apt-get install nodejs npm); the sign-in test will fail under CI=true and be skipped otherwise." >&2
+  fi
+fi
+if command -v npm >/dev/null; then
+  lock="tests/oidc/node_modules/.package-lock.json"
+  if [ ! -f "$lock" ] || [ tests/oidc/package-lock.json -nt "$lock" ]; then
+    npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+  fi
+fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

@@ -66,9 +66,9 @@ def audit(event: str, **fields: Any) -> None:
 def gate() -> bool:
     """Sign-in gate for app.py: True when the session may see the app.
 
-    Without ``[auth]`` always True. Signed in: records the sign-in once per session and puts
-    the user's name and a sign-out button in the sidebar. Not signed in: shows only the
-    sign-in prompt and returns False (app.py then stops: no data, filters or page content).
+    Without ``[auth]`` always True. Signed in: records the sign-in once per session. Not
+    signed in: shows only the sign-in prompt and returns False (app.py then stops: no data,
+    filters or page content).
     """
     if not required():
         return True
@@ -76,13 +76,6 @@ def gate() -> bool:
         if not st.session_state.get(_SIGNED_IN):
             st.session_state[_SIGNED_IN] = True
             audit("sign_in", name=st.user.get("name"), issuer=st.user.get("iss"))
-        box = st.sidebar.container(horizontal=True, vertical_alignment="center")
-        box.caption(f"Signed in as **{display_name()}**", width="stretch")
-        if box.button("Sign out", key="auth_sign_out", icon=":material/logout:"):
-            audit("sign_out")
-            st.session_state.pop(_SIGNED_IN, None)
-            st.logout()
-            st.stop()  # the browser is being sent to sign-out: send it nothing more
         return True
     st.title("HCC Cohort Explorer")
     st.markdown("Sign in with your hospital account to open the cohort explorer. Patient "
@@ -90,6 +83,19 @@ def gate() -> bool:
     if st.button("Sign in", key="auth_sign_in", type="primary", icon=":material/login:"):
         st.login()
     return False
+
+
+def account_box() -> None:
+    """The signed-in user's name and a "Sign out" button (sidebar); nothing without sign-in."""
+    if not (required() and signed_in()):
+        return
+    box = st.sidebar.container(horizontal=True, vertical_alignment="center")
+    box.caption(f"Signed in as **{display_name()}**", width="stretch")
+    if box.button("Sign out", key="auth_sign_out", icon=":material/logout:"):
+        audit("sign_out")
+        st.session_state.pop(_SIGNED_IN, None)
+        st.logout()
+        st.stop()  # the browser is being sent to sign-out: send it nothing more
 
 
 def note_view(page: str, filters: Mapping[str, Any], data_fingerprint: str) -> None:
