@@ -22,7 +22,7 @@ from scipy import special
 
 from . import schema
 from .errors import CohortError
-from .i18n import N_
+from .i18n import N_, _
 
 __all__ = [
     "COMPETING_ENDPOINTS",
@@ -35,13 +35,17 @@ __all__ = [
 
 # endpoint -> (time column, event column, column telling event from competing event, label)
 COMPETING_ENDPOINTS: dict[str, tuple[str, str, str, str]] = {
-    "ttp": (schema.PFS_MONTHS, schema.PFS_EVENT, schema.PROGRESSION_EVENT, "time to progression"),
-    "hcc_death": (schema.OS_MONTHS, schema.OS_EVENT, schema.DEATH_CAUSE, "HCC-related death"),
+    "ttp": (
+        schema.PFS_MONTHS, schema.PFS_EVENT, schema.PROGRESSION_EVENT, N_("time to progression")
+    ),
+    "hcc_death": (schema.OS_MONTHS, schema.OS_EVENT, schema.DEATH_CAUSE, N_("HCC-related death")),
 }
+# English msgids: shown as _(name).
 EVENT_NAMES: dict[str, tuple[str, str]] = {
-    "ttp": ("progression", "death without progression"),
-    "hcc_death": ("HCC-related death", "death from other causes"),
+    "ttp": (N_("progression"), N_("death without progression")),
+    "hcc_death": (N_("HCC-related death"), N_("death from other causes")),
 }
+GRAY_METHOD = N_("Gray's test (R cmprsk cuminc, rho = 0), chi-square with k-1 df")
 ALL_PATIENTS = "all"
 CENSORED, EVENT, COMPETING = 0, 1, 2
 
@@ -72,7 +76,11 @@ def competing_status(df: pd.DataFrame, endpoint: str) -> _Status:
     and counted in ``notes``.
     """
     time_col, event_col, type_col, label = _check_endpoint(endpoint)
-    schema.require_columns(df, [time_col, event_col, type_col], f"the {label} analysis")
+    schema.require_columns(
+        df,
+        [time_col, event_col, type_col],
+        _("the {label} analysis").format(label=_(label)),
+    )
     time = pd.to_numeric(df[time_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     event = pd.to_numeric(df[event_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     kind = df[type_col]
@@ -91,18 +99,23 @@ def competing_status(df: pd.DataFrame, endpoint: str) -> _Status:
     notes = []
     if no_time.any():
         notes.append(
-            f"{int(no_time.sum())} patient(s) without '{time_col}' or '{event_col}' were excluded."
+            _("{n} patient(s) without '{time}' or '{event}' were excluded.").format(
+                n=int(no_time.sum()), time=time_col, event=event_col
+            )
         )
     if unknown.any():
-        what = "progression or death" if endpoint == "ttp" else "cause of death"
+        what = _("progression or death") if endpoint == "ttp" else _("cause of death")
         notes.append(
-            f"{int(unknown.sum())} patient(s) with an event but no '{type_col}' ({what} "
-            "unknown) were excluded."
+            _(
+                "{n} patient(s) with an event but no '{column}' ({what} unknown) were excluded."
+            ).format(n=int(unknown.sum()), column=type_col, what=what)
         )
     if (time[keep] < 0).any():
         raise CohortError(
-            f"The column '{time_col}' has negative times. Times count from the start of therapy "
-            "and cannot be negative; correct those rows."
+            _(
+                "The column '{column}' has negative times. Times count from the start of "
+                "therapy and cannot be negative; correct those rows."
+            ).format(column=time_col)
         )
     return _Status(time[keep], status[keep].astype(np.int64), keep, tuple(notes))
 
@@ -118,7 +131,11 @@ def _groups(df: pd.DataFrame, by: str | None, st: _Status):
     ok = codes >= 0
     notes = st.notes
     if not ok.all():
-        notes += (f"{int((~ok).sum())} patient(s) with a missing '{by}' were excluded.",)
+        notes += (
+            _("{n} patient(s) with a missing '{column}' were excluded.").format(
+                n=int((~ok).sum()), column=by
+            ),
+        )
     return st.time[ok], st.status[ok], codes[ok], levels, notes
 
 
@@ -183,12 +200,12 @@ def _cif_confint(cif: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray
 
 def _method(endpoint: str, conf_level: float) -> str:
     event, competing = EVENT_NAMES[endpoint]
-    return (
-        f"Cumulative incidence of {event} with {competing} as a competing event "
+    return _(
+        "Cumulative incidence of {event} with {competing} as a competing event "
         "(Aalen-Johansen estimate, as R cmprsk cuminc); Gray's variance (cuminc's var); "
-        f"{conf_level:.0%} pointwise CI on the log(-log) scale, F^exp(+-z SE / (F log F)) "
+        "{level} pointwise CI on the log(-log) scale, F^exp(+-z SE / (F log F)) "
         "(Pintilie 2006, as tidycmprsk)"
-    )
+    ).format(event=_(event), competing=_(competing), level=f"{conf_level:.0%}")
 
 
 @dataclass(frozen=True)
@@ -294,8 +311,10 @@ def cumulative_incidence(
     time, status, codes, levels, notes = _groups(df, by, st)
     if time.size == 0:
         raise CohortError(
-            f"No patient has a usable time and event type for '{endpoint}', so no cumulative "
-            "incidence can be estimated. Check the columns or relax the filters."
+            _(
+                "No patient has a usable time and event type for '{endpoint}', so no cumulative "
+                "incidence can be estimated. Check the columns or relax the filters."
+            ).format(endpoint=endpoint)
         )
     parts, summary = [], []
     for j, g in enumerate(levels):
@@ -431,7 +450,7 @@ class GrayTestResult:
     table: pd.DataFrame
     n_excluded: int
     notes: tuple[str, ...]
-    method: str = "Gray's test (R cmprsk cuminc, rho = 0), chi-square with k-1 df"
+    method: str = GRAY_METHOD
 
 
 def gray_test(df: pd.DataFrame, endpoint: str, by: str) -> GrayTestResult:
@@ -453,15 +472,16 @@ def gray_test(df: pd.DataFrame, endpoint: str, by: str) -> GrayTestResult:
     i.e. the cumulative incidence curves themselves.
     """
     if by is None:
-        raise CohortError("Gray's test compares groups: choose a column to compare by.")
+        raise CohortError(_("Gray's test compares groups: choose a column to compare by."))
     st = competing_status(df, endpoint)
     time, status, codes, levels, notes = _groups(df, by, st)
     present = np.flatnonzero(np.bincount(codes, minlength=len(levels)) > 0)
     if present.size < 2:
         raise CohortError(
-            f"Gray's test needs at least two groups with patients, but '{by}' has "
-            f"{present.size} non-empty group(s) here. Relax the filters or compare by another "
-            "column."
+            _(
+                "Gray's test needs at least two groups with patients, but '{column}' has {n} "
+                "non-empty group(s) here. Relax the filters or compare by another column."
+            ).format(column=by, n=present.size)
         )
     remap = np.full(len(levels), -1)
     remap[present] = np.arange(present.size)
@@ -488,4 +508,5 @@ def gray_test(df: pd.DataFrame, endpoint: str, by: str) -> GrayTestResult:
         table,
         int(len(df) - time.size),
         notes,
+        _(GRAY_METHOD),
     )

@@ -32,6 +32,7 @@ import pandas as pd
 import xlsxwriter
 
 from .errors import CohortError
+from .i18n import N_, _
 from .tables import FISHER_HEAD, P_HEAD
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 
 # OWASP "CSV Injection": =, +, -, @, tab (0x09) and carriage return (0x0D).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-NOTES_SHEET = "Notes"
+NOTES_SHEET = N_("Notes")  # shown translated: _(NOTES_SHEET)
 
 # Excel's rules for sheet names: at most 31 characters, none of []:*?/\ .
 _SHEET_NAME_MAX = 31
@@ -218,8 +219,10 @@ def _sheet_name(name: str) -> str:
     clean = _SHEET_NAME_FORBIDDEN.sub("_", str(name)).strip("'")[:_SHEET_NAME_MAX]
     if not clean.strip():
         raise CohortError(
-            f"The sheet name {name!r} has nothing left that Excel accepts (a sheet name cannot "
-            "be empty or only apostrophes and spaces). Use a name with letters or digits."
+            _(
+                "The sheet name {name} has nothing left that Excel accepts (a sheet name cannot "
+                "be empty or only apostrophes and spaces). Use a name with letters or digits."
+            ).format(name=repr(name))
         )
     return clean
 
@@ -296,7 +299,7 @@ def _fill_sheet(sheet, cells: _CellWriter, frame: pd.DataFrame) -> None:
 
 def _fill_notes(sheet, cells: _CellWriter, lines: list[str]) -> None:
     sheet.set_column(0, 0, 120)
-    cells.text(sheet, 0, 0, "Where these numbers come from", header=True)
+    cells.text(sheet, 0, 0, _("Where these numbers come from"), header=True)
     for i, line in enumerate(lines, start=1):
         cells.text(sheet, i, 0, line)
 
@@ -337,15 +340,25 @@ def sheets_to_excel_bytes(
     ``write_*`` calls; R: ``openxlsx::write.xlsx(list_of_frames)`` (no formula escaping).
     """
     if not sheets:
-        raise CohortError("There is nothing to export: give at least one table.")
+        raise CohortError(_("There is nothing to export: give at least one table."))
     names = [_sheet_name(n) for n in sheets]
     lines = _note_lines(notes)
-    taken = [n.lower() for n in names] + ([NOTES_SHEET.lower()] if lines else [])
+    notes_sheet = _(NOTES_SHEET)
+    taken = [n.lower() for n in names] + ([notes_sheet.lower()] if lines else [])
     if len(set(taken)) != len(taken):
         raise CohortError(
-            f"The sheet names {list(sheets)} coincide once shortened to 31 characters (Excel "
-            f"ignores case){' or with the notes sheet' if lines else ''}. Give each table a "
-            "distinct, shorter name."
+            (
+                _(
+                    "The sheet names {names} coincide once shortened to 31 characters (Excel "
+                    "ignores case) or with the notes sheet. Give each table a distinct, shorter "
+                    "name."
+                )
+                if lines
+                else _(
+                    "The sheet names {names} coincide once shortened to 31 characters (Excel "
+                    "ignores case). Give each table a distinct, shorter name."
+                )
+            ).format(names=list(sheets))
         )
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
@@ -361,7 +374,7 @@ def sheets_to_excel_bytes(
     for name, frame in zip(names, sheets.values(), strict=True):
         _fill_sheet(book.add_worksheet(name), cells, frame.reset_index() if index else frame)
     if lines:
-        _fill_notes(book.add_worksheet(NOTES_SHEET), cells, lines)
+        _fill_notes(book.add_worksheet(notes_sheet), cells, lines)
     book.close()
     return buffer.getvalue()
 
@@ -420,28 +433,32 @@ def table_one_frame(result, display: pd.DataFrame) -> pd.DataFrame:
     -----
     Numbers come from ``result.table`` (one row per variable), never from parsing display text.
     """
+    # The display's headers are in the language it was formatted in (the current one).
+    missing, fisher = _("Missing"), _(FISHER_HEAD)
     numbers = result.table.drop_duplicates("variable").set_index("variable")
-    heads = display["Missing"].astype(str).str.strip() != ""
+    heads = display[missing].astype(str).str.strip() != ""
     if int(heads.sum()) != len(numbers):
         raise CohortError(
-            f"Table 1 for export: the display table has {int(heads.sum())} variable rows but the "
-            f"result has {len(numbers)} variables. Export the numeric table instead."
+            _(
+                "Table 1 for export: the display table has {rows} variable rows but the result "
+                "has {n} variables. Export the numeric table instead."
+            ).format(rows=int(heads.sum()), n=len(numbers))
         )
     out = display.copy()
     rows = np.flatnonzero(heads.to_numpy())
     low = numbers["low_expected"].fillna(False).astype(bool).to_numpy()
     columns = {
-        "Statistic": numbers["statistic"],
+        _("Statistic"): numbers["statistic"],
         P_HEAD: numbers["p_value"],
-        FISHER_HEAD: numbers["fisher_p"].where(low),
-        "SMD": numbers["smd"],
-        "Missing": numbers["missing"],
+        fisher: numbers["fisher_p"].where(low),
+        _("SMD"): numbers["smd"],
+        missing: numbers["missing"],
     }
     for col, values in columns.items():
         filled = np.full(len(out), np.nan)
         filled[rows] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         out[col] = filled
     flag = np.full(len(out), "", dtype=object)
-    flag[rows[low]] = "yes"
-    out.insert(out.columns.get_loc(FISHER_HEAD), "Expected count < 5", flag)
+    flag[rows[low]] = _("yes")
+    out.insert(out.columns.get_loc(fisher), _("Expected count < 5"), flag)
     return out

@@ -17,6 +17,7 @@ from scipy import special
 
 from .competing import COMPETING, EVENT, EVENT_NAMES, competing_status
 from .errors import CohortError
+from .i18n import _
 
 __all__ = ["FineGrayResult", "fit_finegray"]
 
@@ -41,7 +42,7 @@ def _design(
     des = design_matrix({c: _encode(df, c) for c in covariates}, len(df))
     if not des.terms:
         raise CohortError(
-            "The model needs at least one covariate that varies; choose other covariates."
+            _("The model needs at least one covariate that varies; choose other covariates.")
         )
     X = np.full((len(df), len(des.terms)), np.nan)
     X[des.keep] = des.X
@@ -270,14 +271,18 @@ def fit_finegray(
     varies = X.std(axis=0) > 0
     if not varies.all():
         dropped = [t for t, v in zip(terms, varies, strict=True) if not v]
-        notes.append(f"Terms without variation were dropped: {', '.join(dropped)}.")
+        notes.append(
+            _("Terms without variation were dropped: {terms}.").format(terms=", ".join(dropped))
+        )
         X, terms = X[:, varies], [t for t, v in zip(terms, varies, strict=True) if v]
     events = int((status == EVENT).sum())
     if events == 0 or X.shape[1] == 0:
         raise CohortError(
-            f"The Fine-Gray model for '{endpoint}' needs at least one event of interest and one "
-            "covariate that varies among the patients used; relax the filters or choose other "
-            "covariates."
+            _(
+                "The Fine-Gray model for '{endpoint}' needs at least one event of interest and "
+                "one covariate that varies among the patients used; relax the filters or choose "
+                "other covariates."
+            ).format(endpoint=endpoint)
         )
     dat = _prepare(time, status, X)
     beta, converged, iterations = _newton(dat, X.shape[1])
@@ -298,13 +303,13 @@ def fit_finegray(
             }
         )
     if not converged:
-        notes.append("The Fine-Gray fit did not converge in 10 iterations (cmprsk's limit).")
+        notes.append(_("The Fine-Gray fit did not converge in 10 iterations (cmprsk's limit)."))
     event, competing = EVENT_NAMES[endpoint]
-    method = (
-        f"Fine-Gray subdistribution hazards model of {event} ({competing} competes), R "
-        "cmprsk crr: Breslow-type ties, censoring weights from one Kaplan-Meier curve; SE "
-        f"from crr's sandwich variance; Wald {conf_level:.0%} CI and z-test"
-    )
+    method = _(
+        "Fine-Gray subdistribution hazards model of {event} ({competing} competes), R cmprsk "
+        "crr: Breslow-type ties, censoring weights from one Kaplan-Meier curve; SE from crr's "
+        "sandwich variance; Wald {level} CI and z-test"
+    ).format(event=_(event), competing=_(competing), level=f"{conf_level:.0%}")
     return FineGrayResult(
         endpoint,
         tuple(covs),

@@ -17,7 +17,7 @@ import pandas as pd
 from . import schema
 from .competing import COMPETING_ENDPOINTS
 from .errors import CohortError
-from .i18n import N_
+from .i18n import N_, _
 from .survival import KMResult, LogRankResult, fit_km, logrank_test
 
 __all__ = [
@@ -102,9 +102,11 @@ def landmark(df: pd.DataFrame, endpoint: str, at: float) -> LandmarkResult:
     early = ~missing & ~keep
     if not keep.any():
         raise CohortError(
-            f"No patient is still at risk after {at:g} months for '{endpoint}' (every "
-            f"'{time_col}' is {at:g} or less), so a landmark analysis at {at:g} months is "
-            "impossible. Choose an earlier landmark."
+            _(
+                "No patient is still at risk after {at} months for '{endpoint}' (every "
+                "'{column}' is {at} or less), so a landmark analysis at {at} months is "
+                "impossible. Choose an earlier landmark."
+            ).format(at=f"{at:g}", endpoint=endpoint, column=time_col)
         )
     data = df.loc[keep].copy()
     data[time_col] = time[keep] - at
@@ -112,15 +114,21 @@ def landmark(df: pd.DataFrame, endpoint: str, at: float) -> LandmarkResult:
     notes = []
     if early.any():
         notes.append(
-            f"{int(early.sum())} patient(s) had the event or were censored at or before the "
-            f"landmark of {at:g} months and are excluded; times are counted from the landmark."
+            _(
+                "{n} patient(s) had the event or were censored at or before the landmark of "
+                "{at} months and are excluded; times are counted from the landmark."
+            ).format(n=int(early.sum()), at=f"{at:g}")
         )
     if missing.any():
-        notes.append(f"{int(missing.sum())} patient(s) without '{time_col}' were excluded.")
-    method = (
-        f"Landmark analysis at {at:g} months: patients with {time_col} > {at:g} (R's time > at), "
-        "time measured from the landmark"
-    )
+        notes.append(
+            _("{n} patient(s) without '{column}' were excluded.").format(
+                n=int(missing.sum()), column=time_col
+            )
+        )
+    method = _(
+        "Landmark analysis at {at} months: patients with {column} > {at} (R's time > at), time "
+        "measured from the landmark"
+    ).format(at=f"{at:g}", column=time_col)
     return LandmarkResult(
         endpoint,
         float(at),
