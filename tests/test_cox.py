@@ -678,3 +678,20 @@ def test_subgroup_interaction_that_cannot_be_estimated_carries_a_note():
     assert rows["p_interaction"].isna().all()
     assert rows["note"].str.contains("Interaction test not estimable").all()
     assert rows["note"].str.contains("No patients in arm").all()  # and no per-sex HR either
+
+
+def test_drop_collinear_keeps_the_first_columns_of_full_rank():
+    """Columns that are linear combinations of earlier kept ones (a sum, a multiple, a
+    constant, a complementary dummy) are dropped in order, as coxph reports them NA."""
+    from hcc_core.cox.design import _drop_collinear
+
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = rng.normal(size=(3, 50))
+    X = np.column_stack([x1, x2, x1 + 2 * x2, x3, np.ones(50), 3 * x2])
+    _, kept, _, dropped = _drop_collinear(X, list("abcdef"), list("abcdef"))
+    assert kept == ["a", "b", "d"] and dropped == ["c", "e", "f"]
+    d = (rng.random(50) < 0.5).astype(float)
+    _, kept, _, dropped = _drop_collinear(
+        np.column_stack([d, 1 - d, x3]), ["d", "1-d", "x"], [0] * 3
+    )
+    assert kept == ["d", "x"] and dropped == ["1-d"]

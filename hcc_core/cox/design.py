@@ -246,14 +246,14 @@ def _drop_collinear(X, terms, owner, weights=None):
     else:
         Xc = X - X.mean(axis=0)
         G = gram(np.ascontiguousarray(Xc.T)[None], np.ones((1, X.shape[0])))[0]
+    # Each column's part not explained by the kept columns before it: Gaussian elimination on
+    # the Gram matrix (Schur complements), eliminating only the kept columns.
     kept: list[int] = []
+    S = G.copy()
+    diag = np.diag(G).copy()
     for j in range(X.shape[1]):
-        gjj = G[j, j]
-        if kept:
-            Gs = G[np.ix_(kept, kept)]
-            gj = G[kept, j]
-            gjj = gjj - gj @ np.linalg.lstsq(Gs, gj, rcond=None)[0]
-        if gjj > _COLLINEAR_TOL * max(G[j, j], 1e-300) and G[j, j] > 0:
+        if S[j, j] > _COLLINEAR_TOL * max(diag[j], 1e-300) and diag[j] > 0:
             kept.append(j)
+            S[j + 1 :, j + 1 :] -= np.outer(S[j + 1 :, j], S[j, j + 1 :]) / S[j, j]
     dropped = [terms[j] for j in range(X.shape[1]) if j not in kept]
     return X[:, kept], [terms[j] for j in kept], [owner[j] for j in kept], dropped

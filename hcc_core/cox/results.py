@@ -325,7 +325,9 @@ def fit_cox(
     )
     is_robust = fit.robust_vcov is not None
     cols = wald(fit.coef, fit.se, z, fit.robust_se if is_robust else None)
-    table = pd.DataFrame(cols, index=pd.Index(des.terms, name="term"))[TABLE_COLUMNS]
+    table = pd.DataFrame(
+        {k: cols[k] for k in TABLE_COLUMNS}, index=pd.Index(des.terms, name="term")
+    )
     conc = concordance(time, event, fit.linear_predictors, weights=w, strata=st)
     ph = zph(rs, fit.coef, des.assign, time, event)
     notes = (
