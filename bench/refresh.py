@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ __all__ = [
     "Component",
     "components",
     "chart_components",
+    "spec_json",
     "clear_caches",
     "PAGE_SUBGROUPS",
     "subgroups",
@@ -167,6 +169,12 @@ def components(df) -> list[Component]:
     return out
 
 
+def spec_json(chart) -> str:
+    """A chart's Vega-Lite JSON as Streamlit sends it: Altair charts via ``to_json``, the plain
+    dict specs that ``hcc_core.charts`` builds for redrawn charts via ``json.dumps``."""
+    return chart.to_json() if hasattr(chart, "to_json") else json.dumps(chart)
+
+
 def chart_components(results: dict) -> list[Component]:
     """What the pages draw and format from the analyses' ``results`` (Python only, no R).
 
@@ -185,7 +193,7 @@ def chart_components(results: dict) -> list[Component]:
 
     def km_charts():
         for (k, _, _), lr in zip(results["km"], results["logrank"], strict=True):
-            charts.km_chart(k, p_value_text=f"Log-rank p = {lr.p_value:.3f}").to_json()
+            spec_json(charts.km_chart(k, p_value_text=f"Log-rank p = {lr.p_value:.3f}"))
 
     def cox_charts():
         for fit, forest in zip(
@@ -193,13 +201,13 @@ def chart_components(results: dict) -> list[Component]:
         ):
             t = fit.table.reset_index().rename(columns={"index": "term"})
             t["label"] = t["term"]
-            charts.forest_chart(t).to_json()
-            charts.subgroup_forest_chart(forest).to_json()
+            spec_json(charts.forest_chart(t))
+            spec_json(charts.subgroup_forest_chart(forest))
 
     def tables(ft1, fr, fae):
         resp = results["response"]
         bars = (
-            charts.response_bar_chart(resp.counts).to_json() if hasattr(resp, "counts") else None
+            spec_json(charts.response_bar_chart(resp.counts)) if hasattr(resp, "counts") else None
         )  # ResponseResult.counts: not yet in core
         return ft1(results["table_one"]), fr(resp), fae(results["adverse_events"]), bars
 

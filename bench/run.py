@@ -284,7 +284,7 @@ def km_payload(df) -> dict:
     out = {}
     for by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
         try:
-            spec = charts.km_chart(fit_km(df, "os", by=by)).to_json()
+            spec = refresh.spec_json(charts.km_chart(fit_km(df, "os", by=by)))
         except Exception as exc:  # a chart that cannot be built is a finding, not a crash
             out[by] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"[:200]}
             continue
