@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
 from . import formatting as fmt
 from .i18n import N_, _
+
+if TYPE_CHECKING:  # Altair loads with the first chart that needs it, not at start
+    import altair as alt
 
 __all__ = [
     "OKABE_ITO",
@@ -48,6 +51,8 @@ OKABE_ITO = (
     "#000000",  # black
     "#F0E442",  # yellow (last: poor contrast on white)
 )
+# The Vega-Lite schema of the installed Altair (tests/test_charts.py checks they agree).
+SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 MAX_POINTS_PER_GROUP = 2000
 MAX_POINTS_TOTAL = 4000  # below Altair's 5,000-row limit per dataset, whatever the groups
 MAX_CENSOR_TICKS_PER_GROUP = 400
@@ -83,6 +88,8 @@ def _config(font_size: int) -> dict:
 
 
 def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
+    import altair as alt
+
     # One Config assigned in place: each chained configure_*() call deep-copies the whole
     # chart, inline data included, which was most of a chart's build time.
     chart.config = alt.Config(**_config(font_size))
@@ -91,7 +98,7 @@ def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
 
 def _top(spec: dict, font_size: int, datasets: dict | None = None) -> dict:
     """A top-level plain Vega-Lite spec: config, schema and the named datasets."""
-    out = {"config": _config(font_size), **spec, "$schema": alt.SCHEMA_URL}
+    out = {"config": _config(font_size), **spec, "$schema": SCHEMA_URL}
     if datasets:
         out["datasets"] = datasets
     return out
@@ -721,6 +728,8 @@ def response_bar_chart(
     ``counts`` is long: ``group, response, n, percent`` in display order (group names in
     words). ``heading``/``subheading`` title the chart (who it shows); ``width`` is the bars'.
     """
+    import altair as alt
+
     order = ["CR", "PR", "SD", "PD", "NE"]
     palette = [OKABE_ITO[2], OKABE_ITO[5], OKABE_ITO[3], OKABE_ITO[1], "#999999"]
     d = counts.assign(group=counts["group"].astype(str),
@@ -756,6 +765,8 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
     ``balance`` is ``PropensityResult.balance`` (``label, smd_before, smd_after``), drawn in
     its order with a dashed line at ``threshold``.
     """
+    import altair as alt
+
     labels = balance["label"].astype(str).tolist()
     samples = [_("Before adjustment"), _("After adjustment")]
     d = pd.concat([
@@ -794,6 +805,8 @@ def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
     ``hist`` is ``PropensityResult.ps_histogram()`` (``group, bin_start, bin_end, count``);
     ``overlap`` is ``PropensityResult.overlap``.
     """
+    import altair as alt
+
     groups = [str(g) for g in pd.unique(hist["group"])]
     d = hist.assign(group=hist["group"].astype(str))
     d["height"] = np.where(d["group"] == groups[0], d["count"], -d["count"])

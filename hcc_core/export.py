@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from .errors import CohortError
 from .i18n import N_, _
@@ -230,7 +229,7 @@ def _sheet_name(name: str) -> str:
 class _CellWriter:
     """Writes Python/pandas values into an XlsxWriter sheet with the right cell type."""
 
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
+    def __init__(self, book) -> None:  # an xlsxwriter.Workbook
         self.quoted = book.add_format({"quote_prefix": True})
         self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         self.header_quoted = book.add_format(
@@ -360,6 +359,8 @@ def sheets_to_excel_bytes(
                 )
             ).format(names=list(sheets))
         )
+    import xlsxwriter  # here, not at import: only an Excel download needs it
+
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,

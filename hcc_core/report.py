@@ -26,7 +26,6 @@ from .cohort import Filters, describe_filters
 from .cox import PAPER_COX_COVARIATES, fit_cox, term_label
 from .errors import CohortError
 from .i18n import N_, _
-from .office import ReportDocument, SlideDeck
 from .response import format_response, response_rates
 from .safety import ae_table, format_ae_table
 from .survival import fit_km, logrank_test
@@ -688,6 +687,8 @@ def build_slides(pack: MeetingPack) -> bytes:
     -----
     python-pptx; fonts are the theme's (no font is forced, so CJK text can fall back).
     """
+    from .office import SlideDeck  # python-pptx loads on the first download, not at start
+
     prov = pack.provenance
     deck = SlideDeck(prov)
     subtitle = [
@@ -784,6 +785,8 @@ def build_report(pack: MeetingPack) -> bytes:
     -----
     python-docx; native Word tables (editable), charts as 2x PNG images.
     """
+    from .office import ReportDocument  # python-docx: on the first download, not at start
+
     prov = pack.provenance
     doc = ReportDocument(prov)
     doc.heading(_("{app}: tumour-board report").format(app=APP_NAME), 0)

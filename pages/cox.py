@@ -90,12 +90,13 @@ def _treatment_summary(plan) -> None:
                     "is imprecise.")
 
 
-plan = _ui.compute(plan_cox, endpoint, tuple(covariates)) if covariates else None
 if not covariates:
     st.info("Choose at least one covariate.")
 TABS = ["Model", "Univariable screen", "Subgroup forest", "Local therapy in time"]
 tab_model, tab_uni, tab_sub, tab_time = st.tabs(TABS, **_ui.linked_tabs("cox_tab"))
-with tab_model:
+with tab_model:  # only the open tab is computed (its models are most of the page's time)
+    plan = (_ui.compute(plan_cox, endpoint, tuple(covariates))
+            if covariates and tab_model.open is not False else None)
     if plan is not None:
         _treatment_summary(plan)
         _ui.caution(_ui.NON_RANDOMISED)

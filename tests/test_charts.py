@@ -173,3 +173,10 @@ def test_plain_dict_specs_are_valid_vega_lite():
     for spec in specs:
         errors = [e.message for e in validator.iter_errors(json.loads(json.dumps(spec)))]
         assert errors == []
+
+
+def test_schema_url_is_the_installed_altairs():
+    """Plain-dict charts name the Vega-Lite schema without importing Altair at start-up."""
+    import altair as alt
+
+    assert charts.SCHEMA_URL == alt.SCHEMA_URL

@@ -96,6 +96,7 @@ def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
     frames = [d.value for d in at.dataframe]
     shown = next(f for f in frames if "period" in f.columns)
     assert shown["hr"].tolist() == pytest.approx(pw.table["hr"].tolist(), rel=1e-12)
+    assert "RMST difference at 24 months" in text  # beside the piecewise HRs (Model tab)
     at.session_state["cox_tab"] = "Local therapy in time"  # tabs render when opened
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -106,4 +107,4 @@ def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
     assert f"HR {naive['hr']:.2f} ({naive['hr_lower']:.2f}-{naive['hr_upper']:.2f})" in text
     assert "immortal time" in text and "Simon-Makuch curves" in text
     assert "Covariates not used in this model" not in text  # log10 AFP, BCLC C vs A/B included
-    assert "RMST difference at 24 months" in text
+    assert "RMST difference at 24 months" not in text  # only the open tab is computed
