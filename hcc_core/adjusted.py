@@ -16,9 +16,10 @@ import pandas as pd
 from . import schema
 from .cox import fit_cox
 from .cox.design import term_label
+from .i18n import _
 from .propensity import PAPER_PS_COVARIATES, PropensityResult, e_value, fit_propensity
 from .survival import KMResult, fit_km
-from .tables import LEVEL_LABELS
+from .tables import level_label
 
 __all__ = [
     "AdjustedComparison",
@@ -60,39 +61,46 @@ class AdjustedComparison:
     def interpretation(self) -> str:
         """What the adjusted estimate means and what it cannot fix, in plain words."""
         ps = self.propensity
-        names = LEVEL_LABELS.get(ps.treatment, {})
-        t, c = names.get(ps.treated, ps.treated), names.get(ps.control, ps.control)
+        t, c = level_label(ps.treatment, ps.treated), level_label(ps.treatment, ps.control)
         row = self.hazard_ratios.loc["propensity"]
         who = {
-            "ATE": "if every patient in this cohort had received one treatment rather than the "
-            "other (average treatment effect, ATE)",
-            "ATT": f"in patients like those who actually received {t} (average treatment effect "
-            "in the treated, ATT)",
-            "ATO": "in the patients for whom either treatment was a realistic choice (overlap "
-            "population, ATO)",
+            "ATE": _(
+                "if every patient in this cohort had received one treatment rather than the "
+                "other (average treatment effect, ATE)"
+            ),
+            "ATT": _(
+                "in patients like those who actually received {treated} (average treatment "
+                "effect in the treated, ATT)"
+            ).format(treated=t),
+            "ATO": _(
+                "in the patients for whom either treatment was a realistic choice (overlap "
+                "population, ATO)"
+            ),
         }[ps.estimand]
         if not np.isfinite(row["hr"]):
-            return "The propensity-adjusted hazard ratio could not be estimated."
-        text = (
-            f"The propensity-adjusted hazard ratio of {row['hr']:.2f} compares {t} with {c} {who}. "
-            "It balances only the measured covariates in the model; it cannot remove confounding "
-            "by anything not measured (for example performance status, or why the team chose "
-            "the treatment)."
-        )
+            return _("The propensity-adjusted hazard ratio could not be estimated.")
+        text = _(
+            "The propensity-adjusted hazard ratio of {hr} compares {treated} with {control} "
+            "{who}. It balances only the measured covariates in the model; it cannot remove "
+            "confounding by anything not measured (for example performance status, or why the "
+            "team chose the treatment)."
+        ).format(hr=f"{row['hr']:.2f}", treated=t, control=c, who=who)
         if np.isfinite(self.e_value):
-            scale = "the hazard ratio" if self.rare_outcome else "a risk ratio derived from it"
-            text += (
-                f" E-value {self.e_value:.2f}: an unmeasured confounder associated with both the "
-                f"treatment and the outcome by a risk ratio of {self.e_value:.2f} each, beyond "
-                "the measured covariates, could explain the estimate away; "
-                + (
-                    "the confidence interval already includes 1"
-                    if self.e_value_ci <= 1
-                    else f"{self.e_value_ci:.2f} would be enough to move the confidence "
-                    "interval to include 1"
-                )
-                + f" (computed on {scale})."
+            scale = (
+                _("the hazard ratio") if self.rare_outcome else _("a risk ratio derived from it")
             )
+            ci = (
+                _("the confidence interval already includes 1")
+                if self.e_value_ci <= 1
+                else _(
+                    "{e_ci} would be enough to move the confidence interval to include 1"
+                ).format(e_ci=f"{self.e_value_ci:.2f}")
+            )
+            text += " " + _(
+                "E-value {e}: an unmeasured confounder associated with both the treatment and "
+                "the outcome by a risk ratio of {e} each, beyond the measured covariates, could "
+                "explain the estimate away; {ci} (computed on {scale})."
+            ).format(e=f"{self.e_value:.2f}", ci=ci, scale=scale)
         return text
 
 
@@ -168,14 +176,14 @@ def adjusted_comparison(
     cluster = "subclass" if ps.method_key == "match" else None
     adj = fit_cox(ps.data, endpoint, [treatment], weights="weight", robust=True, cluster=cluster)
     label = {
-        "iptw": f"Propensity score weighted ({ps.estimand})",
-        "overlap": "Propensity score, overlap weights (ATO)",
-        "match": "Propensity score matched (ATT)",
+        "iptw": _("Propensity score weighted ({estimand})").format(estimand=ps.estimand),
+        "overlap": _("Propensity score, overlap weights (ATO)"),
+        "match": _("Propensity score matched (ATT)"),
     }[ps.method_key]
     table = pd.DataFrame(
         [
-            _row(unadj, term, "Unadjusted"),
-            _row(multi, term, "Multivariable Cox"),
+            _row(unadj, term, _("Unadjusted")),
+            _row(multi, term, _("Multivariable Cox")),
             _row(adj, term, label),
         ],
         index=pd.Index(["unadjusted", "multivariable", "propensity"], name="analysis"),
@@ -185,10 +193,19 @@ def adjusted_comparison(
     r = table.loc["propensity"]
     ev, ev_ci = e_value(r["hr"], r["hr_lower"], r["hr_upper"], rare=rare)
     notes = [
-        "The unadjusted and multivariable models use the patients with every covariate "
-        f"recorded ({len(base)} of {ps.n_input}); the propensity-adjusted model uses the "
-        + ("matched" if cluster else "weighted")
-        + f" cohort ({len(ps.data)} patients).",
+        (
+            _(
+                "The unadjusted and multivariable models use the patients with every covariate "
+                "recorded ({n} of {total}); the propensity-adjusted model uses the matched "
+                "cohort ({analysed} patients)."
+            )
+            if cluster
+            else _(
+                "The unadjusted and multivariable models use the patients with every covariate "
+                "recorded ({n} of {total}); the propensity-adjusted model uses the weighted "
+                "cohort ({analysed} patients)."
+            )
+        ).format(n=len(base), total=ps.n_input, analysed=len(ps.data)),
         *ps.notes,
     ]
     return AdjustedComparison(endpoint, ps, table, km, ev, ev_ci, rare, tuple(notes))
@@ -206,17 +223,17 @@ def format_hazard_ratios(table: pd.DataFrame) -> pd.DataFrame:
     """``AdjustedComparison.hazard_ratios`` with headers in words."""
     return pd.DataFrame(
         {
-            "Analysis": table["label"].to_numpy(),
-            "Patients": table["n"].to_numpy(),
-            "Events": table["events"].to_numpy(),
+            _("Analysis"): table["label"].to_numpy(),
+            _("Patients"): table["n"].to_numpy(),
+            _("Events"): table["events"].to_numpy(),
             "HR": _dash(table["hr"]),
-            "95% CI lower": _dash(table["hr_lower"]),
-            "95% CI upper": _dash(table["hr_upper"]),
+            _("95% CI lower"): _dash(table["hr_lower"]),
+            _("95% CI upper"): _dash(table["hr_upper"]),
             "p": [
                 NOT_APPLICABLE if not np.isfinite(p) else round(float(p), 4)
                 for p in table["p_value"]
             ],
-            "Method": table["method"].to_numpy(),
+            _("Method"): table["method"].to_numpy(),
         }
     )
 
@@ -226,11 +243,11 @@ def format_balance(balance: pd.DataFrame) -> pd.DataFrame:
     does not apply (yes/no terms)."""
     return pd.DataFrame(
         {
-            "Term": balance["label"].to_numpy(),
-            "SMD before": balance["smd_before"].round(3).to_numpy(),
-            "SMD after": balance["smd_after"].round(3).to_numpy(),
-            "Variance ratio before": _dash(balance["vr_before"]),
-            "Variance ratio after": _dash(balance["vr_after"]),
+            _("Term"): balance["label"].to_numpy(),
+            _("SMD before"): balance["smd_before"].round(3).to_numpy(),
+            _("SMD after"): balance["smd_after"].round(3).to_numpy(),
+            _("Variance ratio before"): _dash(balance["vr_before"]),
+            _("Variance ratio after"): _dash(balance["vr_after"]),
         }
     )
 
@@ -239,13 +256,13 @@ def format_weights(ess: pd.DataFrame) -> pd.DataFrame:
     """``PropensityResult.ess`` with headers in words."""
     return pd.DataFrame(
         {
-            "Group": ess.index.to_numpy(),
-            "Patients in the PS model": ess["n_before"].to_numpy(),
-            "Patients analysed": ess["n_after"].to_numpy(),
-            "Sum of weights": ess["sum_weights"].round(2).to_numpy(),
-            "Smallest weight": _dash(ess["min_weight"]),
-            "Largest weight": _dash(ess["max_weight"]),
-            "Effective sample size": ess["ess"].round(1).to_numpy(),
+            _("Group"): ess.index.to_numpy(),
+            _("Patients in the PS model"): ess["n_before"].to_numpy(),
+            _("Patients analysed"): ess["n_after"].to_numpy(),
+            _("Sum of weights"): ess["sum_weights"].round(2).to_numpy(),
+            _("Smallest weight"): _dash(ess["min_weight"]),
+            _("Largest weight"): _dash(ess["max_weight"]),
+            _("Effective sample size"): ess["ess"].round(1).to_numpy(),
         }
     )
 
@@ -254,9 +271,9 @@ def format_ps_model(model: pd.DataFrame) -> pd.DataFrame:
     """``PropensityResult.model`` with headers in words."""
     return pd.DataFrame(
         {
-            "Term": [t if t == "(Intercept)" else term_label(t) for t in model.index],
-            "Coefficient (log odds)": model["coef"].round(4).to_numpy(),
-            "SE": model["se"].round(4).to_numpy(),
-            "Odds ratio": _dash(model["odds_ratio"]),
+            _("Term"): [t if t == "(Intercept)" else term_label(t) for t in model.index],
+            _("Coefficient (log odds)"): model["coef"].round(4).to_numpy(),
+            _("SE"): model["se"].round(4).to_numpy(),
+            _("Odds ratio"): _dash(model["odds_ratio"]),
         }
     )

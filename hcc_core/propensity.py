@@ -21,7 +21,7 @@ from scipy import linalg, stats
 from . import schema
 from .cox.design import PAPER_COX_COVARIATES, _design, _encode, _order_levels, term_label
 from .errors import CohortError
-from .i18n import N_
+from .i18n import N_, _
 from .matching import match_columns, nearest_match
 
 __all__ = [
@@ -37,9 +37,9 @@ PAPER_PS_COVARIATES: tuple[str, ...] = tuple(
     c for c in PAPER_COX_COVARIATES if c != schema.TREATMENT_GROUP
 )
 METHODS: dict[str, str] = {
-    "iptw": "Inverse probability of treatment weighting",
-    "overlap": "Overlap weighting",
-    "match": "Nearest-neighbour matching",
+    "iptw": N_("Inverse probability of treatment weighting"),
+    "overlap": N_("Overlap weighting"),
+    "match": N_("Nearest-neighbour matching"),
 }
 _ESTIMANDS = {"iptw": ("ATE", "ATT"), "overlap": ("ATO",), "match": ("ATT",)}
 ESTIMAND_TEXT: dict[str, str] = {
@@ -199,7 +199,7 @@ def _balance_terms(encoded: dict, keep: np.ndarray) -> dict[str, np.ndarray]:
     """Each covariate's balance terms: numeric as is, a 2-level factor as its second level,
     a factor of 3+ levels as every level (cobalt's split of factors)."""
     out = {}
-    for c, (is_cat, data, cats, _) in encoded.items():
+    for c, (is_cat, data, cats, _miss) in encoded.items():
         data = data[keep]
         if not is_cat:
             out[c] = data
@@ -269,26 +269,35 @@ def _adjustment_warnings(balance, z, weight, method, names, cstat) -> list[str]:
     bad = balance.index[np.abs(balance["smd_after"]) > SMD_THRESHOLD].tolist()
     if bad:
         out.append(
-            f"{len(bad)} term(s) remain imbalanced after adjustment (|SMD| > {SMD_THRESHOLD}): "
-            f"{', '.join(bad)}. Consider other covariates, a caliper, or an outcome model that "
-            "also adjusts for them."
+            _(
+                "{n} term(s) remain imbalanced after adjustment (|SMD| > {threshold}): {terms}. "
+                "Consider other covariates, a caliper, or an outcome model that also adjusts for "
+                "them."
+            ).format(n=len(bad), threshold=SMD_THRESHOLD, terms=", ".join(bad))
         )
     if method != "match":
         extreme = []
         for g, name in ((1, treated), (0, control)):
             wg = weight[(z == g) & (weight > 0)]
             if wg.size and wg.max() > EXTREME_WEIGHT * wg.mean():
-                extreme.append(f"{name}: largest weight {wg.max():.1f}, mean {wg.mean():.2f}")
+                extreme.append(
+                    _("{group}: largest weight {largest}, mean {mean}").format(
+                        group=name, largest=f"{wg.max():.1f}", mean=f"{wg.mean():.2f}"
+                    )
+                )
         if extreme:
             out.append(
-                "Extreme weights (above 10 times the group's mean weight; "
-                f"{'; '.join(extreme)}): a few patients dominate the estimate. Consider trimming "
-                "or overlap weights."
+                _(
+                    "Extreme weights (above 10 times the group's mean weight; {detail}): a few "
+                    "patients dominate the estimate. Consider trimming or overlap weights."
+                ).format(detail=_("; ").join(extreme))
             )
     if cstat > C_STAT_THRESHOLD:
         out.append(
-            f"The propensity score separates the groups well (c-statistic {cstat:.2f} > "
-            f"{C_STAT_THRESHOLD}): the groups overlap poorly and any adjustment extrapolates."
+            _(
+                "The propensity score separates the groups well (c-statistic {c} > {threshold}): "
+                "the groups overlap poorly and any adjustment extrapolates."
+            ).format(c=f"{cstat:.2f}", threshold=C_STAT_THRESHOLD)
         )
     return out
 
@@ -297,21 +306,37 @@ def _adjustment_warnings(balance, z, weight, method, names, cstat) -> list[str]:
 def _check_args(method, estimand, ratio, caliper, trim) -> str:
     if method not in METHODS:
         raise CohortError(
-            f"Unknown propensity-score method '{method}'; choose one of {', '.join(METHODS)}."
+            _("Unknown propensity-score method '{method}'; choose one of {methods}.").format(
+                method=method, methods=", ".join(METHODS)
+            )
         )
     allowed = _ESTIMANDS[method]
     estimand = allowed[0] if estimand is None else str(estimand).upper()
     if estimand not in allowed:
         raise CohortError(
-            f"{METHODS[method]} estimates the {' or the '.join(allowed)}, not the {estimand}. "
-            "Choose another estimand or method."
+            _(
+                "{method} estimates the {allowed}, not the {estimand}. Choose another estimand "
+                "or method."
+            ).format(
+                method=_(METHODS[method]), allowed=_(" or the ").join(allowed), estimand=estimand
+            )
         )
     if method == "match" and (int(ratio) != ratio or ratio < 1):
-        raise CohortError(f"The matching ratio must be a whole number of 1 or more, not {ratio}.")
+        raise CohortError(
+            _("The matching ratio must be a whole number of 1 or more, not {ratio}.").format(
+                ratio=ratio
+            )
+        )
     if caliper is not None and not caliper > 0:
-        raise CohortError(f"The caliper must be a positive number of SDs, not {caliper}.")
+        raise CohortError(
+            _("The caliper must be a positive number of SDs, not {caliper}.").format(
+                caliper=caliper
+            )
+        )
     if trim is not None and not 0 < trim < 0.5:
-        raise CohortError(f"Trimming needs a threshold between 0 and 0.5, not {trim}.")
+        raise CohortError(
+            _("Trimming needs a threshold between 0 and 0.5, not {trim}.").format(trim=trim)
+        )
     return estimand
 
 
@@ -319,10 +344,12 @@ def _treatment(df: pd.DataFrame, treatment: str) -> tuple[np.ndarray, str, str]:
     schema.require_columns(df, [treatment], N_("propensity-score analysis"))
     levels = schema.levels_of(df, treatment)
     if len(levels) != 2:
-        found = ", ".join(map(str, levels)) or "none"
+        found = ", ".join(map(str, levels)) or _("none")
         raise CohortError(
-            f"A propensity score compares two treatment groups, but '{treatment}' has "
-            f"{len(levels)} value(s) here ({found}). Filter the cohort to two groups first."
+            _(
+                "A propensity score compares two treatment groups, but '{column}' has {n} "
+                "value(s) here ({found}). Filter the cohort to two groups first."
+            ).format(column=treatment, n=len(levels), found=found)
         )
     v = df[treatment]
     z = np.where(v.isna(), np.nan, (v == levels[1]).astype(float))
@@ -380,7 +407,9 @@ def fit_propensity(
         if c != treatment
     ]
     if not covs:
-        raise CohortError("A propensity-score model needs at least one covariate; choose some.")
+        raise CohortError(
+            _("A propensity-score model needs at least one covariate; choose some.")
+        )
     z_all, treated, control = _treatment(df, treatment)
     has_t = ~np.isnan(z_all)
     encoded = {c: _encode(df, c) for c in covs}
@@ -392,13 +421,18 @@ def fit_propensity(
     notes = list(des.notes)
     n_missing_t = int((~has_t).sum())
     if n_missing_t:
-        notes.insert(0, f"{n_missing_t} patient(s) without a treatment group were excluded.")
+        notes.insert(
+            0,
+            _("{n} patient(s) without a treatment group were excluded.").format(n=n_missing_t),
+        )
     n1, n0 = int(z.sum()), int(z.size - z.sum())
     if min(n1, n0) < 2 or not des.terms:
         raise CohortError(
-            f"The propensity-score model needs at least two patients in each group and one "
-            f"covariate that varies; after excluding missing values there are {n1} "
-            f"({treated}) and {n0} ({control}). Relax the filters or choose other covariates."
+            _(
+                "The propensity-score model needs at least two patients in each group and one "
+                "covariate that varies; after excluding missing values there are {n1} "
+                "({treated}) and {n0} ({control}). Relax the filters or choose other covariates."
+            ).format(n1=n1, treated=treated, n0=n0, control=control)
         )
     X = np.column_stack([np.ones(z.size), des.X])
     beta, vcov, eta, iters, converged = _glm_logit(X, z)
@@ -412,13 +446,18 @@ def fit_propensity(
     warnings = []
     if not converged:
         warnings.append(
-            f"The propensity-score model did not converge in {_GLM_MAXIT} iterations; "
-            "its scores are unreliable. Remove covariates that separate the groups."
+            _(
+                "The propensity-score model did not converge in {n} iterations; its scores are "
+                "unreliable. Remove covariates that separate the groups."
+            ).format(n=_GLM_MAXIT)
         )
     if np.any(ps < 10 * _DBL_EPS) or np.any(ps > 1 - 10 * _DBL_EPS):
         warnings.append(
-            "Some fitted propensity scores are numerically 0 or 1: a covariate (or combination) "
-            "separates the groups, so those patients have no comparable counterpart."
+            _(
+                "Some fitted propensity scores are numerically 0 or 1: a covariate (or "
+                "combination) separates the groups, so those patients have no comparable "
+                "counterpart."
+            )
         )
 
     analysed = np.ones(z.size, dtype=bool)
@@ -427,8 +466,10 @@ def fit_propensity(
         analysed = (ps >= trim) & (ps <= 1 - trim)
         n_trimmed = int((~analysed).sum())
         notes.append(
-            f"{n_trimmed} patient(s) with a propensity score outside [{trim:g}, {1 - trim:g}] "
-            "were trimmed (the model was not refitted)."
+            _(
+                "{n} patient(s) with a propensity score outside [{low}, {high}] were trimmed "
+                "(the model was not refitted)."
+            ).format(n=n_trimmed, low=f"{trim:g}", high=f"{1 - trim:g}")
         )
     weight = np.zeros(z.size)
     subclass = None
@@ -446,20 +487,34 @@ def fit_propensity(
         n_unmatched = int(((zz == 1) & (wt == 0)).sum())
         n_ctrl_unused = int(((zz == 0) & (wt == 0)).sum())
         cal_text = (
-            "no caliper"
+            _("no caliper")
             if caliper is None
-            else (f"caliper {caliper:g} SD of the logit = {caliper_logit:.4f}")
+            else _("caliper {caliper} SD of the logit = {logit}").format(
+                caliper=f"{caliper:g}", logit=f"{caliper_logit:.4f}"
+            )
         )
         notes.append(
-            f"1:{int(ratio)} nearest-neighbour matching ({cal_text}): "
-            f"{int((zz == 1).sum()) - n_unmatched} of {int((zz == 1).sum())} {treated} patients "
-            f"matched; {n_unmatched} without a match and {n_ctrl_unused} unused {control} "
-            "patients are not analysed."
+            _(
+                "1:{ratio} nearest-neighbour matching ({caliper}): {matched} of {n} {treated} "
+                "patients matched; {unmatched} without a match and {unused} unused {control} "
+                "patients are not analysed."
+            ).format(
+                ratio=int(ratio),
+                caliper=cal_text,
+                matched=int((zz == 1).sum()) - n_unmatched,
+                n=int((zz == 1).sum()),
+                treated=treated,
+                unmatched=n_unmatched,
+                unused=n_ctrl_unused,
+                control=control,
+            )
         )
         if not (weight[z == 1] > 0).any():
             raise CohortError(
-                "No patient could be matched within the caliper. Widen the caliper or use "
-                "weighting instead."
+                _(
+                    "No patient could be matched within the caliper. Widen the caliper or use "
+                    "weighting instead."
+                )
             )
     else:
         weight[analysed] = _weights(ps[analysed], z[analysed], method, estimand, stabilize)
@@ -506,24 +561,33 @@ def fit_propensity(
 
 def _describe(method, estimand, stabilize, caliper, ratio, covs) -> str:
     if method == "match":
-        cal = "no caliper" if caliper is None else f"caliper {caliper:g} SD of the logit"
-        how = (
-            f"1:{int(ratio)} nearest-neighbour matching on the logit of the propensity score "
-            f"without replacement, largest score first, {cal} (R MatchIt)"
+        cal = (
+            _("no caliper")
+            if caliper is None
+            else _("caliper {caliper} SD of the logit").format(caliper=f"{caliper:g}")
         )
+        how = _(
+            "1:{ratio} nearest-neighbour matching on the logit of the propensity score without "
+            "replacement, largest score first, {caliper} (R MatchIt)"
+        ).format(ratio=int(ratio), caliper=cal)
     elif method == "overlap":
-        how = "overlap weights (treated 1 - PS, controls PS)"
+        how = _("overlap weights (treated 1 - PS, controls PS)")
     elif estimand == "ATT":
-        how = "inverse probability of treatment weights for the ATT (treated 1, controls PS/(1-PS))"
-    else:
-        how = "inverse probability of treatment weights for the ATE" + (
-            ", stabilised by the group fractions" if stabilize else ""
+        how = _(
+            "inverse probability of treatment weights for the ATT (treated 1, controls PS/(1-PS))"
         )
-    return (
-        f"{how}; propensity score from logistic regression (R glm, binomial) on "
-        f"{', '.join(covs)}; balance as standardised mean differences with the pooled SD of the "
-        "unadjusted sample (cobalt bal.tab, binary = 'std', s.d.denom = 'pooled')."
-    )
+    elif stabilize:
+        how = _(
+            "inverse probability of treatment weights for the ATE, stabilised by the group "
+            "fractions"
+        )
+    else:
+        how = _("inverse probability of treatment weights for the ATE")
+    return _(
+        "{how}; propensity score from logistic regression (R glm, binomial) on {covariates}; "
+        "balance as standardised mean differences with the pooled SD of the unadjusted sample "
+        "(cobalt bal.tab, binary = 'std', s.d.denom = 'pooled')."
+    ).format(how=how, covariates=", ".join(covs))
 
 
 def e_value(hr: float, lower: float, upper: float, rare: bool = False) -> tuple[float, float]:

@@ -109,7 +109,6 @@ def _is_literal_text(node: ast.expr) -> bool:
 NOT_YET_WRAPPED = {
     "hcc_core/cox/time_to_event.py",
     "hcc_core/paper_check.py",
-    "hcc_core/propensity.py",
     "hcc_core/timedep.py",
 }
 
