@@ -18,6 +18,7 @@ from . import schema as S
 from .cox import AFP_400, BCLC_AB_VS_C, LOG10_AFP, CoxResult, fit_cox, term_label
 from .errors import CohortError
 from .formatting import hr_estimable
+from .i18n import _
 
 __all__ = ["PROGNOSTIC_PRIORITY", "MIN_EVENTS_PER_COEFFICIENT", "LeftOut", "CoxPlan", "plan_cox"]
 
@@ -97,19 +98,28 @@ class CoxPlan:
         if self.full_is_adequate:
             return ""
         if self.full is None:
-            why = f"The requested model cannot be fitted ({self.full_error})"
+            why = _("The requested model cannot be fitted ({error})").format(error=self.full_error)
         else:
             k = len(self.full.table)
-            why = (
-                f"The requested model has {self.full.events} events for {k} coefficients "
-                f"({self.full_epv:.1f} per coefficient; at least {self.min_epv:g} are needed)"
+            why = _(
+                "The requested model has {events} events for {k} coefficients ({epv} per "
+                "coefficient; at least {min_epv} are needed)"
+            ).format(
+                events=self.full.events, k=k, epv=f"{self.full_epv:.1f}",
+                min_epv=f"{self.min_epv:g}",
             )
             bad = non_estimable_terms(self.full.table)
             if bad:
-                why += " and cannot estimate " + ", ".join(term_label(t) for t in bad)
+                why += _(" and cannot estimate {terms}").format(
+                    terms=", ".join(term_label(t) for t in bad)
+                )
         if self.unadjusted is None:
-            return why + f". No treatment hazard ratio: {self.unadjusted_error}."
-        return why + ". Shown first: the unadjusted treatment hazard ratio and a reduced model."
+            return _("{why}. No treatment hazard ratio: {error}.").format(
+                why=why, error=self.unadjusted_error
+            )
+        return _(
+            "{why}. Shown first: the unadjusted treatment hazard ratio and a reduced model."
+        ).format(why=why)
 
 
 def non_estimable_terms(table: pd.DataFrame) -> list[str]:
@@ -187,22 +197,22 @@ def plan_cox(
         if fit is None:
             reason = error
         elif len(fit.table) <= len(current.table):
-            reason = (
+            reason = _(
                 "it adds no coefficient here: it does not vary among these patients, or it "
                 "repeats a covariate already in the model"
             )
         elif fit.events < min_epv * len(fit.table):
             k = len(fit.table)
-            reason = (
-                f"with it the model would have {fit.events} events for {k} coefficients "
-                f"({fit.events / k:.1f} per coefficient, fewer than {min_epv:g})"
-            )
+            reason = _(
+                "with it the model would have {events} events for {k} coefficients ({epv} per "
+                "coefficient, fewer than {min_epv})"
+            ).format(events=fit.events, k=k, epv=f"{fit.events / k:.1f}", min_epv=f"{min_epv:g}")
         elif non_estimable_terms(fit.table):
             bad = ", ".join(term_label(t) for t in non_estimable_terms(fit.table))
-            reason = (
-                f"with it the hazard ratio of {bad} cannot be estimated (a group with no "
+            reason = _(
+                "with it the hazard ratio of {terms} cannot be estimated (a group with no "
                 "events or with all the events)"
-            )
+            ).format(terms=bad)
         if reason:
             left_out.append(LeftOut(c, reason))
             continue
