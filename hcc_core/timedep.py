@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import schema
 from .errors import CohortError
+from .i18n import N_, _
 from .survival import _KM, KMResult, _check_conf_type, _confint, _median_with_ci, _z
 
 __all__ = [
@@ -63,7 +64,7 @@ def split_at_local_start(df: pd.DataFrame, endpoint: str) -> TimeDependentData:
     schema.require_columns(
         df,
         [time_col, event_col, schema.TREATMENT_GROUP, schema.LOCAL_START_MONTHS],
-        "time-dependent local therapy analysis",
+        N_("time-dependent local therapy analysis"),
     )
     time = pd.to_numeric(df[time_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     event = pd.to_numeric(df[event_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -77,17 +78,23 @@ def split_at_local_start(df: pd.DataFrame, endpoint: str) -> TimeDependentData:
     notes = []
     if no_time.any():
         notes.append(
-            f"{int(no_time.sum())} patient(s) without '{time_col}' or '{event_col}' were excluded."
+            _("{n} patient(s) without '{time}' or '{event}' were excluded.").format(
+                n=int(no_time.sum()), time=time_col, event=event_col
+            )
         )
     if no_start.any():
         notes.append(
-            f"{int(no_start.sum())} local+systemic patient(s) without 'local_start_months' were "
-            "excluded: without a start time they cannot be placed in time."
+            _(
+                "{n} local+systemic patient(s) without 'local_start_months' were excluded: "
+                "without a start time they cannot be placed in time."
+            ).format(n=int(no_start.sum()))
         )
     if not keep.any():
         raise CohortError(
-            "No patient has both a survival time and, if treated locally, a local therapy start "
-            "time, so the time-dependent analysis is impossible."
+            _(
+                "No patient has both a survival time and, if treated locally, a local therapy "
+                "start time, so the time-dependent analysis is impossible."
+            )
         )
     base = df.loc[keep].reset_index(drop=True)
     t, e, ls = time[keep], event[keep], np.where(local_arm[keep], start[keep], np.nan)
@@ -190,11 +197,11 @@ def simon_makuch(
                 "median_upper": med[2],
             }
         )
-    method = (
+    method = _(
         "Simon-Makuch (extended Kaplan-Meier) curves by current local-therapy status, R "
         "survfit(Surv(tstart, tstop, event) ~ local) on tmerge data; Greenwood variance; "
-        f"{conf_level:.0%} pointwise CI on the {conf_type} scale"
-    )
+        "{level} pointwise CI on the {conf_type} scale"
+    ).format(level=f"{conf_level:.0%}", conf_type=conf_type)
     return KMResult(
         endpoint,
         LOCAL,

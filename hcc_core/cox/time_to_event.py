@@ -14,7 +14,7 @@ from .. import schema
 from ..competing import COMPETING_ENDPOINTS, EVENT, EVENT_NAMES, competing_status
 from ..errors import CohortError
 from ..finegray import _design
-from ..i18n import N_
+from ..i18n import N_, _
 from ..timedep import EVENT as TD_EVENT
 from ..timedep import LOCAL, START, STOP, split_at_local_start
 from .arrays import coxph_arrays, fit_arrays
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 LOCAL_TERM = "local therapy (time-dependent)"
-IMMORTAL_TIME_NOTE = (
+IMMORTAL_TIME_NOTE = N_(
     "A patient counted in the local+systemic group from month 0 had to live until the local "
     "therapy started; that guaranteed survival (immortal time) makes the naive comparison "
     "favour local therapy. The time-dependent model counts each patient as systemic-only "
@@ -75,7 +75,9 @@ def fit_cause_specific_cox(df: pd.DataFrame, endpoint: str, covariates, **kwargs
         endpoint=endpoint,
         notes=tuple(st.notes) + tuple(fit.notes),
         n_excluded=fit.n_excluded + int((~st.keep).sum()),
-        method=f"Cause-specific hazard of {event} ({competing} censored); " + fit.method,
+        method=_("Cause-specific hazard of {event} ({competing} censored); {method}").format(
+            event=_(event), competing=_(competing), method=fit.method
+        ),
     )
 
 
@@ -138,7 +140,7 @@ def fit_time_dependent(
     notes = list(td.notes)
     encoded = {c: _encode(d, c) for c in adjust}
     complete = np.ones(len(d), dtype=bool)
-    for _, _, _, miss in encoded.values():
+    for *_parts, miss in encoded.values():
         complete &= ~miss
     if not complete.all():
         ids = d.loc[~complete, schema.PATIENT_ID].nunique()
@@ -148,24 +150,30 @@ def fit_time_dependent(
             if enc[3].any()
         )
         notes.append(
-            f"{ids} patient(s) with a missing covariate were excluded (complete-case analysis; "
-            f"missing values by column: {detail})."
+            _(
+                "{n} patient(s) with a missing covariate were excluded (complete-case analysis; "
+                "missing values by column: {detail})."
+            ).format(n=ids, detail=detail)
         )
     d = d.loc[complete].reset_index(drop=True)
     local = d[LOCAL].to_numpy(float)
     if local.size == 0 or np.ptp(local) == 0:
         raise CohortError(
-            "Nobody (or everybody) received local therapy during follow-up here, so its "
-            "time-dependent effect cannot be estimated. Relax the filters."
+            _(
+                "Nobody (or everybody) received local therapy during follow-up here, so its "
+                "time-dependent effect cannot be estimated. Relax the filters."
+            )
         )
     terms_in = {LOCAL_TERM: (False, local, None, np.zeros(local.size, dtype=bool))}
     terms_in.update({c: _take(enc, complete) for c, enc in encoded.items()})
     des = _design_matrix(terms_in, len(d))
     if LOCAL_TERM not in des.terms:
         raise CohortError(
-            "Local therapy is a linear combination of the other covariates in these patients, "
-            "so its time-dependent effect cannot be estimated. Remove covariates or relax the "
-            "filters."
+            _(
+                "Local therapy is a linear combination of the other covariates in these "
+                "patients, so its time-dependent effect cannot be estimated. Remove covariates "
+                "or relax the filters."
+            )
         )
     notes += list(des.notes)
     start, stop = d[START].to_numpy(float), d[STOP].to_numpy(float)
@@ -187,14 +195,14 @@ def fit_time_dependent(
         conf_level=conf_level,
     )
     notes += fit_notes(des.terms, fit, ph)
-    notes.append(IMMORTAL_TIME_NOTE)
+    notes.append(_(IMMORTAL_TIME_NOTE))
     frame = lambda m: pd.DataFrame(m, index=des.terms, columns=des.terms)  # noqa: E731
-    method = (
+    method = _(
         "Cox model with local therapy as a time-dependent covariate (R tmerge + tdc, "
-        f"coxph(Surv(tstart, tstop, event) ~ local + ...), {ties.capitalize()} ties, "
-        f"model-based SE); Wald {conf_level:.0%} CIs; PH test: cox.zph, transform = 'km'; "
-        "the naive model (treatment group fixed at baseline) beside it"
-    )
+        "coxph(Surv(tstart, tstop, event) ~ local + ...), {ties} ties, model-based SE); Wald "
+        "{level} CIs; PH test: cox.zph, transform = 'km'; the naive model (treatment group "
+        "fixed at baseline) beside it"
+    ).format(ties=ties.capitalize(), level=f"{conf_level:.0%}")
     return CoxResult(
         endpoint,
         tuple(covs),
@@ -264,8 +272,10 @@ class PiecewiseResult:
     method: str
 
 
-def _period_label(a: float, b: float) -> str:
-    return f"{a:g}-{b:g} months" if np.isfinite(b) else f"after {a:g} months"
+def _period_label(a: float, b: float, translate=_) -> str:
+    """"0-12 months", "after 12 months" (``translate=str``: in English, for term names)."""
+    text = N_("{start}-{end} months") if np.isfinite(b) else N_("after {start} months")
+    return translate(text).format(start=f"{a:g}", end=f"{b:g}")
 
 
 def piecewise_hr(
@@ -301,8 +311,9 @@ def piecewise_hr(
     notes = []
     if (~ok).any():
         notes.append(
-            f"{int((~ok).sum())} patient(s) without '{time_col}', '{event_col}' or a treatment "
-            "group were excluded."
+            _(
+                "{n} patient(s) without '{time}', '{event}' or a treatment group were excluded."
+            ).format(n=int((~ok).sum()), time=time_col, event=event_col)
         )
     if covs:
         Xc, terms, cov_ok, design_notes = _design(df.loc[ok], covs)
@@ -332,8 +343,10 @@ def piecewise_hr(
     ev = np.concatenate(events)
     fit = coxph_arrays(np.concatenate(starts), np.concatenate(stops), ev, X)
     labels = [_period_label(edges[p], edges[p + 1]) for p in range(k)]
+    # the model's term names stay English (code reads them); the period column is shown
+    english = [_period_label(edges[p], edges[p + 1], str) for p in range(k)]
     model = _table(
-        [f"local+systemic vs systemic, {lab}" for lab in labels] + terms, fit.coef, fit.se, z
+        [f"local+systemic vs systemic, {lab}" for lab in english] + terms, fit.coef, fit.se, z
     )
     per = model.iloc[:k].reset_index(drop=True)
     table = pd.concat(
@@ -353,13 +366,14 @@ def piecewise_hr(
     sparse = table[table["events"] < 10]
     if len(sparse):
         notes.append(
-            "Few events in " + ", ".join(sparse["period"]) + ": those period HRs are imprecise."
+            _("Few events in {periods}: those period HRs are imprecise.").format(
+                periods=", ".join(sparse["period"])
+            )
         )
-    method = (
-        f"Piecewise Cox model: follow-up split at {', '.join(f'{c:g}' for c in cuts_arr)} months "
-        "(R survSplit), one treatment term per period, Efron ties; Wald "
-        f"{conf_level:.0%} CIs"
-    )
+    method = _(
+        "Piecewise Cox model: follow-up split at {cuts} months (R survSplit), one treatment "
+        "term per period, Efron ties; Wald {level} CIs"
+    ).format(cuts=", ".join(f"{c:g}" for c in cuts_arr), level=f"{conf_level:.0%}")
     return PiecewiseResult(
         endpoint,
         tuple(float(c) for c in cuts_arr),
