@@ -31,7 +31,6 @@ __all__ = [
     "mann_whitney_spss",
     "anova_oneway",
     "kruskal_wallis",
-    "all_normal",
     "is_normal",
     "spss_quartiles",
     "clopper_pearson",
@@ -515,36 +514,14 @@ def is_normal(x: np.ndarray, alpha: float = 0.05, seed: int = FISHER_SEED) -> bo
     -----
     ``scipy.stats.shapiro`` (public API); R: ``shapiro.test(x)`` (also limited to 5,000 values).
     """
-    return all_normal([x], alpha, seed)
-
-
-def all_normal(samples: list[np.ndarray], alpha: float = 0.05, seed: int = FISHER_SEED) -> bool:
-    """``all(is_normal(x, alpha) for x in samples)``, with one Shapiro-Wilk call for all of them.
-
-    Notes
-    -----
-    ``scipy.stats.shapiro`` on the samples as rows of one NaN-padded array (``axis=1``,
-    ``nan_policy="omit"``): each row's statistic and p-value are those of its own values, and
-    the argument checking scipy does per call is paid once.
-    """
-    xs = []
-    for x in samples:
-        x = np.asarray(x, dtype=float)
-        if not np.isfinite(x).all():
-            raise ValueError(
-                "is_normal needs finite values; drop missing values before calling it."
-            )
-        if len(x) < 3 or np.ptp(x) == 0:
-            return False
-        if len(x) > SHAPIRO_MAX_N:
-            x = np.random.default_rng(seed).choice(x, SHAPIRO_MAX_N, replace=False)
-        xs.append(x)
-    if len(xs) < 2:
-        return all(bool(stats.shapiro(x).pvalue >= alpha) for x in xs)
-    padded = np.full((len(xs), max(len(x) for x in xs)), np.nan)
-    for i, x in enumerate(xs):
-        padded[i, : len(x)] = x
-    return bool((stats.shapiro(padded, axis=1, nan_policy="omit").pvalue >= alpha).all())
+    x = np.asarray(x, dtype=float)
+    if not np.isfinite(x).all():
+        raise ValueError("is_normal needs finite values; drop missing values before calling it.")
+    if len(x) < 3 or np.ptp(x) == 0:
+        return False
+    if len(x) > SHAPIRO_MAX_N:
+        x = np.random.default_rng(seed).choice(x, SHAPIRO_MAX_N, replace=False)
+    return bool(stats.shapiro(x).pvalue >= alpha)
 
 
 def spss_quartiles(x: np.ndarray) -> np.ndarray:

@@ -18,10 +18,10 @@ from .i18n import N_, _
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
-    all_normal,
     anova_oneway,
     contingency_test,
     fisher_note,
+    is_normal,
     kruskal_wallis,
     mann_whitney_spss,
     max_pairwise,
@@ -305,7 +305,7 @@ def _continuous_rows(values, grp: _Groups, normal_alpha: float, overall: bool = 
     missing = np.bincount(grp.codes[miss & (grp.codes >= 0)], minlength=n_groups)
     xs = [values[(grp.codes == g) & ~miss] for g in range(n_groups)]
     present = [x for x in xs if len(x) > 0]
-    normal = bool(present) and all_normal(present, normal_alpha)
+    normal = bool(present) and all(is_normal(x, normal_alpha) for x in present)
     stats = {g: _describe(x) for g, x in zip(grp.levels, xs, strict=True)}
     test = None
     if len(present) >= 2:
