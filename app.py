@@ -205,20 +205,29 @@ html { font-size: 20px; }
 </style>""")
 
 
-# Before sign-in (when it is configured) the session gets the sign-in prompt and nothing else:
-# no page list, no sidebar, no data.
-locked = auth.required() and not auth.signed_in()
-current = st.navigation(PAGES, position="hidden" if locked else "sidebar")
-wanted = _ui.wanted_page()
-if wanted:  # a deep link that legacy routing sent to a page before navigation existed
-    # Before any widget binds its URL parameter (bound parameters cannot be passed on).
-    st.switch_page(wanted, query_params=_ui.query_string())
-if not auth.gate():
-    st.stop()
-sidebar(current.title)
-with _ui.app_run():
-    try:
-        current.run()
-    except Exception as exc:  # Streamlit shows its generic message; the trail records it
-        auth.note_error(current.title, type(exc).__name__)
-        raise
+def main() -> None:
+    # Before sign-in (when it is configured) the session gets the sign-in prompt and nothing
+    # else: no page list, no sidebar, no data.
+    locked = auth.required() and not auth.signed_in()
+    current = st.navigation(PAGES, position="hidden" if locked else "sidebar")
+    wanted = _ui.wanted_page()
+    if wanted:  # a deep link that legacy routing sent to a page before navigation existed
+        # Before any widget binds its URL parameter (bound parameters cannot be passed on).
+        st.switch_page(wanted, query_params=_ui.query_string())
+    if not auth.gate():
+        st.stop()
+    sidebar(current.title)
+    with _ui.app_run():
+        try:
+            current.run()
+        except Exception as exc:  # Streamlit shows its generic message; the trail records it
+            auth.note_error(current.title, type(exc).__name__)
+            raise
+
+
+# Streamlit runs this file as __main__. A child process of the upload parser
+# (hcc_core.isolate, multiprocessing "forkserver") imports it again as __mp_main__: Python's
+# "safe importing of the main module" rule, so the child neither runs the app (the sidebar,
+# the demo cohort, a page) nor writes audit lines.
+if __name__ == "__main__":
+    main()
