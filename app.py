@@ -19,10 +19,11 @@ from hcc_core import (
 )
 from hcc_core import schema as S
 from pages import _ui
-from pages._ui import auth, pack
+from pages._ui import auth, pack, reclaim
 
 st.set_page_config(page_title="HCC Cohort Explorer", page_icon=":material/monitoring:",
                    layout="wide")
+reclaim.start()  # once per server process: ended sessions' memory goes back on an idle server
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -106,6 +106,8 @@ class Supervisor:
         # session's script in a thread); memory freed in those arenas rarely returns to the
         # system. Two arenas keep the footprint close to what is live.
         env.setdefault("MALLOC_ARENA_MAX", "2")
+        # pages/_ui/reclaim.py: an idle worker drops expired sessions and returns their memory.
+        env.setdefault("HCC_MEMORY_RECLAIM", "1")
         self.workers[port] = subprocess.Popen(cmd, cwd=APP_DIR, env=env)
 
     def start(self) -> None:

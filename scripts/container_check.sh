@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Container check, run by .ci/run after the tests: lint the Dockerfile, build the production image
-# with podman and prove that the image's own start command serves the app.
+# with podman and prove that the image's own start command serves the app: nginx in front of two
+# Streamlit workers (deploy/serve.py), as the app's non-root user, /tmp a tmpfs as in production.
 #
 # Works on a machine with no Docker engine and no access to image registries: the base image is
 # bootstrapped locally with debootstrap (Debian bookworm, python3 3.11) and imported into podman.
@@ -22,6 +23,7 @@ MIRROR="${HCC_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 HADOLINT_VERSION="2.15.1"
 HOST_CA="/etc/ssl/certs/ca-certificates.crt"
 PORT=8501   # the image's own port: the server runs in a private network namespace
+WORKERS=2   # the multi-process topology, whatever the number of CPUs here
 TAG="check-$$"
 IMAGE="localhost/hcc-explorer:$TAG"
 BASE="localhost/hcc-base-python:$TAG"
@@ -47,8 +49,9 @@ if [ "${1:-}" = "__serve" ]; then
   base_url="http://127.0.0.1:$PORT"
   marker_epoch="$(date +%s)"
   sleep 1 # file times have one-second resolution in the find below
-  setsid buildah run --isolation chroot --network host --user "$user" "$ctr" -- "${start_cmd[@]}" \
-    >"$work/server.log" 2>&1 &
+  # /tmp is a tmpfs, as in production (compose: tmpfs, Kubernetes: emptyDir medium Memory).
+  setsid buildah run --isolation chroot --network host --user "$user" \
+    --mount type=tmpfs,destination=/tmp "$ctr" -- "${start_cmd[@]}" >"$work/server.log" 2>&1 &
   server_pid=$!
   stop_server() {
     if kill -0 "$server_pid" 2>/dev/null; then
@@ -69,17 +72,30 @@ if [ "${1:-}" = "__serve" ]; then
   health=""
   while [ $((SECONDS - started)) -lt "$START_TIMEOUT_S" ]; do
     kill -0 "$server_pid" 2>/dev/null || fail "the server exited before it became healthy."
-    health="$(curl -fsS --max-time 2 "$base_url/_stcore/health" 2>/dev/null || true)"
+    health="$(curl -fsS --max-time 2 "$base_url/readyz" 2>/dev/null || true)"
     [ "$health" = "ok" ] && break
     sleep 1
   done
-  [ "$health" = "ok" ] || fail "/_stcore/health did not answer 'ok' within ${START_TIMEOUT_S}s."
-  say "GET /_stcore/health -> ok after $((SECONDS - started))s"
+  [ "$health" = "ok" ] || fail "/readyz (a worker's /_stcore/health through nginx) did not answer 'ok' within ${START_TIMEOUT_S}s."
+  say "GET /readyz -> ok after $((SECONDS - started))s"
+  [ "$(curl -fsS --max-time 2 "$base_url/healthz")" = "ok" ] || fail "nginx's /healthz did not answer 'ok'."
+  say "GET /healthz -> ok (nginx)"
 
   uids="$(ps -o uid= --sid "$server_pid" | sort -u | tr -d ' ' | tr '\n' ' ')"
+  py_uids="$(ps -o uid=,args= --sid "$server_pid" | awk '/python.*streamlit run/ {print $1}' | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+  n_workers="$(ps -o args= --sid "$server_pid" | grep -c 'python.*streamlit run' || true)"
+  [ "$n_workers" = "$WORKERS" ] || fail "expected $WORKERS Streamlit workers, found $n_workers (uids in session: $uids)."
   py_uid="$(ps -o uid=,args= --sid "$server_pid" | awk '/python.*streamlit run/ {print $1; exit}')"
-  [ -n "$py_uid" ] && [ "$py_uid" != 0 ] || fail "the streamlit process runs as uid '${py_uid:-?}' (uids in session: $uids), not as the image's non-root user."
-  say "the streamlit process runs as uid $py_uid"
+  nginx_uid="$(ps -o uid=,args= --sid "$server_pid" | awk '/nginx: master/ {print $1; exit}')"
+  case "$py_uids" in *" 0;"*) fail "a Streamlit worker runs as root (workers per uid: $py_uids)." ;; esac
+  [ -n "$nginx_uid" ] && [ "$nginx_uid" != 0 ] || fail "nginx runs as uid '${nginx_uid:-?}' (uids in session: $uids), not as the image's non-root user."
+  say "$n_workers Streamlit workers (uid $py_uid) behind nginx (uid $nginx_uid), none as root"
+
+  code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$base_url/_stcore/metrics")"
+  [ "$code" = 404 ] || fail "GET /_stcore/metrics answered HTTP $code through nginx, expected 404 (not public)."
+  cookie="$(curl -sS -D - -o /dev/null --max-time 10 "$base_url/" | tr -d '\r' | awk -F': ' 'tolower($1) == "set-cookie" {print $2}')"
+  case "$cookie" in hcc_worker=*) ;; *) fail "GET / did not set the sticky-session cookie (got '$cookie')." ;; esac
+  say "GET /_stcore/metrics -> 404; GET / sets the sticky-session cookie"
 
   code="$(curl -sS -o "$work/index.html" -w '%{http_code}' --max-time 10 "$base_url/")"
   [ "$code" = 200 ] || fail "GET / answered HTTP $code, expected 200."
@@ -200,22 +216,22 @@ inspect() { podman image inspect --format "$1" "$IMAGE"; }
 user="$(inspect '{{.Config.User}}')"
 case "$user" in "" | 0 | 0:* | root | root:*) die "the image runs as root (USER '$user')." ;; esac
 [ "$(inspect '{{json .Config.ExposedPorts}}')" = '{"8501/tcp":{}}' ] || die "the image must EXPOSE 8501 only."
-[ "$(inspect '{{json .Config.Entrypoint}}')" = '["streamlit","run","app.py"]' ] \
-  || die "ENTRYPOINT must be the exec form [\"streamlit\",\"run\",\"app.py\"], found $(inspect '{{json .Config.Entrypoint}}')."
+[ "$(inspect '{{json .Config.Entrypoint}}')" = '["python3","/app/deploy/serve.py","--"]' ] \
+  || die "ENTRYPOINT must be the exec form [\"python3\",\"/app/deploy/serve.py\",\"--\"], found $(inspect '{{json .Config.Entrypoint}}')."
 python3 - "$work" "$(podman image inspect "$IMAGE")" <<'PY' || die "the image has no usable HEALTHCHECK."
 import json, sys
 work, image = sys.argv[1], json.loads(sys.argv[2])[0]
 config = image["Config"]
 start = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
 test = (image.get("Healthcheck") or config.get("Healthcheck") or {}).get("Test") or []
-if not test or test[0] not in ("CMD", "CMD-SHELL") or "/_stcore/health" not in " ".join(test):
+if not test or test[0] not in ("CMD", "CMD-SHELL") or "/readyz" not in " ".join(test):
     sys.exit(1)
 health = test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]]
 for name, argv in (("start_cmd", start), ("health_cmd", health)):
     with open(f"{work}/{name}", "wb") as f:
         f.write(b"".join(a.encode() + b"\0" for a in argv))
 PY
-say "USER $user, EXPOSE 8501, exec-form ENTRYPOINT, HEALTHCHECK on /_stcore/health"
+say "USER $user, EXPOSE 8501, exec-form ENTRYPOINT (deploy/serve.py), HEALTHCHECK on /readyz"
 
 ctr="$(buildah from --quiet "$IMAGE")"
 ctrs+=("$ctr")
@@ -237,8 +253,11 @@ buildah run --isolation chroot --network host "$probe_ctr" -- /bin/sh -c '
   done
   extra="$(ls /app/data | grep -vxE "demo_cohort\.csv|data_dictionary\.csv|template\.csv|published_values\.json")"
   [ -z "$extra" ] || { echo "unexpected files in /app/data: $extra"; exit 1; }
-  exit 0' || die "the image contains something it should not (see above)."
-say "no compiler, no pip, no tests/.git/secrets, only the four shipped data files"
+  extra="$(ls -A /app/deploy | grep -vxE "serve\.py|nginx\.conf\.template|__pycache__")"
+  [ -z "$extra" ] || { echo "unexpected files in /app/deploy: $extra"; exit 1; }
+  /usr/sbin/nginx -v 2>/dev/null || { echo "nginx is not in the image"; exit 1; }
+  exit 0' || die "the image contains something it should not, or lacks nginx (see above)."
+say "no compiler, no pip, no tests/.git/secrets, only the four shipped data files; nginx present"
 
 # Every module of the app imports inside the image (pages import lazily, on navigation).
 buildah run --isolation chroot --network host --user "$user" "$probe_ctr" -- python3 -c '
@@ -250,6 +269,6 @@ print(len(list(pkgutil.iter_modules(hcc_core.__path__))), "hcc_core modules impo
 
 say "serve and probe (network namespace with loopback only)"
 # Also runs app.py once per probe, through Streamlit's script health endpoint.
-buildah config --env STREAMLIT_SERVER_SCRIPT_HEALTH_CHECK_ENABLED=true "$ctr"
+buildah config --env STREAMLIT_SERVER_SCRIPT_HEALTH_CHECK_ENABLED=true --env "WORKERS=$WORKERS" "$ctr"
 HCC_CHECK_ELAPSED=$((SECONDS - t0)) unshare --net -- bash "$0" __serve "$ctr" "$probe_ctr" "$user" "$work"
 say "total $((SECONDS - t0))s"

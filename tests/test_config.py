@@ -192,13 +192,19 @@ def test_dockerfile_shape():
     assert users == ["10001:10001"]
     assert ("EXPOSE", "8501") in final
     healthcheck = [rest for word, rest in final if word == "HEALTHCHECK"]
-    assert len(healthcheck) == 1 and "http://localhost:8501/_stcore/health" in healthcheck[0]
+    # nginx's readiness endpoint: a Streamlit worker's /_stcore/health through nginx.
+    assert len(healthcheck) == 1 and "http://localhost:8501/readyz" in healthcheck[0]
     assert ' CMD ["' in " " + healthcheck[0]  # exec form: no shell needed in the image
-    assert ("ENTRYPOINT", '["streamlit", "run", "app.py"]') in final
-    assert json.loads(dict(final)["CMD"]) == ["--server.port=8501", "--server.address=0.0.0.0"]
+    # nginx in front of one Streamlit worker per CPU (deploy/serve.py); PORT/ADDRESS from ENV.
+    assert ("ENTRYPOINT", '["python3", "/app/deploy/serve.py", "--"]') in final
+    assert json.loads(dict(final)["CMD"]) == []
+    env = " ".join(rest for word, rest in final if word == "ENV")
+    assert "PORT=8501" in env and "ADDRESS=0.0.0.0" in env
     run = " ".join(rest for word, rest in ins if word == "RUN")
     assert "python3 -m venv" in run and "--no-cache-dir" in run
-    assert "apt-get" not in run  # no compilers or build tools are ever installed
+    # apt-get installs nginx and nothing else: no compilers or build tools, no recommends.
+    installs = re.findall(r"apt-get install ([^&]*)", run)
+    assert [i.split() for i in installs] == [["-y", "--no-install-recommends", "nginx-light"]]
 
 
 def test_dockerignore_is_a_whitelist_that_keeps_the_app_data():
@@ -219,6 +225,8 @@ def test_dockerignore_is_a_whitelist_that_keeps_the_app_data():
         "data/data_dictionary.csv",
         "data/template.csv",
         "data/published_values.json",
+        "deploy/serve.py",
+        "deploy/nginx.conf.template",
     }
     for name in ("demo_cohort.csv", "data_dictionary.csv", "template.csv", "published_values.json"):
         assert (ROOT / "data" / name).is_file(), f"data/{name} is whitelisted but missing"
@@ -229,6 +237,6 @@ def test_compose_runs_read_only_with_a_health_check(path):
     text = (ROOT / path).read_text(encoding="utf-8")
     assert re.search(r"^\s+read_only:\s*true\s*$", text, re.M)
     assert re.search(r"^\s+healthcheck:\s*$", text, re.M)
-    assert "/_stcore/health" in text
+    assert "http://localhost:8501/readyz" in text
     assert re.search(r"^\s+restart:\s*unless-stopped\s*$", text, re.M)
     assert re.search(r"^\s+tmpfs:\s*$", text, re.M)
