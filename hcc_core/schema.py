@@ -144,69 +144,74 @@ class Column:
         return LEVELS.get(self.name, ())
 
 
+# The adverse-event columns' description, and each term in words (English msgids).
+_AE_DESCRIPTION = N_("Worst CTCAE v5 grade of {term} (0 = none).")
+_AE_WORDS: dict[str, str] = {}
+
+
 def _ae(name: str, label: str) -> Column:
-    return Column(name, "grade", "CTCAE v5 grade", False,
-                  f"Worst CTCAE v5 grade of {label} (0 = none).", 0, 5)
+    _AE_WORDS[name] = label
+    return Column(name, "grade", "CTCAE v5 grade", False, _AE_DESCRIPTION.format(term=label), 0, 5)
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column(PATIENT_ID, "text", "", True, "Unique patient identifier (pseudonymised)."),
+    Column(PATIENT_ID, "text", "", True, N_("Unique patient identifier (pseudonymised).")),
     Column(LOCAL_MODALITY, "category", "", False,
-           "Local therapy added to systemic therapy; 'none' = systemic therapy alone. "
-           "Required unless treatment_group is given."),
+           N_("Local therapy added to systemic therapy; 'none' = systemic therapy alone. "
+           "Required unless treatment_group is given.")),
     Column(TREATMENT_GROUP, "category", "", False,
-           "Treatment arm; derived from local_modality ('none' -> systemic) when absent."),
-    Column(AGE, "number", "years", False, "Age at start of systemic therapy.", 0, 120),
-    Column(SEX, "category", "", False, "Sex."),
-    Column(ALBUMIN, "number", "g/L", False, "Serum albumin at baseline.", 0, 100),
-    Column(BILIRUBIN, "number", "umol/L", False, "Total bilirubin at baseline.", 0, 1000),
+           N_("Treatment arm; derived from local_modality ('none' -> systemic) when absent.")),
+    Column(AGE, "number", "years", False, N_("Age at start of systemic therapy."), 0, 120),
+    Column(SEX, "category", "", False, N_("Sex.")),
+    Column(ALBUMIN, "number", "g/L", False, N_("Serum albumin at baseline."), 0, 100),
+    Column(BILIRUBIN, "number", "umol/L", False, N_("Total bilirubin at baseline."), 0, 1000),
     Column(ALBI_SCORE, "number", "", False,
-           "ALBI score = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L; "
-           "derived when absent."),
+           N_("ALBI score = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L; "
+           "derived when absent.")),
     Column(ALBI_GRADE, "category", "", False,
-           "ALBI grade: 1 if score <= -2.60, 2 if <= -1.39, else 3; derived when absent."),
-    Column(CHILD_PUGH_CLASS, "category", "", False, "Child-Pugh class."),
-    Column(CHILD_PUGH_SCORE, "integer", "points", False, "Child-Pugh score.", 5, 15),
-    Column(BCLC_STAGE, "category", "", False, "Barcelona Clinic Liver Cancer stage."),
-    Column(TUMOR_NUMBER, "category", "", False, "Number of intrahepatic tumours."),
-    Column(MAX_DIAMETER, "number", "cm", False, "Maximum tumour diameter.", 0, 50),
-    Column(AFP, "number", "ng/mL", False, "Serum alpha-fetoprotein at baseline.", 0, None),
-    Column(CHRONIC_HEPATITIS, "category", "", False, "Chronic viral hepatitis (HBV/HCV)."),
-    Column(AV_FISTULA, "category", "", False, "Arteriovenous fistula."),
-    Column(EXTRAHEPATIC_SUPPLY, "category", "", False, "Extrahepatic collateral blood supply."),
-    Column(TARGETED_AGENT, "text", "", False, "Tyrosine-kinase inhibitor used (free text)."),
-    Column(IMMUNOTHERAPY_AGENT, "text", "", False, "PD-1 inhibitor used (free text)."),
+           N_("ALBI grade: 1 if score <= -2.60, 2 if <= -1.39, else 3; derived when absent.")),
+    Column(CHILD_PUGH_CLASS, "category", "", False, N_("Child-Pugh class.")),
+    Column(CHILD_PUGH_SCORE, "integer", "points", False, N_("Child-Pugh score."), 5, 15),
+    Column(BCLC_STAGE, "category", "", False, N_("Barcelona Clinic Liver Cancer stage.")),
+    Column(TUMOR_NUMBER, "category", "", False, N_("Number of intrahepatic tumours.")),
+    Column(MAX_DIAMETER, "number", "cm", False, N_("Maximum tumour diameter."), 0, 50),
+    Column(AFP, "number", "ng/mL", False, N_("Serum alpha-fetoprotein at baseline."), 0, None),
+    Column(CHRONIC_HEPATITIS, "category", "", False, N_("Chronic viral hepatitis (HBV/HCV).")),
+    Column(AV_FISTULA, "category", "", False, N_("Arteriovenous fistula.")),
+    Column(EXTRAHEPATIC_SUPPLY, "category", "", False, N_("Extrahepatic collateral blood supply.")),
+    Column(TARGETED_AGENT, "text", "", False, N_("Tyrosine-kinase inhibitor used (free text).")),
+    Column(IMMUNOTHERAPY_AGENT, "text", "", False, N_("PD-1 inhibitor used (free text).")),
     Column(OS_MONTHS, "number", "months", False,
-           "Overall survival time from start of systemic therapy.", 0, None),
-    Column(OS_EVENT, "event", "", False, "1 = death, 0 = censored at os_months."),
+           N_("Overall survival time from start of systemic therapy."), 0, None),
+    Column(OS_EVENT, "event", "", False, N_("1 = death, 0 = censored at os_months.")),
     Column(PFS_MONTHS, "number", "months", False,
-           "Progression-free survival time; must not exceed os_months.", 0, None),
-    Column(PFS_EVENT, "event", "", False, "1 = progression or death, 0 = censored."),
+           N_("Progression-free survival time; must not exceed os_months."), 0, None),
+    Column(PFS_EVENT, "event", "", False, N_("1 = progression or death, 0 = censored.")),
     Column(BEST_RESPONSE, "category", "", False,
-           "Best overall response by mRECIST (NE = not evaluable)."),
-    _ae("ae_pain", "pain"),
-    _ae("ae_fever", "fever"),
-    _ae("ae_vomiting", "vomiting"),
-    _ae("ae_hypertension", "hypertension"),
-    _ae("ae_hand_foot_syndrome", "hand-foot syndrome"),
-    _ae("ae_rash", "rash"),
-    _ae("ae_hypothyroidism", "hypothyroidism"),
-    _ae("ae_diarrhea", "diarrhea"),
-    _ae("ae_elevated_alt_ast", "elevated ALT/AST"),
-    _ae("ae_elevated_bilirubin", "elevated bilirubin"),
-    Column(TREATMENT_START_DATE, "date", "YYYY-MM-DD", False, "Start of systemic therapy."),
-    Column(PROGRESSION_DATE, "date", "YYYY-MM-DD", False, "Date of first progression."),
-    Column(DEATH_DATE, "date", "YYYY-MM-DD", False, "Date of death."),
-    Column(LAST_FOLLOWUP_DATE, "date", "YYYY-MM-DD", False, "Date last known alive."),
+           N_("Best overall response by mRECIST (NE = not evaluable).")),
+    _ae("ae_pain", N_("pain")),
+    _ae("ae_fever", N_("fever")),
+    _ae("ae_vomiting", N_("vomiting")),
+    _ae("ae_hypertension", N_("hypertension")),
+    _ae("ae_hand_foot_syndrome", N_("hand-foot syndrome")),
+    _ae("ae_rash", N_("rash")),
+    _ae("ae_hypothyroidism", N_("hypothyroidism")),
+    _ae("ae_diarrhea", N_("diarrhea")),
+    _ae("ae_elevated_alt_ast", N_("elevated ALT/AST")),
+    _ae("ae_elevated_bilirubin", N_("elevated bilirubin")),
+    Column(TREATMENT_START_DATE, "date", "YYYY-MM-DD", False, N_("Start of systemic therapy.")),
+    Column(PROGRESSION_DATE, "date", "YYYY-MM-DD", False, N_("Date of first progression.")),
+    Column(DEATH_DATE, "date", "YYYY-MM-DD", False, N_("Date of death.")),
+    Column(LAST_FOLLOWUP_DATE, "date", "YYYY-MM-DD", False, N_("Date last known alive.")),
     Column(PROGRESSION_EVENT, "event", "", False,
-           "For PFS events: 1 = radiological progression, 0 = death without progression "
-           "(empty when PFS is censored); derived from progression_date and death_date."),
+           N_("For PFS events: 1 = radiological progression, 0 = death without progression "
+           "(empty when PFS is censored); derived from progression_date and death_date.")),
     Column(DEATH_CAUSE, "category", "", False,
-           "Cause of death: hcc = HCC-related, other = any other cause (empty when alive)."),
+           N_("Cause of death: hcc = HCC-related, other = any other cause (empty when alive).")),
     Column(LOCAL_START_MONTHS, "number", "months", False,
-           "Months from the start of systemic therapy to the first local therapy (empty "
-           "without local therapy); derived from local_start_date.", 0, None),
-    Column(LOCAL_START_DATE, "date", "YYYY-MM-DD", False, "Date of the first local therapy."),
+           N_("Months from the start of systemic therapy to the first local therapy (empty "
+           "without local therapy); derived from local_start_date."), 0, None),
+    Column(LOCAL_START_DATE, "date", "YYYY-MM-DD", False, N_("Date of the first local therapy.")),
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
@@ -409,10 +414,17 @@ def _allowed_text(c: Column) -> str:
     if c.kind == "grade":
         return "0; 1; 2; 3; 4; 5"
     if c.minimum is not None and c.maximum is not None:
-        return f"{c.minimum:g} to {c.maximum:g}"
+        return _("{low} to {high}").format(low=f"{c.minimum:g}", high=f"{c.maximum:g}")
     if c.minimum is not None:
         return f">= {c.minimum:g}"
     return ""
+
+
+def _describe(c: Column) -> str:
+    """The column's description in the current language."""
+    if c.name in _AE_WORDS:
+        return _(_AE_DESCRIPTION).format(term=_(_AE_WORDS[c.name]))
+    return _(c.description) if c.description else ""
 
 
 def data_dictionary() -> pd.DataFrame:
@@ -423,20 +435,20 @@ def data_dictionary() -> pd.DataFrame:
             {
                 "column": c.name,
                 "type": c.kind,
-                "unit": c.unit,
+                "unit": _(c.unit) if c.unit else "",
                 "allowed_values": _allowed_text(c),
-                "required": "yes" if c.required else "no",
-                "description": c.description,
+                "required": _("yes") if c.required else _("no"),
+                "description": _describe(c),
             }
         )
     rows.append(
         {
             "column": "ae_<term>",
             "type": "grade",
-            "unit": "CTCAE v5 grade",
+            "unit": _("CTCAE v5 grade"),
             "allowed_values": "0; 1; 2; 3; 4; 5",
-            "required": "no",
-            "description": "Any other adverse-event term, worst CTCAE v5 grade (0 = none).",
+            "required": _("no"),
+            "description": _("Any other adverse-event term, worst CTCAE v5 grade (0 = none)."),
         }
     )
     return pd.DataFrame(rows)
