@@ -18,29 +18,33 @@ from hcc_core import (
     report,
 )
 from hcc_core import schema as S
+from hcc_core.i18n import N_, _
 from pages import _ui
-from pages._ui import auth, pack, reclaim
+from pages._ui import auth, lang, pack, reclaim
 
-st.set_page_config(page_title="HCC Cohort Explorer", page_icon=":material/monitoring:",
+lang.begin()  # before anything renders: every string below reads in the chosen language
+
+st.set_page_config(page_title=_("HCC Cohort Explorer"), page_icon=":material/monitoring:",
                    layout="wide")
 reclaim.start()  # once per server process: ended sessions' memory goes back on an idle server
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/survival.py", title="Survival", icon=":material/show_chart:"),
-    st.Page("pages/cox.py", title="Cox regression", icon=":material/functions:"),
-    st.Page("pages/adjusted.py", title="Adjusted comparison", icon=":material/balance:"),
-    st.Page("pages/baseline.py", title="Baseline (Table 1)", icon=":material/table:"),
-    st.Page("pages/response.py", title="Response", icon=":material/target:"),
-    st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),
-    st.Page("pages/paper_check.py", title="Paper check", icon=":material/fact_check:"),
-    st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
-    st.Page("pages/upload.py", title="Upload data", icon=":material/upload_file:"),
+    st.Page("pages/overview.py", title=_("Overview"), icon=":material/dashboard:", default=True),
+    st.Page("pages/survival.py", title=_("Survival"), icon=":material/show_chart:"),
+    st.Page("pages/cox.py", title=_("Cox regression"), icon=":material/functions:"),
+    st.Page("pages/adjusted.py", title=_("Adjusted comparison"), icon=":material/balance:"),
+    st.Page("pages/baseline.py", title=_("Baseline (Table 1)"), icon=":material/table:"),
+    st.Page("pages/response.py", title=_("Response"), icon=":material/target:"),
+    st.Page("pages/safety.py", title=_("Safety"), icon=":material/health_and_safety:"),
+    st.Page("pages/paper_check.py", title=_("Paper check"), icon=":material/fact_check:"),
+    st.Page("pages/report.py", title=_("Report"), icon=":material/summarize:"),
+    st.Page("pages/upload.py", title=_("Upload data"), icon=":material/upload_file:"),
 ]
-DEMO_LABEL = "Synthetic demo cohort (95 patients)"
-UPLOAD_LABEL = "My uploaded cohort"
+# Data source codes: the radio's values (its labels are translated by format_func).
+DEMO, UPLOAD = "demo", "upload"
 MODALITY_LABELS = _ui.MODALITY_LABELS
 AFP_CHOICES = {"any": None, ">= 400 ng/mL": True, "< 400 ng/mL": False}
+AFP_ANY = N_("any")
 
 
 @st.cache_data(show_spinner=False)
@@ -52,20 +56,21 @@ def _demo_cohort(path: str, mtime: float):
 def _source():
     """Return (cohort, data_key, label, is_demo) for the chosen data source."""
     upload = st.session_state.get("upload")
-    options = [DEMO_LABEL] + ([UPLOAD_LABEL] if upload else [])
+    options = [DEMO] + ([UPLOAD] if upload else [])
     if st.session_state.pop("_select_upload", False) and upload:
-        st.session_state["source"] = UPLOAD_LABEL
+        st.session_state["source"] = UPLOAD
     if st.session_state.get("source") not in options:
-        st.session_state["source"] = UPLOAD_LABEL if upload else DEMO_LABEL
+        st.session_state["source"] = UPLOAD if upload else DEMO
     # Name the uploaded file, so that after a failed upload the sidebar still says which
     # cohort the analyses use.
+    uploaded = _("Uploaded: {name}").format(name=upload["name"]) if upload else ""
     choice = st.sidebar.radio(
-        "Data source", options, key="source",
-        format_func=lambda o: f"Uploaded: {upload['name']}" if o == UPLOAD_LABEL else o)
-    if choice == UPLOAD_LABEL and upload:
-        return upload["cohort"], upload["key"], f"Uploaded: {upload['name']}", False
+        _("Data source"), options, key="source",
+        format_func=lambda o: uploaded if o == UPLOAD else _("Synthetic demo cohort (95 patients)"))
+    if choice == UPLOAD and upload:
+        return upload["cohort"], upload["key"], uploaded, False
     cohort = _demo_cohort(str(_ui.DEMO_PATH), _ui.DEMO_PATH.stat().st_mtime)
-    return cohort, cohort.sha256, "Synthetic demo cohort", True
+    return cohort, cohort.sha256, _("Synthetic demo cohort"), True
 
 
 def _init_from_url() -> None:
@@ -93,7 +98,8 @@ def _multiselect(where, label: str, column: str, key: str, data, fmt=str) -> tup
     kept = [v for v in st.session_state.get(key, []) if v in options]
     if kept != st.session_state.get(key, []):
         st.session_state[key] = kept
-    return tuple(where.multiselect(label, options, key=key, format_func=fmt, placeholder="All"))
+    return tuple(where.multiselect(label, options, key=key, format_func=fmt,
+                                   placeholder=_("All")))
 
 
 def _age_range(where, data) -> tuple[float | None, float | None]:
@@ -106,24 +112,25 @@ def _age_range(where, data) -> tuple[float | None, float | None]:
     cur = st.session_state.get("f_age")
     if cur is None or not (lo <= cur[0] <= cur[1] <= hi):
         st.session_state["f_age"] = (lo, hi)
-    a, b = where.slider("Age (years)", lo, hi, key="f_age")
+    a, b = where.slider(_("Age (years)"), lo, hi, key="f_age")
     return (None, None) if (a, b) == (lo, hi) else (float(a), float(b))
 
 
 def _filters(data) -> Filters:
     _init_from_url()
     side = st.sidebar
-    side.subheader("Filters")
-    modal = _multiselect(side, "Local modality", S.LOCAL_MODALITY, "f_modality", data,
+    side.subheader(_("Filters"))
+    modal = _multiselect(side, _("Local modality"), S.LOCAL_MODALITY, "f_modality", data,
                          lambda v: MODALITY_LABELS.get(v, v))
-    cp = _multiselect(side, "Child-Pugh class", S.CHILD_PUGH_CLASS, "f_child_pugh", data)
-    bclc = _multiselect(side, "BCLC stage", S.BCLC_STAGE, "f_bclc", data)
-    more = side.expander("More filters")
-    tumor = _multiselect(more, "Tumour number", S.TUMOR_NUMBER, "f_tumor", data)
+    cp = _multiselect(side, _("Child-Pugh class"), S.CHILD_PUGH_CLASS, "f_child_pugh", data)
+    bclc = _multiselect(side, _("BCLC stage"), S.BCLC_STAGE, "f_bclc", data)
+    more = side.expander(_("More filters"))
+    tumor = _multiselect(more, _("Tumour number"), S.TUMOR_NUMBER, "f_tumor", data)
     afp = None
     if S.AFP in data.columns:
-        afp = AFP_CHOICES[more.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True)]
-    albi = _multiselect(more, "ALBI grade", S.ALBI_GRADE, "f_albi", data)
+        afp = AFP_CHOICES[more.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True,
+                                     format_func=lambda k: _(AFP_ANY) if k == "any" else k)]
+    albi = _multiselect(more, _("ALBI grade"), S.ALBI_GRADE, "f_albi", data)
     age_min, age_max = _age_range(more, data)
     return Filters(local_modalities=modal, child_pugh_classes=cp, bclc_stages=bclc,
                    tumor_numbers=tumor, afp_high=afp, albi_grades=albi,
@@ -152,13 +159,14 @@ def _population(filters: Filters) -> str:
     """The filters in words for chart subtitles: 'Child-Pugh class A; BCLC stage C'."""
     words = describe_filters(filters)
     if filters.local_modalities:  # 'none' reads 'systemic only'
-        words[0] = "local modality " + " or ".join(MODALITY_LABELS.get(m, m)
-                                                   for m in filters.local_modalities)
-    return "; ".join(words) if words else "All patients"
+        words[0] = _("local modality {levels}").format(levels=_(" or ").join(
+            MODALITY_LABELS.get(m, m) for m in filters.local_modalities))
+    return "; ".join(words) if words else _("All patients")
 
 
 def sidebar(page: str) -> None:
-    st.sidebar.title("HCC Cohort Explorer")
+    st.sidebar.title(_("HCC Cohort Explorer"))
+    lang.switch(st.sidebar)
     auth.account_box()
     cohort, data_key, label, is_demo = _source()
     full = cohort.data
@@ -171,9 +179,9 @@ def sidebar(page: str) -> None:
     for note in ignored_filters(full, filters):
         st.sidebar.caption(note)
     if is_demo:
-        st.sidebar.caption("Synthetic demo cohort: simulated patients calibrated to Xia et al., "
-                           "Hepat Mon 2026. Not real patient data.")
-    presentation = st.sidebar.toggle("Presentation mode (larger text)",
+        st.sidebar.caption(_("Synthetic demo cohort: simulated patients calibrated to Xia et "
+                             "al., Hepat Mon 2026. Not real patient data."))
+    presentation = st.sidebar.toggle(_("Presentation mode (larger text)"),
                                      **_ui.linked("presentation"))
     _filters_to_url(filters)
     pack.link_data_check(data_key)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import paper_check
+from hcc_core.i18n import _
 from pages import _ui
 
 v = _ui.view()
-st.title("Paper check: Xia et al., Hepat Mon 2026")
-st.caption("Published values beside the values recomputed by this app from the *unfiltered* "
-           "cohort, with the paper's own inconsistencies.")
+st.title(_("Paper check: Xia et al., Hepat Mon 2026"))
+st.caption(_("Published values beside the values recomputed by this app from the *unfiltered* "
+             "cohort, with the paper's own inconsistencies."))
 if not v.is_demo:
-    st.info("You are checking an uploaded cohort: 'differs' only means your data are not the "
-            "paper's.")
+    st.info(_("You are checking an uploaded cohort: 'differs' only means your data are not the "
+              "paper's."))
 res = _ui.compute(paper_check, full=True)
 if res is not None:
-    shown = res.rename(columns={c: c.capitalize() for c in res.columns})
+    headers = {"section": _("Section"), "quantity": _("Quantity"), "group": _("Group"),
+               "published": _("Published"), "recomputed": _("Recomputed"),
+               "tolerance": _("Tolerance"), "status": _("Status"), "note": _("Note")}
+    shown = res.rename(columns={c: headers.get(c, c.capitalize()) for c in res.columns})
     _ui.show_table(shown, "paper_check", export_df=res)

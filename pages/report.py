@@ -5,26 +5,28 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import report
+from hcc_core.i18n import _
 from pages import _ui
 from pages._ui import pack as P
 
 v = _ui.view()
-st.title("Meeting pack")
-st.caption(f"{v.source_label} · n = {len(v.df)} of {len(v.full)} patients after filters")
+st.title(_("Meeting pack"))
+st.caption(_("{source} · n = {n} of {total} patients after filters").format(
+    source=v.source_label, n=len(v.df), total=len(v.full)))
 st.markdown(
-    "What the slides and the report hold, built from the results the pages show "
-    "with the pages' current settings (compare by, CI type, Cox covariates)."
+    _("What the slides and the report hold, built from the results the pages show "
+      "with the pages' current settings (compare by, CI type, Cox covariates).")
 )
-with st.spinner("Gathering the results ..."):
+with st.spinner(_("Gathering the results ...")):
     pack = P.current_pack()
 P.download_buttons(st.container(horizontal=True), v, pack=pack)
 
-st.subheader("Where these results come from")
+st.subheader(_("Where these results come from"))
 st.markdown("\n".join(f"- {line}" for line in pack.provenance.lines()))
 
-st.subheader("Results in words")
+st.subheader(_("Results in words"))
 if not pack.survival:
-    st.info("No survival analysis could run on this cohort (see Caveats).")
+    st.info(_("No survival analysis could run on this cohort (see Caveats)."))
 for section in pack.survival:
     st.code(section.sentence, language=None, wrap_lines=True)
 
@@ -37,26 +39,24 @@ for section in pack.survival:
 
 if pack.cox_model is not None:
     m = pack.cox_model
-    st.subheader(
-        f"Cox model ({report.ENDPOINT_SHORT.get(m.endpoint, m.endpoint)}): "
-        f"{m.n} patients, {m.events} events"
-    )
+    st.subheader(_("Cox model ({endpoint}): {n} patients, {events} events").format(
+        endpoint=report.ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=m.n, events=m.events))
     if pack.forest_png is not None:
         st.image(pack.forest_png)
     _ui.table_view(report.cox_display(pack.cox_table))
 
 for title, table in (
-    ("Baseline characteristics (Table 1)", pack.table_one_display),
-    ("Tumour response (mRECIST)", pack.response_display),
-    ("Adverse events (CTCAE v5)", pack.adverse_events_display),
+    (_("Baseline characteristics (Table 1)"), pack.table_one_display),
+    (_("Tumour response (mRECIST)"), pack.response_display),
+    (_("Adverse events (CTCAE v5)"), pack.adverse_events_display),
 ):
     if table is not None:
         st.subheader(title)
         _ui.table_view(table)
 
-st.subheader("Methods")
+st.subheader(_("Methods"))
 for analysis, method in report.pack_methods(pack):
     st.markdown(f"**{analysis}.** {method}")
-st.subheader("Caveats")
-for line in report.pack_caveats(pack) or ["None noted."]:
+st.subheader(_("Caveats"))
+for line in report.pack_caveats(pack) or [_("None noted.")]:
     st.markdown(f"- {line}")

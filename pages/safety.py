@@ -6,29 +6,32 @@ import streamlit as st
 
 from hcc_core import ae_table, format_ae_table, group_column, level_label
 from hcc_core.formatting import INDENT
+from hcc_core.i18n import _
 from hcc_core.tables import ANY_AE
 from pages import _ui
 from pages._ui.grouping import compare_by
+from pages._ui.lang import core
 
 v = _ui.view()
-st.title("Adverse events (CTCAE v5)")
+st.title(_("Adverse events (CTCAE v5)"))
 st.caption(v.subtitle())
 by, overall = compare_by("ae")
 res = _ui.compute(ae_table, by=by, overall=overall)
 if res is not None:
     table = format_ae_table(res)
-    label = table["Adverse event"]
-    severe = label.str.strip().isin(["Grade >= 3", "Grade 5"])
+    event = core("Adverse event")
+    label = table[event]
+    severe = label.str.strip().isin([core("Grade >= 3"), core("Grade 5")])
     # Grade >= 3 rows are marked in the table and summarised in a coloured box above it.
-    table["Adverse event"] = label.where(~severe, INDENT + "▲ " + label.str.strip())
+    table[event] = label.where(~severe, INDENT + "▲ " + label.str.strip())
     any_row = res.table[(res.table["term"] == ANY_AE) & (res.table["band"] == ">=3")]
     n_severe = {g: int(any_row[group_column("n", g)].iloc[0]) for g in res.groups}
     if sum(n_severe.values()):
-        st.error("Grade >= 3 adverse events: " + ", ".join(
-            f"{n} patient(s) in {level_label(by, g)}" for g, n in n_severe.items())
-            + ". Rows marked ▲.")
+        st.error(_("Grade >= 3 adverse events: {counts}. Rows marked ▲.").format(
+            counts=", ".join(_("{n} patient(s) in {group}").format(n=n, group=level_label(by, g))
+                             for g, n in n_severe.items())))
     else:
-        st.success("No grade >= 3 adverse event was recorded in this cohort.")
+        st.success(_("No grade >= 3 adverse event was recorded in this cohort."))
     _ui.show_table(table, "adverse_events", method=res.method)
     for line in [*table.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)

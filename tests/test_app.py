@@ -73,7 +73,9 @@ def demo():
 def test_sidebar_shows_whole_demo_cohort():
     at = _app()
     assert _n_line(at) == "n = 95 of 95 patients (39 systemic, 56 local+systemic)"
-    assert "Synthetic demo cohort" in at.sidebar.radio(key="source").value
+    source = at.sidebar.radio(key="source")
+    assert source.value == "demo"  # a code: the label is in the chosen language
+    assert source.format_func(source.value) == "Synthetic demo cohort (95 patients)"
 
 
 def test_selecting_haic_updates_n_and_url(demo):

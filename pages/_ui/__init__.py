@@ -44,6 +44,9 @@ import pandas as pd
 import streamlit as st
 
 from hcc_core import CohortError, charts, export, label_of, report
+from hcc_core.i18n import N_, _
+
+from .lang import Translated
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PATH = ROOT / "data" / "demo_cohort.csv"
@@ -64,12 +67,12 @@ class View:
     source_label: str
     is_demo: bool
     font_size: int  # chart text in px: 14, or 20 in presentation mode
-    population: str = "All patients"  # the filters in words, for chart titles
+    population: str = ""  # the filters in words, for chart titles ("" before app.py sets it)
     presentation: bool = False  # projector mode: large static tables, 20 px text
 
     def subtitle(self, endpoint: str | None = None) -> str:
         """Who a chart shows: filters in words, n, endpoint (and the data source)."""
-        parts = [self.population, f"n = {len(self.df)}"]
+        parts = [self.population or _("All patients"), f"n = {len(self.df)}"]
         if endpoint:
             parts.append(ENDPOINT_LABELS.get(endpoint, endpoint))
         return " · ".join(parts + [self.source_label])
@@ -170,8 +173,9 @@ def _guarded(thunk: Callable[[], Any], what: str) -> tuple[str, Any]:
     except Exception as exc:  # never show a traceback to a user; log it for the admin
         log.exception("Unexpected error in %s", what)
         auth.note_error(what, type(exc).__name__)
-        return ("error", f"{what} failed unexpectedly on this cohort. The details were logged "
-                         "on the server; please report this to your administrator.")
+        return ("error", _("{what} failed unexpectedly on this cohort. The details were logged "
+                           "on the server; please report this to your administrator.").format(
+                               what=what))
 
 
 def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: Any) -> Any:
@@ -187,7 +191,8 @@ def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: An
            tuple(sorted(kwargs.items())))
 
     status, value = _memo(key, lambda: _guarded(
-        lambda: fn(v.full if full else v.df, *args, **kwargs), f"The analysis '{fn.__name__}'"))
+        lambda: fn(v.full if full else v.df, *args, **kwargs),
+        _("The analysis '{name}'").format(name=fn.__name__)))
     if status == "error":
         st.warning(value)
         return None
@@ -222,9 +227,9 @@ def fmt_p(p: float | None) -> str:
 
 
 # One rounding rule per kind of number: months 1 decimal, HR 2, percentages 1, p 3.
-NE_FOOTNOTE = ("Not reached: fewer than half of the group had the event. NE: not estimable "
-               "(a confidence limit the data cannot give, e.g. the band never crosses 50%, or "
-               "no event yet at that time). -: no patient followed that long.")
+NE_FOOTNOTE = N_("Not reached: fewer than half of the group had the event. NE: not estimable "
+                 "(a confidence limit the data cannot give, e.g. the band never crosses 50%, "
+                 "or no event yet at that time). -: no patient followed that long.")
 
 
 def fmt_ci(x: float, lo: float, hi: float, digits: int = 1) -> str:
@@ -238,7 +243,9 @@ def fmt_median(m: float, lo: float, hi: float) -> str:
     """Median survival in months: 'not reached' (with its lower bound when there is one)."""
     if _finite(m):
         return fmt_ci(m, lo, hi, 1)
-    return f"not reached ({fmt_num(lo, 1)}-NE)" if _finite(lo) else "not reached"
+    if _finite(lo):
+        return _("not reached ({lower}-NE)").format(lower=fmt_num(lo, 1))
+    return _("not reached")
 
 
 def fmt_hr(hr: float, lo: float, hi: float) -> str:
@@ -316,12 +323,12 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
     notes = pack.provenance().lines(endpoint=endpoint, method=method)
     tag = pack.filters()
     csv_name, xlsx_name = report.file_name(name, tag, "csv"), report.file_name(name, tag, "xlsx")
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV",
+    c1, c2, _space = st.columns([1, 1, 4])
+    c1.download_button(_("Download CSV"),
                        data=_exported(lambda: export.to_csv_bytes(out, notes=notes), "csv",
                                       csv_name),
                        file_name=csv_name, mime="text/csv", key=f"csv_{name}", on_click="ignore")
-    c2.download_button("Download Excel",
+    c2.download_button(_("Download Excel"),
                        data=_exported(lambda: export.to_excel_bytes(
                            out, sheet_name=name[:31], notes=notes), "xlsx", xlsx_name),
                        file_name=xlsx_name, key=f"xlsx_{name}", on_click="ignore",
@@ -359,7 +366,8 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
 
     v = view()
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
-                         lambda: _guarded(lambda: _spec_of(build()), f"The chart '{name}'"))
+                         lambda: _guarded(lambda: _spec_of(build()),
+                                          _("The chart '{name}'").format(name=name)))
     if status == "error":  # charts run under the same guard as analyses
         st.warning(spec)
         return
@@ -370,20 +378,21 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
                                       method=method)
     tag = pack.filters()
     png_name, svg_name = report.file_name(name, tag, "png"), report.file_name(name, tag, "svg")
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download PNG",
+    c1, c2, _space = st.columns([1, 1, 4])
+    c1.download_button(_("Download PNG"),
                        data=_exported(lambda: charts.chart_png(stamped), "png", png_name),
                        file_name=png_name, mime="image/png", key=f"png_{name}",
                        on_click="ignore")
-    c2.download_button("Download SVG",
+    c2.download_button(_("Download SVG"),
                        data=_exported(lambda: charts.chart_svg(stamped), "svg", svg_name),
                        file_name=svg_name, mime="image/svg+xml", key=f"svg_{name}",
                        on_click="ignore")
 
 
 def caution(text: str) -> None:
-    """A statistical caution where it applies (small groups, PH violated, ...)."""
-    st.warning(text, icon=":material/warning:")
+    """A statistical caution where it applies (small groups, PH violated, ...); a constant
+    marked with ``N_`` (``NON_RANDOMISED``) is translated here."""
+    st.warning(_(text), icon=":material/warning:")
 
 
 def group_label(column: str) -> str:
@@ -391,8 +400,11 @@ def group_label(column: str) -> str:
     return label_of(column)
 
 
-ENDPOINT_LABELS = {"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}
-MODALITY_LABELS = {"none": "systemic only", "mTACE": "mTACE", "HAIC": "HAIC", "IMRT": "IMRT"}
+# Codes -> labels read in the run's language (the codes are the widget values in the URL).
+ENDPOINT_LABELS = Translated({"os": N_("Overall survival (OS)"),
+                              "pfs": N_("Progression-free survival (PFS)")})
+MODALITY_LABELS = Translated({"none": N_("systemic only"), "mTACE": "mTACE", "HAIC": "HAIC",
+                              "IMRT": "IMRT"})
 
 
 def level_label(column: str | None, value: Any) -> str:
@@ -401,7 +413,7 @@ def level_label(column: str | None, value: Any) -> str:
         return MODALITY_LABELS.get(str(value), str(value))
     return str(value)
 
-NON_RANDOMISED = (
+NON_RANDOMISED = N_(
     "This is a non-randomised comparison: differences between groups may reflect who was "
     "selected for local therapy rather than its effect. Read hazard ratios together with the "
     "multivariable model and the baseline table."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import COMPARE_BY
+from hcc_core.i18n import _
 from pages import _ui
 
 
@@ -15,7 +16,7 @@ def compare_by(prefix: str) -> tuple[str, bool]:
     """
     options = [c for c in COMPARE_BY if c in _ui.view().df.columns] or list(COMPARE_BY)
     c1, c2 = st.columns([3, 1])
-    by = c1.radio("Compare by", options, format_func=COMPARE_BY.get, horizontal=True,
+    by = c1.radio(_("Compare by"), options, format_func=lambda c: _(COMPARE_BY[c]), horizontal=True,
                   **_ui.linked(f"{prefix}_by"))
-    overall = c2.toggle("Overall column", value=True, **_ui.linked(f"{prefix}_overall"))
+    overall = c2.toggle(_("Overall column"), value=True, **_ui.linked(f"{prefix}_overall"))
     return by, overall

@@ -12,8 +12,10 @@ import streamlit as st
 
 from hcc_core import COMPARE_BY, PAPER_COX_COVARIATES, Filters, report
 from hcc_core import schema as S
+from hcc_core.i18n import _
 
 from . import auth, query_string, view
+from .lang import keep_language
 
 DATA_PARAM = "data"  # URL parameter: the data fingerprint a link was made with
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -102,15 +104,16 @@ def download_buttons(
 
     suffix = "" if where is st.sidebar else "_page"
     for label, build, what, ext, mime, icon in (
-        ("Download slides (.pptx)", report.build_slides, "slides", "pptx", PPTX_MIME, "slideshow"),
-        ("Download report (.docx)", report.build_report, "report", "docx", DOCX_MIME,
+        (_("Download slides (.pptx)"), report.build_slides, "slides", "pptx", PPTX_MIME,
+         "slideshow"),
+        (_("Download report (.docx)"), report.build_report, "report", "docx", DOCX_MIME,
          "description"),
     ):
         file_name = report.file_name(what, tag, ext)
         where.download_button(
             label,
-            data=auth.audited_export(lambda build=build: build(make()), ext, file_name,
-                                     report.fingerprint(v.data_key)),
+            data=auth.audited_export(keep_language(lambda build=build: build(make())), ext,
+                                     file_name, report.fingerprint(v.data_key)),
             file_name=file_name,
             mime=mime,
             on_click="ignore",
@@ -134,11 +137,11 @@ def link_data_check(data_key: str) -> None:
         state[_LINK_DATA] = linked, first = mine, mine
     if linked != mine:
         st.warning(
-            f"This link was made with different data (data fingerprint {linked}) from the data "
-            f"loaded now ({mine}). The link's filters and settings are applied, but the "
-            "numbers you see come from the data loaded now, not from the data the link was "
-            "made with. To see the link's numbers, load the same file (with the same column "
-            "mapping) on the Upload data page.",
+            _("This link was made with different data (data fingerprint {linked}) from the "
+              "data loaded now ({mine}). The link's filters and settings are applied, but the "
+              "numbers you see come from the data loaded now, not from the data the link was "
+              "made with. To see the link's numbers, load the same file (with the same column "
+              "mapping) on the Upload data page.").format(linked=linked, mine=mine),
             icon=":material/link_off:",
         )
     if st.query_params.get(DATA_PARAM) != mine:
