@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import formatting as fmt
+from .fonts import register_cjk_fonts
 from .i18n import N_, _
 
 if TYPE_CHECKING:  # Altair loads with the first chart that needs it, not at start
@@ -858,6 +859,7 @@ def chart_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
     """Render a chart (or its Vega-Lite dict) to PNG bytes in memory (vl-convert; no browser)."""
     import vl_convert as vlc
 
+    register_cjk_fonts()  # Chinese labels need a CJK font (issue 17)
     return vlc.vegalite_to_png(_spec_json(chart), scale=scale)
 
 
@@ -865,4 +867,5 @@ def chart_svg(chart: alt.TopLevelMixin | dict) -> str:
     """Render a chart (or its Vega-Lite dict) to an SVG string in memory (vl-convert)."""
     import vl_convert as vlc
 
+    register_cjk_fonts()
     return vlc.vegalite_to_svg(_spec_json(chart))

@@ -35,5 +35,7 @@ if command -v npm >/dev/null; then
     npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
   fi
 fi
+# Chinese labels in chart downloads and the browser need a CJK font (issue 17).
+bash scripts/setup_fonts.sh
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
