@@ -19,6 +19,7 @@ import pandas as pd
 from . import schema as S
 from .cox import PAPER_COX_COVARIATES, fit_cox
 from .errors import CohortError
+from .i18n import _
 from .response import response_rates
 from .safety import ae_table
 from .stats_tests import mann_whitney_spss, student_t
@@ -69,8 +70,11 @@ def load_published_values(path: str | Path | None = None) -> dict:
     p = Path(path) if path is not None else PUBLISHED_VALUES_PATH
     if not p.exists():
         raise CohortError(
-            f"The published values file '{p}' was not found. Restore data/published_values.json "
-            "from the repository; the paper check compares against it."
+            _(
+                "The published values file '{path}' was not found. Restore "
+                "data/published_values.json from the repository; the paper check compares "
+                "against it."
+            ).format(path=p)
         )
     return json.loads(_load(str(p)))
 
@@ -121,7 +125,7 @@ class _Rows:
             None,
             None,
             status=DIFFERS,
-            note=f"Not checked on this cohort: {exc}",
+            note=_("Not checked on this cohort: {error}").format(error=exc),
         )
 
     def frame(self) -> pd.DataFrame:

@@ -104,13 +104,6 @@ def _is_literal_text(node: ast.expr) -> bool:
     )
 
 
-# Modules whose messages are not wrapped yet (issue 17 is landing module by module); the
-# test below fails as soon as one of them is wrapped, so this list can only shrink.
-NOT_YET_WRAPPED = {
-    "hcc_core/paper_check.py",
-}
-
-
 def test_errors_raised_by_hcc_core_are_wrapped_for_translation():
     """A ``CohortError("...")`` with a literal or f-string message is never translated."""
     unwrapped: dict[str, list[int]] = {}
@@ -122,11 +115,7 @@ def test_errors_raised_by_hcc_core_are_wrapped_for_translation():
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
             if name == "CohortError" and _is_literal_text(node.args[0]):
                 unwrapped.setdefault(str(path.relative_to(ROOT)), []).append(node.lineno)
-    new = {k: v for k, v in unwrapped.items() if k not in NOT_YET_WRAPPED}
-    assert not new, f"CohortError messages not wrapped in _(): {new}"
-    assert set(unwrapped) == NOT_YET_WRAPPED, (
-        f"now wrapped, remove from NOT_YET_WRAPPED: {NOT_YET_WRAPPED - set(unwrapped)}"
-    )
+    assert not unwrapped, f"CohortError messages not wrapped in _(): {unwrapped}"
 
 
 def test_no_function_that_translates_also_assigns_to_underscore():
