@@ -208,6 +208,20 @@ def test_signed_out_deep_link_to_a_page_gets_only_the_prompt(audit_file):
     assert audit_file() == []
 
 
+def test_signed_out_legacy_deep_link_gets_only_the_prompt(audit_file):
+    # A fresh server's first request for /survival runs the page file without app.py
+    # (legacy routing); the page hands over to app.py, whose gate stops it.
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    at.switch_page("pages/survival.py")
+    _run(at)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.get("vega_lite_chart") and not at.get("arrow_data_frame")
+    assert not [m for m in at.markdown if "Log-rank" in m.value or "n = " in m.value]
+    assert audit_file() == []
+
+
 def test_sign_in_and_sign_out_are_recorded_with_the_user(audit_file):
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = AUTH
