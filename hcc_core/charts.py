@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import formatting as fmt
 from .fonts import register_cjk_fonts
-from .i18n import N_, _
+from .i18n import N_, _, pgettext
 
 if TYPE_CHECKING:  # Altair loads with the first chart that needs it, not at start
     import altair as alt
@@ -201,7 +201,7 @@ def km_chart(
     risk_title: str = N_("Number at risk"),
     risk_format: str = "d",
     font_size: int = 14,
-    value_title: str = N_("Survival"),
+    value_title: str = "Survival",
     title: str | None = None,
     subtitle: str | None = None,
     answer: list[str] | None = None,
@@ -251,10 +251,16 @@ def km_chart(
         (:func:`chart_png`, :func:`chart_svg`) draw it ``WIDTH`` wide.
     """
     # Titles are English msgids (the defaults) or the caller's own text: shown translated.
-    y_title, x_title, risk_title, value_title = (
-        _(t) if t else t for t in (y_title, x_title, risk_title, value_title)
+    y_title, x_title, risk_title = (_(t) if t else t for t in (y_title, x_title, risk_title))
+    # "Survival" alone is also a page name: the probability has its own context
+    value_title = (
+        pgettext("probability", "Survival")
+        if value_title == "Survival"
+        else (_(value_title) if value_title else value_title)
     )
     labels = {str(k): str(v) for k, v in (group_labels or {}).items()}
+    if getattr(km, "by", None) is None:  # the whole cohort: one group, named "all" in the data
+        labels.setdefault("all", _("all"))
     curve = km.curve
     groups = [labels.get(str(g), str(g)) for g in pd.unique(curve["group"])]
     curve = curve.assign(group=curve["group"].astype(str).map(lambda g: labels.get(g, g)))
