@@ -16,6 +16,7 @@ from hcc_core import (
     ignored_filters,
     load_cohort,
     report,
+    suppression,
 )
 from hcc_core import schema as S
 from hcc_core.i18n import N_, _
@@ -183,6 +184,12 @@ def sidebar(page: str) -> None:
                              "al., Hepat Mon 2026. Not real patient data."))
     presentation = st.sidebar.toggle(_("Presentation mode (larger text)"),
                                      **_ui.linked("presentation"))
+    hide_small = st.sidebar.toggle(
+        f"Hide counts below {suppression.DEFAULT_K} (for sharing)",
+        help=f"Small-cell suppression: tables, numbers at risk and every download show counts "
+             f"of 1 to {suppression.DEFAULT_K - 1} patients as <{suppression.DEFAULT_K}, and "
+             "say so.", **_ui.linked("suppress"))
+    suppression.set_suppression(suppression.DEFAULT_K if hide_small else None)
     _filters_to_url(filters)
     pack.link_data_check(data_key)
     view = _ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import formatting as fmt
+from . import suppression
 from .fonts import register_cjk_fonts
 from .i18n import N_, _, pgettext
 
@@ -346,13 +347,22 @@ def km_chart(
     rows = pd.concat([risk.assign(row=risk["group"] + "|" + name, value=risk[column])
                       for column, name in kinds], ignore_index=True)
     order = [f"{g}|{name}" for g in groups for _, name in kinds]
-    datasets["km_risk"] = _records(rows[["group", "row", "time", "value"]])
+    text = _q("value", format=risk_format)
+    hidden = rows["value"].map(suppression.hides)
+    if hidden.any():  # small-cell suppression: "<5" drawn as text, said in the row's title
+        python_format = ".0f" if risk_format == "d" else risk_format
+        shown = rows["value"].map(lambda v: format(v, python_format))
+        rows = rows.assign(label=shown.where(~hidden, f"<{suppression.current()}"))
+        text = _n("label")
+        risk_title = f"{risk_title} · {suppression.footnote()}"
+    fields = ["group", "row", "time", "value"] + (["label"] if "label" in rows else [])
+    datasets["km_risk"] = _records(rows[fields])
     quoted = at_risk.replace("\\", "\\\\").replace("'", "\\'")
     label_expr = (f"split(datum.label, '|')[1] == '{quoted}' ? split(datum.label, '|')[0] : "
                   "split(datum.label, '|')[1]")
     table = _layer("km_risk", {"type": "text", "fontSize": font_size}, {
         "color": no_legend,
-        "text": _q("value", format=risk_format),
+        "text": text,
         "x": _q("time", axis={"domain": False, "grid": False, "labels": False, "ticks": False},
                 scale=x_scale, title=risk_title if len(kinds) == 1 else
                 _("Number at risk, and censored and events so far, by group")),

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from . import suppression
 from .i18n import N_, _
 
 __all__ = [
@@ -86,9 +87,15 @@ def format_number(x, kind: str = "summary", missing: str = DASH) -> str:
 
 
 def format_n_pct(n, pct, digits: int | None = None) -> str:
-    """ "35 (89.74)"; "-" without a count; the count alone when the percentage is undefined."""
+    """ "35 (89.74)"; "-" without a count; the count alone when the percentage is undefined.
+
+    With small-cell suppression on (:mod:`hcc_core.suppression`) a count below k is "<5",
+    without its percentage (which would give the count back).
+    """
     if is_missing(n):
         return DASH
+    if (hidden := suppression.count_text(n)) is not None:
+        return hidden
     if is_missing(pct):
         return f"{int(n)}"
     return f"{int(n)} ({pct:.{DIGITS['pct'] if digits is None else digits}f})"
@@ -154,6 +161,9 @@ def symbol_notes(table: pd.DataFrame, reasons: dict[str, str] | None = None) -> 
         if _shows(cells, symbol):
             reason = reasons.get(symbol) or _(text)
             notes.append(_('"{symbol}": {reason}.').format(symbol=symbol, reason=reason))
+    note, k = suppression.footnote(), suppression.current()
+    if note is not None and any(f"<{k}" in c for c in [*cells, *map(str, table.columns)]):
+        notes.append(note)
     return notes
 
 

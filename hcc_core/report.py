@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import charts
+from . import charts, suppression
 from . import schema as S
 from .cohort import Filters, describe_filters
 from .cox import PAPER_COX_COVARIATES, fit_cox, term_label
@@ -131,6 +131,8 @@ class Provenance:
     created : when the output was made (UTC).
     tag : :func:`filter_tag` of the filters, for file names.
     app_version : this app's version.
+    suppressed_below : small-cell suppression threshold of these outputs (None: off); the
+        stamp then says "Counts below 5 shown as <5.", and the pack is built with it.
     """
 
     population: str
@@ -142,6 +144,13 @@ class Provenance:
     created: dt.datetime
     tag: str = "all"
     app_version: str = APP_VERSION
+    suppressed_below: int | None = None  # small-cell suppression of the outputs (or None)
+
+    @property
+    def suppression_note(self) -> str | None:
+        """ "Counts below 5 shown as <5." when the outputs suppress small counts."""
+        with suppression.suppressing(self.suppressed_below):
+            return suppression.footnote()
 
     @property
     def date(self) -> str:
@@ -172,6 +181,8 @@ class Provenance:
                 date=self.date, app=APP_NAME, version=self.app_version
             ),
         ]
+        if self.suppression_note:
+            out.append(self.suppression_note)
         return out
 
     def footer(self, *, endpoint: str | None = None, method: str | None = None) -> str:
@@ -188,6 +199,8 @@ class Provenance:
         ]
         if self.is_demo:
             parts.append(_(DEMO_WORDS))
+        if self.suppression_note:
+            parts.append(self.suppression_note)
         return " · ".join(parts)
 
 
@@ -229,6 +242,7 @@ def make_provenance(
         is_demo=bool(is_demo),
         created=(created or dt.datetime.now(dt.UTC)).replace(microsecond=0),
         tag=filter_tag(filters),
+        suppressed_below=suppression.current(),
     )
 
 
@@ -676,6 +690,18 @@ _REPORT_ONLY = (N_("Test"), N_("Statistic"), N_("Missing"), N_("Chi-square"))
 
 
 # ---- slides -------------------------------------------------------------------------------------
+def _with_suppression_of_pack(build):
+    """Build under the pack's suppression setting: downloads are built after the page's run."""
+
+    def wrapped(pack: MeetingPack) -> bytes:
+        with suppression.suppressing(pack.provenance.suppressed_below):
+            return build(pack)
+
+    wrapped.__doc__, wrapped.__name__ = build.__doc__, build.__name__
+    return wrapped
+
+
+@_with_suppression_of_pack
 def build_slides(pack: MeetingPack) -> bytes:
     """The pack as 16:9 slides (.pptx bytes), large type, native tables, charts as images.
 
@@ -773,6 +799,7 @@ def _endpoint_title(section: EndpointSection) -> str:
 
 
 # ---- report -------------------------------------------------------------------------------------
+@_with_suppression_of_pack
 def build_report(pack: MeetingPack) -> bytes:
     """The pack as a Word report (.docx bytes): the slides' content as a document.
 
@@ -905,7 +932,13 @@ def collect_pack(
         their display tables. An analysis that cannot run on this cohort is left out and its
         reason kept in ``unavailable`` (shown under Caveats).
     """
-    settings = settings or PackSettings()
+    with suppression.suppressing(provenance.suppressed_below):
+        return _collect(df, provenance, settings or PackSettings(), scale)
+
+
+def _collect(
+    df: pd.DataFrame, provenance: Provenance, settings: PackSettings, scale: float
+) -> MeetingPack:
     unavailable: list[str] = []
 
     def run(what: str, fn, *args, **kwargs):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from . import suppression
 from .errors import CohortError
 from .formatting import DASH, format_n_pct, format_number, format_p, symbol_notes
 from .i18n import N_, _
@@ -239,7 +240,7 @@ def _rate_cell(row, g) -> str:
     if not np.isfinite(pct):
         return DASH
     text = format_n_pct(n, pct)
-    if row["kind"] == "rate":
+    if row["kind"] == "rate" and not suppression.hides(n):  # a CI would give a hidden n back
         lo, hi = (format_number(row[group_column(c, g)], "pct") for c in ("ci_low", "ci_high"))
         text += f" [{lo}-{hi}]"
     return text

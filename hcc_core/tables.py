@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from . import suppression
 from .errors import CohortError, MissingColumnsError
 from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
 from .i18n import N_, _
@@ -529,8 +530,12 @@ FISHER_HEAD = "Fisher's exact p"
 
 
 def _group_header(by: str, g, n: int) -> str:
-    """Column header of a group: "Local + systemic (N = 56)", "Overall (N = 95)"."""
-    return f"{_(OVERALL) if g == OVERALL else level_label(by, g)} (N = {n})"
+    """Column header of a group: "Local + systemic (N = 56)", "Overall (N = 95)".
+
+    A group smaller than the suppression threshold says "(N = <5)" (hcc_core.suppression).
+    """
+    size = suppression.count_text(n) or n
+    return f"{_(OVERALL) if g == OVERALL else level_label(by, g)} (N = {size})"
 
 
 _TEST_SYMBOL = {

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hcc_core import CohortError, charts, export, label_of, report
+from hcc_core import CohortError, charts, export, label_of, report, suppression
 from hcc_core.i18n import N_, _
 
 from .lang import Translated
@@ -318,8 +318,11 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
     """
     from . import pack
 
+    # Small-cell suppression of count columns (Table 1's n, numbers at risk, ...): one rule,
+    # hcc_core.suppression; formatted cells ("3 (7.9)") were already suppressed when formatted.
+    df = suppression.suppress_counts(df)
     table_view(df, hide_index=hide_index)
-    out = df if export_df is None else export_df
+    out = suppression.suppress_counts(df if export_df is None else export_df)
     notes = pack.provenance().lines(endpoint=endpoint, method=method)
     tag = pack.filters()
     csv_name, xlsx_name = report.file_name(name, tag, "csv"), report.file_name(name, tag, "xlsx")
@@ -365,7 +368,8 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     from . import pack
 
     v = view()
-    status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size),
+    status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size,
+                          suppression.current()),
                          lambda: _guarded(lambda: _spec_of(build()),
                                           _("The chart '{name}'").format(name=name)))
     if status == "error":  # charts run under the same guard as analyses
