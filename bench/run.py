@@ -735,6 +735,10 @@ def main(argv: list[str] | None = None) -> int:
         res["memory"] = run_memory(write_cohort(100_000))
         print("memory:", json.dumps(res["memory"])[:400], flush=True)
 
+    if not args.no_r and (big := [n for n in sizes if n >= 100_000]):
+        from bench import load_cohort as load_bench  # load_cohort vs R read.csv, own section
+
+        load_bench.run(big)
     (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)
     (OUT / "report.md").write_text(text)

@@ -392,20 +392,20 @@ def _parse_csv(
         utf8 = text.encode("utf-8")
     # Lines are an upper bound of records: only a file with more lines than the cap is read
     # with a row limit (so a 10-million-row file stops after max_rows + 1 rows).
-    n_lines = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1
-    check_lengths, missing = True, None
-    if n_lines - 1 > max_rows:
-        table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
-    elif (arrow := _csv_arrow(utf8, delimiter, max_chars)) is not None:
+    end = b"\n" if b"\n" in utf8 else b"\r"
+    n_lines = utf8.count(end) + (not utf8.endswith(end))  # the header line included
+    arrow = None if n_lines - 1 > max_rows else _csv_arrow(utf8, delimiter, max_chars)
+    if arrow is not None:
         table, check_lengths, missing = arrow
     else:
-        table = _csv_pandas(text, delimiter, name)
+        table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
+        if len(table) - 1 > max_rows:
+            raise _too_many_rows(name, max_rows)
         # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
         # or when quoted cells span lines (more lines than rows).
         lines = data.splitlines()
         check_lengths = len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_chars
-    if len(table) - 1 > max_rows:
-        raise _too_many_rows(name, max_rows)
+        missing = None
     _check_deadline(deadline, name)
     if table.empty:
         return table, delimiter, False, None

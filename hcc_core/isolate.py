@@ -2,8 +2,8 @@
 
 Reading a hostile workbook is pure-Python work (openpyxl) that holds the interpreter lock: done
 in the server's own process it makes every other user wait. Here it runs in a child process
-forked from a small "fork server" that has already imported ``hcc_core`` (so a child starts in
-tens of milliseconds), with its address space capped (``RLIMIT_AS``); the server's thread only
+forked from the server (so it starts in milliseconds, with ``hcc_core`` already imported), whose
+address space may grow by at most the memory budget (``RLIMIT_AS``); the server's thread only
 polls the pipe. The child is killed when the time budget passes, when the caller's ``on_wait``
 raises (Streamlit stops a script run by raising from its next element call, e.g. when the user
 leaves or uploads another file), or when anything else goes wrong.
@@ -28,22 +28,22 @@ __all__ = ["run_bounded"]
 T = TypeVar("T")
 _POLL_SECONDS = 0.1
 _GRACE_SECONDS = 2.0  # the child's own deadline fires first and gives the precise message
-_context: Any = None
 
 
 def _ctx():
-    global _context
-    if _context is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["hcc_core.io"])
-        _context = ctx
-    return _context
+    # "fork", not "spawn"/"forkserver": those send the child the parent's __main__ to import,
+    # and during a Streamlit script run __main__ is the app script itself (the child would run
+    # the app). A forked child runs only the parse; the parent's threads do not exist in it,
+    # and a child that deadlocks on a lock copied mid-use is killed by the time budget.
+    return multiprocessing.get_context("fork")
 
 
 def _child(conn, fn: Callable[..., Any], args: tuple, kwargs: dict, memory_bytes: int) -> None:
     try:
-        if memory_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if memory_bytes:  # on top of what the forked server already maps
+            with open("/proc/self/statm") as statm:
+                mapped = int(statm.read().split()[0]) * resource.getpagesize()
+            resource.setrlimit(resource.RLIMIT_AS, (mapped + memory_bytes,) * 2)
         result: tuple[str, Any] = ("ok", fn(*args, **kwargs))
     except CohortError as exc:
         result = ("error", str(exc))

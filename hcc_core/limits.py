@@ -18,8 +18,9 @@ Why these numbers
   XML) in total, or any part larger than 1 MB that is compressed more than
   ``MAX_XLSX_COMPRESSION_RATIO`` (100:1) times, is refused. Excel's own sheets compress about
   5-20:1; a "zip bomb" (a few MB that expand to gigabytes) compresses hundreds to thousands:1.
-- ``PARSE_SECONDS = 60``: the time one file may take to parse; ``PARSE_MEMORY_BYTES``
-  (3 GB of address space) bounds the process that parses it (see :func:`hcc_core.io.read_upload`).
+- ``PARSE_SECONDS = 60``: the time one file may take to parse and check; ``PARSE_MEMORY_BYTES``
+  (3 GB) the address space the process that parses it may add to the server's (see
+  :func:`hcc_core.isolate.run_bounded`).
 """
 
 from __future__ import annotations

@@ -197,3 +197,16 @@ def test_limits_are_documented_numbers():
     assert limits.MAX_ROWS == 1_000_000
     assert limits.MAX_XLSX_COMPRESSION_RATIO == 100
     assert math.isclose(limits.PARSE_SECONDS, 60.0)
+
+
+def test_a_file_at_the_cap_still_takes_the_fast_reader(monkeypatch):
+    # Regression: header + max_rows lines once counted as over the cap, which sent every
+    # 1,000,000-row file to the slow row-limited reader.
+    from hcc_core import io as hcc_io
+
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("the pandas reader was used")
+
+    monkeypatch.setattr(hcc_io, "_csv_pandas", no_pandas)
+    assert len(read_table(_rows(10), max_rows=10)) == 10
+    assert len(read_table(_rows(10).rstrip(b"\n"), max_rows=10)) == 10
