@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import unicodedata
 from collections.abc import Sequence
 
 import pandas as pd
@@ -95,15 +96,20 @@ def _fit(png: bytes, width: float, height: float) -> tuple[float, float]:
     return w * scale, h * scale
 
 
+def _text_len(text: str) -> int:
+    """Length in average Latin glyphs: a Chinese character is a full em, about two of them."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _lines_needed(text: str, width_in: float, size_pt: float) -> int:
     """Rough count of wrapped lines (average glyph about half the type size wide)."""
     per_line = max(10, int(width_in * 72 / (size_pt * 0.5)))
-    return max(1, math.ceil(len(text) / per_line))
+    return max(1, math.ceil(_text_len(text) / per_line))
 
 
 def _column_widths(cells: list[list[str]], total: int, low: int = 9, high: int = 40) -> list[int]:
     """Column widths (in the unit of ``total``) by each column's longest text, clamped."""
-    longest = [max(len(r[j].strip()) for r in cells) for j in range(len(cells[0]))]
+    longest = [max(_text_len(r[j].strip()) for r in cells) for j in range(len(cells[0]))]
     weights = [min(max(w, low), high) for w in longest]
     widths = [int(total * w / sum(weights)) for w in weights]
     widths[-1] = total - sum(widths[:-1])

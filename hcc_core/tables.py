@@ -53,6 +53,7 @@ __all__ = [
 ANY_AE = "ae_any"
 # Name of the all-patients column (``n[Overall]``) of a table built with ``overall=True``.
 OVERALL = "Overall"
+_OVERALL_WORD = N_("Overall")  # the column's header, translated (OVERALL itself is a key)
 # Groupings the table pages offer ("Compare by"): column -> label.
 COMPARE_BY: dict[str, str] = {
     S.TREATMENT_GROUP: N_("Treatment group"),
@@ -535,7 +536,7 @@ def _group_header(by: str, g, n: int) -> str:
     A group smaller than the suppression threshold says "(N = <5)" (hcc_core.suppression).
     """
     size = suppression.count_text(n) or n
-    return f"{_(OVERALL) if g == OVERALL else level_label(by, g)} (N = {size})"
+    return f"{_(_OVERALL_WORD) if g == OVERALL else level_label(by, g)} (N = {size})"
 
 
 _TEST_SYMBOL = {
