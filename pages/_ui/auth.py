@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from hcc_core import audit as A
+from hcc_core.i18n import _
 
 _SIGNED_IN = "_audit_signed_in"
 _LAST_VIEW = "_audit_last_view"
@@ -77,10 +78,10 @@ def gate() -> bool:
             st.session_state[_SIGNED_IN] = True
             audit("sign_in", name=st.user.get("name"), issuer=st.user.get("iss"))
         return True
-    st.title("HCC Cohort Explorer")
-    st.markdown("Sign in with your hospital account to open the cohort explorer. Patient "
-                "data and results are shown only after you have signed in.")
-    if st.button("Sign in", key="auth_sign_in", type="primary", icon=":material/login:"):
+    st.title(_("HCC Cohort Explorer"))
+    st.markdown(_("Sign in with your hospital account to open the cohort explorer. Patient "
+                  "data and results are shown only after you have signed in."))
+    if st.button(_("Sign in"), key="auth_sign_in", type="primary", icon=":material/login:"):
         st.login()
     return False
 
@@ -90,8 +91,8 @@ def account_box() -> None:
     if not (required() and signed_in()):
         return
     box = st.sidebar.container(horizontal=True, vertical_alignment="center")
-    box.caption(f"Signed in as **{display_name()}**", width="stretch")
-    if box.button("Sign out", key="auth_sign_out", icon=":material/logout:"):
+    box.caption(_("Signed in as **{name}**").format(name=display_name()), width="stretch")
+    if box.button(_("Sign out"), key="auth_sign_out", icon=":material/logout:"):
         audit("sign_out")
         st.session_state.pop(_SIGNED_IN, None)
         st.logout()
