@@ -27,7 +27,6 @@ lang.begin()  # before anything renders: every string below reads in the chosen 
 
 st.set_page_config(page_title=_("HCC Cohort Explorer"), page_icon=":material/monitoring:",
                    layout="wide")
-reclaim.start()  # once per server process: ended sessions' memory goes back on an idle server
 
 PAGES = [
     st.Page("pages/overview.py", title=_("Overview"), icon=":material/dashboard:", default=True),
@@ -222,6 +221,7 @@ html { font-size: 20px; }
 
 
 def main() -> None:
+    reclaim.start()  # once per server process: ended sessions' memory goes back on an idle server
     # Before sign-in (when it is configured) the session gets the sign-in prompt and nothing
     # else: no page list, no sidebar, no data.
     locked = auth.required() and not auth.signed_in()

@@ -90,7 +90,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def topology():
-    """deploy/serve.py with two workers behind nginx on a free port (killed afterwards)."""
+    """The README's run command, ``bash scripts/run.sh`` with WORKERS=2 on a free port: two
+    workers behind nginx (deploy/serve.py; run.sh execs it, so SIGTERM reaches it)."""
     need_tool(NGINX, "the multi-process deployment (scripts/run.sh installs it)")
     port = _free_port()
     worker_port = _free_port()
@@ -101,11 +102,11 @@ def topology():
     log = open(out / "serve.log", "wb")
     env = {**os.environ, "PORT": str(port), "ADDRESS": "127.0.0.1", "WORKERS": "2",
            "WORKER_PORT": str(worker_port), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "serve.py")], cwd=ROOT,
+    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
+    deadline = time.time() + 240  # run.sh may first bring .venv up to requirements.txt
     while time.time() < deadline:
         if all(serve.healthy(p) for p in (worker_port, worker_port + 1)):
             break
@@ -116,7 +117,7 @@ def topology():
         proc.kill()
     if proc.poll() is not None:
         log.close()
-        pytest.fail("serve.py did not start:\n" + (out / "serve.log").read_text()[-3000:])
+        pytest.fail("scripts/run.sh did not start:\n" + (out / "serve.log").read_text()[-3000:])
     yield {"url": url, "proc": proc, "worker_ports": (worker_port, worker_port + 1),
            "log": out / "serve.log"}
     _stop(proc)
