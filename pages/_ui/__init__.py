@@ -44,7 +44,7 @@ import pandas as pd
 import streamlit as st
 
 from hcc_core import CohortError, charts, export, label_of, report, suppression
-from hcc_core.i18n import N_, _
+from hcc_core.i18n import N_, _, get_language
 
 from .lang import Translated
 
@@ -187,8 +187,9 @@ def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: An
     showing the message when the analysis cannot run on this cohort.
     """
     v = view()
+    # results carry their methods, notes and messages in the language they were made in
     key = (v.data_key, "full" if full else v.filters_key, fn.__module__, fn.__qualname__, args,
-           tuple(sorted(kwargs.items())))
+           tuple(sorted(kwargs.items())), get_language())
 
     status, value = _memo(key, lambda: _guarded(
         lambda: fn(v.full if full else v.df, *args, **kwargs),
@@ -369,7 +370,7 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
 
     v = view()
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size,
-                          suppression.current()),
+                          suppression.current(), get_language()),
                          lambda: _guarded(lambda: _spec_of(build()),
                                           _("The chart '{name}'").format(name=name)))
     if status == "error":  # charts run under the same guard as analyses
