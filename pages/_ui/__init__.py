@@ -150,7 +150,12 @@ def linked_tabs(key: str) -> dict[str, Any]:
 
 
 def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
-    """Session-scoped LRU: ``thunk()`` once per key in this user's session."""
+    """Session-scoped LRU: ``thunk()`` once per key in this user's session.
+
+    The key includes the interface language: results carry their methods and notes, and
+    charts their titles, in the language they were made in.
+    """
+    key = (get_language(), *key)
     cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
     if key in cache:
         cache.move_to_end(key)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from hcc_core import COMPARE_BY, PAPER_COX_COVARIATES, Filters, report
 from hcc_core import schema as S
-from hcc_core.i18n import _
+from hcc_core.i18n import _, get_language
 
 from . import auth, query_string, view
 from .lang import keep_language
@@ -73,7 +73,7 @@ def current_pack() -> report.MeetingPack:
     """The pack of the current view, gathered once per (data, filters, settings) per session."""
     v = view()
     s = settings(v)
-    key = (v.data_key, v.filters_key, s)
+    key = (v.data_key, v.filters_key, s, get_language())  # the pack's words are in it
     held = st.session_state.get(_PACK)
     if held is None or held[0] != key:
         held = (key, report.collect_pack(v.df, provenance(v), s))
