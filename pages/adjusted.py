@@ -7,48 +7,53 @@ import streamlit as st
 from hcc_core import AFP_400, PAPER_PS_COVARIATES, adjusted_comparison, charts, term_label
 from hcc_core import schema as S
 from hcc_core.adjusted import format_balance, format_hazard_ratios, format_ps_model, format_weights
+from hcc_core.i18n import N_, _
 from pages import _ui
 
 v = _ui.view()
-st.title("Adjusted comparison")
+st.title(_("Adjusted comparison"))
 st.caption(v.subtitle())
-st.markdown(
+st.markdown(_(
     "Local therapy was not assigned at random. A propensity score (the probability of receiving "
     "local + systemic therapy given the covariates) is used to weight or match patients so that "
     "the groups look alike on those covariates, and the hazard ratio is estimated again."
-)
+))
 
-METHOD_LABELS = {"iptw": "Inverse probability weighting (IPTW)",
-                 "overlap": "Overlap weights", "match": "1:1 nearest-neighbour matching"}
-ESTIMAND_LABELS = {"ATE": "Whole cohort (ATE)", "ATT": "Treated patients (ATT)"}
-endpoint = st.radio("Endpoint", list(_ui.ENDPOINT_LABELS), format_func=_ui.ENDPOINT_LABELS.get,
+METHOD_LABELS = _ui.Translated({"iptw": N_("Inverse probability weighting (IPTW)"),
+                                "overlap": N_("Overlap weights"),
+                                "match": N_("1:1 nearest-neighbour matching")})
+ESTIMAND_LABELS = _ui.Translated({"ATE": N_("Whole cohort (ATE)"),
+                                  "ATT": N_("Treated patients (ATT)")})
+endpoint = st.radio(_("Endpoint"), list(_ui.ENDPOINT_LABELS), format_func=_ui.ENDPOINT_LABELS.get,
                     horizontal=True, **_ui.linked("adj_endpoint"))
 candidates = list(dict.fromkeys([*PAPER_PS_COVARIATES, S.LOCAL_MODALITY, S.CHILD_PUGH_SCORE,
                                  S.ALBI_GRADE, AFP_400, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY,
                                  S.CHRONIC_HEPATITIS]))
 covariates = st.multiselect(
-    "Covariates of the propensity score (preset: the paper's multivariable model)", candidates,
+    _("Covariates of the propensity score (preset: the paper's multivariable model)"),
+    candidates,
     default=list(PAPER_PS_COVARIATES), **_ui.linked("adj_covariates"), format_func=term_label)
 c1, c2, c3 = st.columns([2, 2, 2])
-method = c1.radio("Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get,
+method = c1.radio(_("Method"), list(METHOD_LABELS), format_func=METHOD_LABELS.get,
                   **_ui.linked("adj_method"))
 if method == "iptw":
-    estimand = c2.radio("Effect in", list(ESTIMAND_LABELS), format_func=ESTIMAND_LABELS.get,
+    estimand = c2.radio(_("Effect in"), list(ESTIMAND_LABELS), format_func=ESTIMAND_LABELS.get,
                         **_ui.linked("adj_estimand"))
 else:
     estimand = "ATT" if method == "match" else "ATO"
-    c2.markdown("**Effect in**")
-    c2.caption("Matching estimates the effect in the treated (ATT)." if method == "match" else
-               "Overlap weights estimate the effect where both treatments were realistic (ATO).")
+    c2.markdown("**" + _("Effect in") + "**")
+    c2.caption(_("Matching estimates the effect in the treated (ATT).") if method == "match"
+               else _("Overlap weights estimate the effect where both treatments were realistic "
+                      "(ATO)."))
 caliper = None
 if method == "match":
-    use_caliper = c3.checkbox("Caliper", value=True, **_ui.linked("adj_use_caliper"))
+    use_caliper = c3.checkbox(_("Caliper"), value=True, **_ui.linked("adj_use_caliper"))
     if use_caliper:
-        caliper = c3.number_input("Caliper (SD of the logit of the score)", 0.01, 2.0, 0.2, 0.05,
+        caliper = c3.number_input(_("Caliper (SD of the logit of the score)"), 0.01, 2.0, 0.2, 0.05,
                                   **_ui.linked("adj_caliper"))
 trim = None
-if method == "iptw" and c3.checkbox("Trim extreme scores", value=False, **_ui.linked("adj_trim_on")):
-    trim = c3.number_input("Keep scores within [t, 1 - t], t =", 0.01, 0.2, 0.05, 0.01,
+if method == "iptw" and c3.checkbox(_("Trim extreme scores"), value=False, **_ui.linked("adj_trim_on")):
+    trim = c3.number_input(_("Keep scores within [t, 1 - t], t ="), 0.01, 0.2, 0.05, 0.01,
                            **_ui.linked("adj_trim"))
 
 result = (_ui.compute(adjusted_comparison, endpoint, tuple(covariates), method=method,
@@ -56,23 +61,25 @@ result = (_ui.compute(adjusted_comparison, endpoint, tuple(covariates), method=m
                       trim=trim)
           if covariates else None)
 if not covariates:
-    st.info("Choose at least one covariate for the propensity score.")
+    st.info(_("Choose at least one covariate for the propensity score."))
 if result is not None:
     ps = result.propensity
     for warning in ps.warnings:
         _ui.caution(warning)
 
-    st.subheader("Treatment hazard ratio, three ways")
+    st.subheader(_("Treatment hazard ratio, three ways"))
     table = result.hazard_ratios.reset_index(drop=True)
-    _ui.show_chart(lambda: charts.forest_chart(table, title=f"Hazard ratio, {ps.treated} vs "
-                                                        f"{ps.control} (95% CI)",
+    _ui.show_chart(lambda: charts.forest_chart(table, title=_(
+        "Hazard ratio, {treated} vs {control} (95% CI)").format(treated=ps.treated,
+                                                                control=ps.control),
                                                font_size=v.font_size),
                    f"adjusted_hr_{endpoint}",
                    options=(tuple(covariates), method, estimand, caliper, trim),
                    endpoint=endpoint, method=ps.method)
     st.markdown("\n".join(
-        f"- **{r.label}**: HR {_ui.fmt_num(r.hr)} ({_ui.fmt_num(r.hr_lower)}-"
-        f"{_ui.fmt_num(r.hr_upper)}), p {_ui.fmt_p(r.p_value)}; {r.n} patients, {r.events} events"
+        "- " + _("**{label}**: HR {hr} ({lower}-{upper}), p {p}; {n} patients, {events} events")
+        .format(label=r.label, hr=_ui.fmt_num(r.hr), lower=_ui.fmt_num(r.hr_lower),
+                upper=_ui.fmt_num(r.hr_upper), p=_ui.fmt_p(r.p_value), n=r.n, events=r.events)
         for r in table.itertuples()))
     _ui.show_table(format_hazard_ratios(result.hazard_ratios), f"adjusted_hr_{endpoint}",
                    endpoint=endpoint, method=ps.method)
@@ -80,39 +87,42 @@ if result is not None:
     for note in result.notes:
         st.caption(note)
 
-    st.subheader("Kaplan-Meier on the adjusted cohort")
+    st.subheader(_("Kaplan-Meier on the adjusted cohort"))
     _ui.show_chart(lambda: charts.km_chart(result.km, font_size=v.font_size,
-                                           risk_title="Weighted number at risk (sum of weights)",
+                                           risk_title=_("Weighted number at risk (sum of "
+                                                        "weights)"),
                                            risk_format=".1f"),
                    f"adjusted_km_{endpoint}",
                    options=(tuple(covariates), method, estimand, caliper, trim),
                    endpoint=endpoint, method=f"{result.km.method}; {ps.method}")
-    st.caption(result.km.method + ". Numbers at risk are sums of the weights, not patients.")
+    st.caption(result.km.method + ". "
+               + _("Numbers at risk are sums of the weights, not patients."))
 
-    st.subheader("Covariate balance")
+    st.subheader(_("Covariate balance"))
     _ui.show_chart(lambda: charts.love_plot(ps.balance, font_size=v.font_size),
                    "adjusted_love_plot", options=(tuple(covariates), method, estimand, caliper,
                                                   trim), method=ps.method)
     _ui.show_table(format_balance(ps.balance), "adjusted_balance", method=ps.method)
-    st.caption("Standardised mean difference (SMD): difference in means divided by the pooled "
-               "SD of the unadjusted groups (proportions for yes/no terms; every level of a "
-               "factor with 3+ levels). |SMD| < 0.1 is the usual target. Variance ratio: "
-               "treated / control, ideally near 1; '–' for yes/no terms.")
+    st.caption(_("Standardised mean difference (SMD): difference in means divided by the "
+                 "pooled SD of the unadjusted groups (proportions for yes/no terms; every level "
+                 "of a factor with 3+ levels). |SMD| < 0.1 is the usual target. Variance ratio: "
+                 "treated / control, ideally near 1; '–' for yes/no terms."))
 
-    st.subheader("Propensity score distribution")
+    st.subheader(_("Propensity score distribution"))
     _ui.show_chart(lambda: charts.ps_histogram_chart(ps.ps_histogram(), ps.overlap,
                                                      font_size=v.font_size),
                    "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
                                                      caliper, trim), method=ps.method)
     lo, hi = ps.overlap
-    st.caption(f"c-statistic of the score {ps.c_statistic:.3f} (0.5 = groups indistinguishable; "
-               f"above 0.8 = poor overlap). Shaded: common support {lo:.3f} to {hi:.3f}; "
-               f"{ps.n_outside_overlap} patient(s) outside it.")
+    st.caption(_("c-statistic of the score {c} (0.5 = groups indistinguishable; above 0.8 = "
+                 "poor overlap). Shaded: common support {lower} to {upper}; {n} patient(s) "
+                 "outside it.").format(c=f"{ps.c_statistic:.3f}", lower=f"{lo:.3f}",
+                                       upper=f"{hi:.3f}", n=ps.n_outside_overlap))
 
-    st.subheader("Weights and effective sample size")
+    st.subheader(_("Weights and effective sample size"))
     _ui.show_table(format_weights(ps.ess), "adjusted_weights", method=ps.method)
-    st.caption("Effective sample size = (sum of weights)^2 / sum of squared weights: how many "
-               "unweighted patients the weighted group is worth.")
-    with st.expander("Propensity-score model (logistic regression)"):
+    st.caption(_("Effective sample size = (sum of weights)^2 / sum of squared weights: how "
+                 "many unweighted patients the weighted group is worth."))
+    with st.expander(_("Propensity-score model (logistic regression)")):
         _ui.show_table(format_ps_model(ps.model), "adjusted_ps_model", method=ps.method)
     st.caption(ps.method)

@@ -12,22 +12,28 @@ import streamlit as st
 from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test, term_label
 from hcc_core import schema as S
 from hcc_core.cox.design import AFP_400, BCLC_AB_VS_C, LOG10_AFP
+from hcc_core.i18n import N_, _
 from hcc_core.landmark import landmark_survival
 from pages import _ui
 
 KAPLAN_MEIER, CUMULATIVE_INCIDENCE, LANDMARK = "Kaplan-Meier", "Cumulative incidence", "Landmark"
 ANALYSES = (KAPLAN_MEIER, CUMULATIVE_INCIDENCE, LANDMARK)
-CIF_ENDPOINTS = {
-    "ttp": "Progression (death without progression competes)",
-    "hcc_death": "HCC-related death (other deaths compete)",
-}
+CIF_ENDPOINTS = _ui.Translated({
+    "ttp": N_("Progression (death without progression competes)"),
+    "hcc_death": N_("HCC-related death (other deaths compete)"),
+})
+# The analysis codes are the radio's values (in the URL); these are their labels.
+ANALYSIS_LABELS = _ui.Translated({KAPLAN_MEIER: "Kaplan-Meier",
+                                  CUMULATIVE_INCIDENCE: N_("Cumulative incidence"),
+                                  LANDMARK: N_("Landmark")})
 CIF_COLUMN = {"ttp": S.PROGRESSION_EVENT, "hcc_death": S.DEATH_CAUSE}
 RATE_TIMES = (12.0, 24.0)
 
 
 def analysis_choice() -> str:
     """The 'Kaplan-Meier / Cumulative incidence / Landmark' switch at the top of the page."""
-    return st.radio("Analysis", ANALYSES, horizontal=True, **_ui.linked("surv_analysis"))
+    return st.radio(_("Analysis"), ANALYSES, horizontal=True, format_func=ANALYSIS_LABELS.get,
+                    **_ui.linked("surv_analysis"))
 
 
 def _ci_text(est: float, lo: float, hi: float) -> str:
@@ -37,21 +43,21 @@ def _ci_text(est: float, lo: float, hi: float) -> str:
 
 
 def _by_label(c: str | None) -> str:
-    return "Whole cohort" if c is None else _ui.group_label(c)
+    return _("Whole cohort") if c is None else _ui.group_label(c)
 
 
 def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
     """Cumulative incidence curves, Gray's test and the Fine-Gray subdistribution HR."""
     c1, c2, c3 = st.columns([3, 2, 1])
-    endpoint = c1.radio("Event", list(CIF_ENDPOINTS), format_func=CIF_ENDPOINTS.get,
+    endpoint = c1.radio(_("Event"), list(CIF_ENDPOINTS), format_func=CIF_ENDPOINTS.get,
                         **_ui.linked("cif_endpoint"))
-    by = c2.selectbox("Compare by", by_options, format_func=_by_label, **_ui.linked("surv_by"))
-    show_ci = c3.toggle("CI bands", value=True, **_ui.linked("surv_band"))
+    by = c2.selectbox(_("Compare by"), by_options, format_func=_by_label, **_ui.linked("surv_by"))
+    show_ci = c3.toggle(_("CI bands"), value=True, **_ui.linked("surv_band"))
     if CIF_COLUMN[endpoint] not in v.df.columns:
-        st.info(
-            f"This cohort has no '{CIF_COLUMN[endpoint]}' column, so the competing events cannot "
-            "be told apart. Add it to your file (see the data dictionary) to see this analysis."
-        )
+        st.info(_(
+            "This cohort has no '{column}' column, so the competing events cannot be told "
+            "apart. Add it to your file (see the data dictionary) to see this analysis."
+        ).format(column=CIF_COLUMN[endpoint]))
         return
     cif = _ui.compute(cumulative_incidence, endpoint, by)
     if cif is None:
@@ -63,7 +69,7 @@ def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
         row = fg.table.iloc[0]
         answer.append(f"SHR {row['shr']:.2f} ({row['shr_lower']:.2f}-{row['shr_upper']:.2f})")
     if gray is not None:
-        answer.append(f"Gray's p = {_ui.fmt_p(gray.p_value)}")
+        answer.append(_("Gray's p = {p}").format(p=_ui.fmt_p(gray.p_value)))
     st.subheader(CIF_ENDPOINTS[endpoint])
     _ui.show_chart(
         lambda: charts.cif_chart(cif, show_ci=show_ci, p_value_text=" · ".join(answer) or None,
@@ -77,46 +83,47 @@ def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
     summary = cif.summary
     rates = cif.at(list(RATE_TIMES))
     table = pd.DataFrame({
-        "Group": summary["group"].map(lambda g: _ui.level_label(by, g)),
+        _("Group"): summary["group"].map(lambda g: _ui.level_label(by, g)),
         "n": summary["n"],
-        "Events": summary["events"],
-        "Competing events": summary["competing_events"],
-        "Censored": summary["censored"],
+        _("Events"): summary["events"],
+        _("Competing events"): summary["competing_events"],
+        _("Censored"): summary["censored"],
     })
     for t in RATE_TIMES:
         r = rates[rates["time"] == t].set_index("group")
-        table[f"{int(t)}-month cumulative incidence (95% CI)"] = [
+        table[_("{months}-month cumulative incidence (95% CI)").format(months=int(t))] = [
             _ci_text(r.loc[g, "cif"], r.loc[g, "lower"], r.loc[g, "upper"])
             for g in summary["group"]
         ]
     _ui.show_table(table, f"cif_summary_{endpoint}")
-    st.caption(
+    st.caption(_(
         "Cumulative incidence = probability of the event by that time when a competing event "
         "can happen first; one minus a Kaplan-Meier curve that censors competing events "
         "overstates it. '-' = after the group's last follow-up."
-    )
+    ))
     if gray is not None:
-        st.subheader("Gray's test")
-        st.markdown(f"Chi-square = **{gray.statistic:.3f}** on {gray.dof} df, "
-                    f"p = **{_ui.fmt_p(gray.p_value)}**")
+        st.subheader(_("Gray's test"))
+        st.markdown(_("Chi-square = **{statistic}** on {df} df, p = **{p}**").format(
+            statistic=f"{gray.statistic:.3f}", df=gray.dof, p=_ui.fmt_p(gray.p_value)))
         tests = gray.table.assign(cause=gray.table["cause"].map(
-            {"event": "Event of interest", "competing": "Competing event"}))
-        _ui.show_table(tests.rename(columns={"cause": "Cause", "statistic": "Chi-square",
+            {"event": _("Event of interest"), "competing": _("Competing event")}))
+        _ui.show_table(tests.rename(columns={"cause": _("Cause"), "statistic": _("Chi-square"),
                                              "dof": "df", "p_value": "p"}),
                        f"gray_{endpoint}")
         st.caption(gray.method)
     if fg is not None:
-        st.subheader("Fine-Gray model (subdistribution hazard ratio)")
+        st.subheader(_("Fine-Gray model (subdistribution hazard ratio)"))
         shown = pd.DataFrame({
-            "Term": fg.table["term"],
+            _("Term"): fg.table["term"],
             "SHR": fg.table["shr"].round(3),
-            "95% CI": [f"{lo:.2f}-{hi:.2f}" for lo, hi in
+            _("95% CI"): [f"{lo:.2f}-{hi:.2f}" for lo, hi in
                        zip(fg.table["shr_lower"], fg.table["shr_upper"], strict=True)],
             "p": fg.table["p_value"].map(_ui.fmt_p),
         })
         _ui.show_table(shown, f"finegray_{endpoint}")
-        st.caption(fg.method + f". n = {fg.n}, {fg.events} events, "
-                   f"{fg.competing_events} competing events.")
+        st.caption(fg.method + ". " + _("n = {n}, {events} events, {competing} competing "
+                                        "events.").format(n=fg.n, events=fg.events,
+                                                          competing=fg.competing_events))
         for note in fg.notes:
             st.info(note)
     if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
@@ -126,19 +133,21 @@ def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
 def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
                      show_ci: bool) -> None:
     """Kaplan-Meier and log-rank of the patients still at risk at the landmark."""
-    col, _ = st.columns([1, 2])
-    at = col.number_input("Landmark (months after the start of systemic therapy)",
+    col, _space = st.columns([1, 2])
+    at = col.number_input(_("Landmark (months after the start of systemic therapy)"),
                           min_value=0.0, max_value=60.0, value=3.0, step=1.0,
                           **_ui.linked("landmark_at"))
     res = _ui.compute(landmark_survival, endpoint, float(at), by, conf_type=conf_type)
     if res is None:
         return
     km, lr = res.km, res.logrank
-    st.subheader(f"{_ui.ENDPOINT_LABELS[endpoint]} from the {at:g}-month landmark")
-    p_text = f"Log-rank p = {_ui.fmt_p(lr.p_value)}" if lr is not None else None
+    st.subheader(_("{endpoint} from the {months}-month landmark").format(
+        endpoint=_ui.ENDPOINT_LABELS[endpoint], months=f"{at:g}"))
+    p_text = _("Log-rank p = {p}").format(p=_ui.fmt_p(lr.p_value)) if lr is not None else None
     _ui.show_chart(
         lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
-                                x_title=f"Months after the {at:g}-month landmark",
+                                x_title=_("Months after the {months}-month landmark").format(
+                                    months=f"{at:g}"),
                                 font_size=v.font_size),
         f"landmark_{endpoint}", options=(by, conf_type, show_ci, float(at)),
     )
@@ -147,23 +156,23 @@ def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
         st.info(note)
     summary = km.summary
     table = pd.DataFrame({
-        "Group": summary["group"].map(lambda g: _ui.level_label(by, g)),
-        "At risk at the landmark": summary["n"],
-        "Events after it": summary["events"],
-        "Median from the landmark, months (95% CI)": [
+        _("Group"): summary["group"].map(lambda g: _ui.level_label(by, g)),
+        _("At risk at the landmark"): summary["n"],
+        _("Events after it"): summary["events"],
+        _("Median from the landmark, months (95% CI)"): [
             f"{_ui.fmt_num(m)} ({_ui.fmt_num(lo)}-{_ui.fmt_num(hi)})"
             for m, lo, hi in zip(summary["median"], summary["median_lower"],
                                  summary["median_upper"], strict=True)],
     })
     _ui.show_table(table, f"landmark_summary_{endpoint}")
-    st.caption(
+    st.caption(_(
         "A landmark analysis compares only the patients still at risk at the landmark, with "
         "time counted from it; it avoids crediting early survival to a group that patients "
         "join later. NR = not reached."
-    )
+    ))
     if lr is not None:
-        st.markdown(f"Log-rank chi-square = **{lr.statistic:.3f}** on {lr.dof} df, "
-                    f"p = **{_ui.fmt_p(lr.p_value)}**")
+        st.markdown(_("Log-rank chi-square = **{statistic}** on {df} df, p = **{p}**").format(
+            statistic=f"{lr.statistic:.3f}", df=lr.dof, p=_ui.fmt_p(lr.p_value)))
 
 
 # ---- Cox page: local therapy in time, hazard ratios that change over time ----------------------
@@ -184,7 +193,7 @@ def _adjusters(df: pd.DataFrame, covariates) -> tuple[tuple[str, ...], tuple[str
 
 
 def _names(columns) -> str:
-    return ", ".join(term_label(c) for c in columns) or "nothing"
+    return ", ".join(term_label(c) for c in columns) or _("nothing")
 
 
 def _hr_text(row) -> str:
@@ -197,36 +206,40 @@ def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
     from hcc_core.timedep import simon_makuch
 
     if S.LOCAL_START_MONTHS not in v.df.columns:
-        st.info("This cohort has no 'local_start_months' (or 'local_start_date') column, so "
-                "local therapy cannot be placed in time. Add it to your file to see this "
-                "analysis.")
+        st.info(_("This cohort has no 'local_start_months' (or 'local_start_date') column, so "
+                  "local therapy cannot be placed in time. Add it to your file to see this "
+                  "analysis."))
         return
     adjust, skipped = _adjusters(v.df, covariates)
     res = _ui.compute(fit_time_dependent_cox, endpoint, adjust)
     if res is None:
         return
     td, naive = res.local_hr, res.naive_hr
-    st.markdown(f"**Local therapy as it starts (time-dependent): HR {_hr_text(td)}**  \n"
-                f"Naive, local+systemic group from month 0: HR {_hr_text(naive)}")
+    st.markdown(_("**Local therapy as it starts (time-dependent): HR {hr}**").format(
+                    hr=_hr_text(td)) + "  \n"
+                + _("Naive, local+systemic group from month 0: HR {hr}").format(
+                    hr=_hr_text(naive)))
     st.info(res.immortal_time_note)
-    st.caption(res.method + f". {res.n} patients ({res.n_rows} periods), {res.events} events; "
-               f"adjusted for: {_names(adjust)}.")
+    st.caption(res.method + ". " + _("{n} patients ({rows} periods), {events} events; "
+                                     "adjusted for: {covariates}.").format(
+        n=res.n, rows=res.n_rows, events=res.events, covariates=_names(adjust)))
     if skipped:
-        st.caption("Covariates not used in this model (their column is missing): "
-                   + _names(skipped) + ".")
+        st.caption(_("Covariates not used in this model (their column is missing): "
+                     "{covariates}.").format(covariates=_names(skipped)))
     for note in res.notes:
         st.info(note)
-    table = pd.concat({"Time-dependent": res.table, "Naive": res.naive_table},
+    table = pd.concat({_("Time-dependent"): res.table, _("Naive"): res.naive_table},
                       names=["model"]).reset_index()
     table.insert(1, "label", [term_label(t) for t in table["term"]])
     _ui.show_table(table, f"cox_time_dependent_{endpoint}")
     sm = _ui.compute(simon_makuch, endpoint)
     if sm is not None:
-        st.subheader("Simon-Makuch curves")
+        st.subheader(_("Simon-Makuch curves"))
         _ui.show_chart(lambda: charts.km_chart(sm, font_size=v.font_size),
                        f"simon_makuch_{endpoint}")
-        st.caption(sm.method + ". Patients move from the first curve to the second when local "
-                   "therapy starts; the numbers at risk can therefore rise.")
+        st.caption(sm.method + ". " + _("Patients move from the first curve to the second "
+                                        "when local therapy starts; the numbers at risk can "
+                                        "therefore rise."))
 
 
 def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFrame | None) -> None:
@@ -234,40 +247,44 @@ def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFr
     from hcc_core import rmst
     from hcc_core.cox.time_to_event import piecewise_hr
 
-    st.subheader("Treatment hazard ratio by period")
+    st.subheader(_("Treatment hazard ratio by period"))
     term = S.TREATMENT_GROUP
     flagged = (ph_test is not None and term in ph_test.index
                and float(ph_test.loc[term, "p_value"]) < 0.05)
     if flagged:
-        _ui.caution(f"The proportional-hazards test flags the treatment (cox.zph p = "
-                    f"{_ui.fmt_p(float(ph_test.loc[term, 'p_value']))}): one hazard ratio "
-                    "averages an effect that changes over time. Period-specific hazard ratios "
-                    "and the difference in restricted mean survival describe it better.")
-    elif not st.toggle("Show period-specific hazard ratios anyway", value=False,
+        _ui.caution(_("The proportional-hazards test flags the treatment (cox.zph p = {p}): "
+                      "one hazard ratio averages an effect that changes over time. "
+                      "Period-specific hazard ratios and the difference in restricted mean "
+                      "survival describe it better.").format(
+                          p=_ui.fmt_p(float(ph_test.loc[term, 'p_value']))))
+    elif not st.toggle(_("Show period-specific hazard ratios anyway"), value=False,
                        **_ui.linked("cox_piecewise")):
-        st.caption("The proportional-hazards test does not flag the treatment, so one hazard "
-                   "ratio summarises its effect.")
+        st.caption(_("The proportional-hazards test does not flag the treatment, so one hazard "
+                     "ratio summarises its effect."))
         return
-    c1, c2, _ = st.columns([1, 1, 2])
-    cut = c1.number_input("Split follow-up at (months)", min_value=1.0, max_value=60.0,
+    c1, c2, _space = st.columns([1, 1, 2])
+    cut = c1.number_input(_("Split follow-up at (months)"), min_value=1.0, max_value=60.0,
                           value=12.0, step=1.0, **_ui.linked("cox_cut"))
-    tau = c2.number_input("RMST horizon tau (months)", min_value=1.0, max_value=120.0,
+    tau = c2.number_input(_("RMST horizon tau (months)"), min_value=1.0, max_value=120.0,
                           value=24.0, step=1.0, **_ui.linked("cox_tau"))
-    adjust, _ = _adjusters(v.df, covariates)
+    adjust, _skipped = _adjusters(v.df, covariates)
     pw = _ui.compute(piecewise_hr, endpoint, adjust, (float(cut),))
     if pw is not None:
         shown = pw.table.assign(label=pw.table["period"])
         _ui.show_chart(lambda: charts.forest_chart(shown, font_size=v.font_size),
                        f"cox_piecewise_{endpoint}", options=(float(cut), adjust))
         _ui.show_table(pw.table, f"cox_piecewise_{endpoint}")
-        st.caption(pw.method + f"; adjusted for: {_names(adjust)}.")
+        st.caption(pw.method + "; " + _("adjusted for: {covariates}.").format(
+            covariates=_names(adjust)))
         for note in pw.notes:
             st.info(note)
     rm = _ui.compute(rmst, endpoint, S.TREATMENT_GROUP, float(tau))
     if rm is not None and len(rm) > 1:
         row = rm.iloc[1]
-        st.markdown(
-            f"RMST difference at {tau:g} months ({row['group']} minus {row['versus']}): "
-            f"**{row['difference']:.2f} months** ({row['difference_lower']:.2f} to "
-            f"{row['difference_upper']:.2f}), p = {_ui.fmt_p(row['p_value'])}")
+        st.markdown(_(
+            "RMST difference at {tau} months ({group} minus {versus}): **{difference} months** "
+            "({lower} to {upper}), p = {p}").format(
+                tau=f"{tau:g}", group=row['group'], versus=row['versus'],
+                difference=f"{row['difference']:.2f}", lower=f"{row['difference_lower']:.2f}",
+                upper=f"{row['difference_upper']:.2f}", p=_ui.fmt_p(row['p_value'])))
         st.caption(rm.attrs.get("method", ""))
