@@ -183,11 +183,12 @@ def sidebar(page: str) -> None:
                              "al., Hepat Mon 2026. Not real patient data."))
     presentation = st.sidebar.toggle(_("Presentation mode (larger text)"),
                                      **_ui.linked("presentation"))
+    k = suppression.DEFAULT_K
     hide_small = st.sidebar.toggle(
-        f"Hide counts below {suppression.DEFAULT_K} (for sharing)",
-        help=f"Small-cell suppression: tables, numbers at risk and every download show counts "
-             f"of 1 to {suppression.DEFAULT_K - 1} patients as <{suppression.DEFAULT_K}, and "
-             "say so.", **_ui.linked("suppress"))
+        _("Hide counts below {k} (for sharing)").format(k=k),
+        help=_("Small-cell suppression: tables, numbers at risk and every download show counts "
+               "of 1 to {last} patients as <{k}, and say so.").format(last=k - 1, k=k),
+        **_ui.linked("suppress"))
     suppression.set_suppression(suppression.DEFAULT_K if hide_small else None)
     _filters_to_url(filters)
     pack.link_data_check(data_key)
