@@ -21,6 +21,12 @@ RUN if [ -z "${PIP_CERT}" ]; then unset PIP_CERT; fi \
     && /opt/venv/bin/python -m pip install --no-cache-dir --prefer-binary -r /tmp/requirements.txt \
     && /opt/venv/bin/python -m pip uninstall --yes pip setuptools wheel \
     && find /opt/venv/lib -type d -name tests -prune -exec rm -rf {} +
+# Noto Sans CJK SC for Chinese labels in PNG/SVG chart downloads (issue 17). Debian's package
+# holds Sans and Serif; only the two Sans files are copied into the runtime image below.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 
 # ---- runtime stage: the venv, the app and the few data files it ships with ---------------------
 FROM ${BASE_IMAGE}
@@ -52,6 +58,8 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     STREAMLIT_SERVER_HEADLESS=true
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+     /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc /usr/share/fonts/opentype/noto/
 WORKDIR /app
 # .dockerignore is a whitelist: only the app, its package, its config and its bundled data.
 # Root owns the files, so the app user can read but never change them.

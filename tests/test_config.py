@@ -202,9 +202,11 @@ def test_dockerfile_shape():
     assert "PORT=8501" in env and "ADDRESS=0.0.0.0" in env
     run = " ".join(rest for word, rest in ins if word == "RUN")
     assert "python3 -m venv" in run and "--no-cache-dir" in run
-    # apt-get installs nginx and nothing else: no compilers or build tools, no recommends.
+    # apt-get installs nginx and nothing else: no compilers or build tools, no recommends. The
+    # build stage installs the CJK font, whose two Sans files alone are copied (issue 17).
     installs = re.findall(r"apt-get install ([^&]*)", run)
-    assert [i.split() for i in installs] == [["-y", "--no-install-recommends", "nginx-light"]]
+    assert [i.split() for i in installs] == [["-y", "--no-install-recommends", "fonts-noto-cjk"],
+                                             ["-y", "--no-install-recommends", "nginx-light"]]
 
 
 def test_dockerignore_is_a_whitelist_that_keeps_the_app_data():
