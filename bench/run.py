@@ -552,31 +552,9 @@ def report(res: dict) -> str:
                     lines.append(f"| {page} | {_ms(v['uncached'])} | {_ms(v['cached'])} |")
             lines.append("")
     if res.get("browser"):
-        b = res["browser"]
-        lines.append(
-            "### 4. Browser latency, filter click to re-rendered charts "
-            "(headless chromium, demo cohort)\n"
-        )
-        if "error" in b:
-            lines.append(f"Not available: {b['error']}\n")
-        else:
-            lines.append(b["how"] + "\n")
-            if b.get("server_peak_rss_mib"):
-                lines.append(
-                    f"Peak RSS of the `streamlit run` server process after these sessions "
-                    f"(demo cohort): {b['server_peak_rss_mib']:.0f} MiB.\n"
-                )
-            lines.append("| page | median ms | min | max | clicks |")
-            lines.append("|---|---:|---:|---:|---:|")
-            for page, v in b["pages"].items():
-                if "error" in v:
-                    lines.append(f"| {page} | not available: {_one_line(v['error'])} | | | |")
-                else:
-                    lines.append(
-                        f"| {page} | {_ms(v['median'])} | {_ms(v['min'])} | "
-                        f"{_ms(v['max'])} | {v['n']} |"
-                    )
-            lines.append("")
+        from bench import browser
+
+        lines += browser.report_lines(res["browser"])
     if res.get("memory"):
         mem = res["memory"]
         lines.append("### 5. Peak memory with a 100,000-row cohort\n")
@@ -635,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         "--browser-sessions",
         type=int,
         default=2,
-        help="fresh browser sessions per page (5 filter clicks each)",
+        help="fresh browser sessions per page and cohort (9 filter clicks each)",
     )
     ap.add_argument(
         "--update-results",
@@ -727,9 +705,11 @@ def main(argv: list[str] | None = None) -> int:
         res["apptest"] = app_timing.apptest_rerun(args.app_reps)
         print("apptest:", json.dumps(res["apptest"])[:400], flush=True)
     if not args.no_browser:
-        from bench import app_timing
+        from bench import browser
 
-        res["browser"] = app_timing.browser_latency(args.browser_sessions)
+        res["browser"] = browser.measure(
+            sessions=args.browser_sessions, sizes=(10_000,) if args.quick else (10_000, 100_000)
+        )
         print("browser:", json.dumps(res["browser"])[:400], flush=True)
     if not args.no_memory:
         res["memory"] = run_memory(write_cohort(100_000))
