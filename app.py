@@ -89,11 +89,22 @@ def _init_from_url() -> None:
         st.session_state["f_age_url"] = (f.age_min, f.age_max)
 
 
-def _multiselect(where, label: str, column: str, key: str, data, fmt=str) -> tuple:
+FILTER_COLUMNS = (S.LOCAL_MODALITY, S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.TUMOR_NUMBER,
+                  S.ALBI_GRADE)
+
+
+def _filter_levels(data, data_key: str) -> dict[str, list]:
+    """Each level filter's options: one pass over every row per loaded data set and session,
+    not per rerun (0.2 s at 100,000 rows)."""
+    return _ui.remember((data_key, "filter_levels"), lambda: {
+        c: S.levels_of(data, c) for c in FILTER_COLUMNS if c in data.columns})
+
+
+def _multiselect(where, label: str, column: str, key: str, levels: dict, fmt=str) -> tuple:
     """A level filter on ``column``; () when the cohort lacks the column (no filter)."""
-    if column not in data.columns:
+    if column not in levels:
         return ()
-    options = S.levels_of(data, column)
+    options = levels[column]
     # Changing the upload drops selections that no longer apply.
     kept = [v for v in st.session_state.get(key, []) if v in options]
     if kept != st.session_state.get(key, []):
@@ -116,21 +127,22 @@ def _age_range(where, data) -> tuple[float | None, float | None]:
     return (None, None) if (a, b) == (lo, hi) else (float(a), float(b))
 
 
-def _filters(data) -> Filters:
+def _filters(data, data_key: str) -> Filters:
     _init_from_url()
+    levels = _filter_levels(data, data_key)
     side = st.sidebar
     side.subheader(_("Filters"))
-    modal = _multiselect(side, _("Local modality"), S.LOCAL_MODALITY, "f_modality", data,
+    modal = _multiselect(side, _("Local modality"), S.LOCAL_MODALITY, "f_modality", levels,
                          lambda v: MODALITY_LABELS.get(v, v))
-    cp = _multiselect(side, _("Child-Pugh class"), S.CHILD_PUGH_CLASS, "f_child_pugh", data)
-    bclc = _multiselect(side, _("BCLC stage"), S.BCLC_STAGE, "f_bclc", data)
+    cp = _multiselect(side, _("Child-Pugh class"), S.CHILD_PUGH_CLASS, "f_child_pugh", levels)
+    bclc = _multiselect(side, _("BCLC stage"), S.BCLC_STAGE, "f_bclc", levels)
     more = side.expander(_("More filters"))
-    tumor = _multiselect(more, _("Tumour number"), S.TUMOR_NUMBER, "f_tumor", data)
+    tumor = _multiselect(more, _("Tumour number"), S.TUMOR_NUMBER, "f_tumor", levels)
     afp = None
     if S.AFP in data.columns:
         afp = AFP_CHOICES[more.radio("AFP", list(AFP_CHOICES), key="f_afp", horizontal=True,
                                      format_func=lambda k: _(AFP_ANY) if k == "any" else k)]
-    albi = _multiselect(more, _("ALBI grade"), S.ALBI_GRADE, "f_albi", data)
+    albi = _multiselect(more, _("ALBI grade"), S.ALBI_GRADE, "f_albi", levels)
     age_min, age_max = _age_range(more, data)
     return Filters(local_modalities=modal, child_pugh_classes=cp, bclc_stages=bclc,
                    tumor_numbers=tumor, afp_high=afp, albi_grades=albi,
@@ -170,7 +182,7 @@ def sidebar(page: str) -> None:
     auth.account_box()
     cohort, data_key, label, is_demo = _source()
     full = cohort.data
-    filters = _filters(full)
+    filters = _filters(full, data_key)
     fingerprint = report.fingerprint(data_key)
     auth.note_upload(st.session_state.get("upload"), fingerprint)
     auth.note_view(page, filters.to_query_params(), fingerprint)

@@ -258,9 +258,13 @@ def _nav(page, title: str) -> None:
 def _upload(page, url: str, csv: Path) -> None:
     """Load ``csv`` through the Upload page with its proposed column matches."""
     page.goto(url + "/upload")
-    page.locator('input[type="file"]').set_input_files(str(csv), timeout=180_000)
-    page.get_by_role("button", name="Load this cohort").click(timeout=180_000)
-    page.wait_for_selector("text=patients ready to analyse", timeout=300_000)
+    try:
+        page.locator('input[type="file"]').set_input_files(str(csv), timeout=180_000)
+        page.get_by_role("button", name="Load this cohort").click(timeout=180_000)
+        page.wait_for_selector("text=patients ready to analyse", timeout=300_000)
+    except Exception:
+        page.screenshot(path=str(OUT / "browser_upload_failed.png"), full_page=True)
+        raise
     _wait_quiet(page, 300)
 
 

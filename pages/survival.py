@@ -58,6 +58,37 @@ if by_modality:
     st.caption(_("The filters leave one local modality, so the groups are {modality} and "
                  "systemic only.").format(modality=_ui.level_label(by, local)))
 
+@_ui.fragment
+def rmst_section(endpoint: str, by: str | None, names: dict, ref: str, max_t: float) -> None:
+    """RMST up to tau: changing tau reruns this section only."""
+    st.subheader(_("Restricted mean survival time"))
+    tau = st.number_input(_("Horizon tau (months)"), min_value=1.0,
+                          max_value=max(1.0, round(max_t, 1)),
+                          value=min(24.0, max(1.0, round(max_t, 1))), step=1.0,
+                          **_ui.linked("surv_tau"))
+    if by is not None:
+        rm = _ui.compute(rmst, endpoint, by, tau)
+        if rm is not None:
+            _ui.show_table(pd.DataFrame({
+                _("Group"): [names.get(str(g), str(g)) for g in rm["group"]],
+                _("Patients"): rm["n"],
+                _("Events"): rm["events"],
+                _("RMST, months (95% CI)"): [_ui.fmt_ci(x, lo, hi, 1) for x, lo, hi in
+                                          zip(rm["rmst"], rm["lower"], rm["upper"],
+                                              strict=True)],
+                _("Difference vs {reference}, months (95% CI)").format(reference=ref): [
+                    _("reference") if i == 0 else _ui.fmt_ci(x, lo, hi, 1) for i, (x, lo, hi) in
+                    enumerate(zip(rm["difference"], rm["difference_lower"],
+                                  rm["difference_upper"], strict=True))],
+                "p": ["" if i == 0 else _ui.fmt_p(p) for i, p in enumerate(rm["p_value"])],
+            }), f"rmst_{endpoint}")
+            st.caption(rm.attrs.get("method", ""))
+            st.caption(_("RMST = area under the Kaplan-Meier curve up to tau, i.e. the mean "
+                         "survival time restricted to tau months (R: print(survfit, rmean = "
+                         "tau)). The paper's 'mean OS' is reported as a median; RMST is the "
+                         "honest mean."))
+
+
 km = _ui.compute(fit_km, endpoint, by=by, conf_type=conf_type)
 if km is not None:
     summary = km.summary
@@ -195,30 +226,4 @@ if km is not None:
                 }), f"pairwise_logrank_{endpoint}")
                 st.caption(pw.attrs.get("method", ""))
 
-    st.subheader(_("Restricted mean survival time"))
-    max_t = float(km.curve["time"].max())
-    tau = st.number_input(_("Horizon tau (months)"), min_value=1.0,
-                          max_value=max(1.0, round(max_t, 1)),
-                          value=min(24.0, max(1.0, round(max_t, 1))), step=1.0,
-                          **_ui.linked("surv_tau"))
-    if by is not None:
-        rm = _ui.compute(rmst, endpoint, by, tau)
-        if rm is not None:
-            _ui.show_table(pd.DataFrame({
-                _("Group"): [names.get(str(g), str(g)) for g in rm["group"]],
-                _("Patients"): rm["n"],
-                _("Events"): rm["events"],
-                _("RMST, months (95% CI)"): [_ui.fmt_ci(x, lo, hi, 1) for x, lo, hi in
-                                          zip(rm["rmst"], rm["lower"], rm["upper"],
-                                              strict=True)],
-                _("Difference vs {reference}, months (95% CI)").format(reference=ref): [
-                    _("reference") if i == 0 else _ui.fmt_ci(x, lo, hi, 1) for i, (x, lo, hi) in
-                    enumerate(zip(rm["difference"], rm["difference_lower"],
-                                  rm["difference_upper"], strict=True))],
-                "p": ["" if i == 0 else _ui.fmt_p(p) for i, p in enumerate(rm["p_value"])],
-            }), f"rmst_{endpoint}")
-            st.caption(rm.attrs.get("method", ""))
-            st.caption(_("RMST = area under the Kaplan-Meier curve up to tau, i.e. the mean "
-                         "survival time restricted to tau months (R: print(survfit, rmean = "
-                         "tau)). The paper's 'mean OS' is reported as a median; RMST is the "
-                         "honest mean."))
+    rmst_section(endpoint, by, names, ref, float(km.curve["time"].max()))

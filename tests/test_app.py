@@ -332,3 +332,20 @@ def test_every_single_level_filter_combination_on_every_page_runs_without_except
             if at.exception:
                 failures.append(f"{combo} {page}: {at.exception[0].value[:200]}")
     assert not failures, "\n".join(failures[:20])
+
+
+def test_rmst_horizon_reruns_its_section_with_hcc_core_values(demo):
+    """The tau input sits in a fragment (changing it reruns the RMST section only, issue 19):
+    the table is hcc_core.rmst at the new tau, in the section's own format, and the rest of
+    the page is still there."""
+    from hcc_core import rmst
+
+    at = _app("pages/survival.py")
+    at.number_input(key="surv_tau").set_value(12.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    rm = rmst(demo, "os", "treatment_group", 12.0)
+    table = next(d.value for d in at.dataframe if "RMST, months (95% CI)" in d.value.columns)
+    assert table["RMST, months (95% CI)"].tolist() == [
+        f"{x:.1f} ({lo:.1f}-{hi:.1f})" for x, lo, hi in
+        zip(rm["rmst"], rm["lower"], rm["upper"], strict=True)]
+    assert "Median, months (95% CI)" in at.dataframe[0].value.columns

@@ -29,6 +29,7 @@ patient data. The sidebar filters have their own compact form (``Filters.to_quer
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -125,6 +126,29 @@ def view() -> View:
     return st.session_state[_VIEW]
 
 
+def fragment(section: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` for a page section: a widget inside it reruns only that section.
+
+    The section works on the view the last full run set (:func:`view`): the sidebar's
+    widgets rerun the whole app, so the data and filters cannot change between the two.
+    """
+
+    @functools.wraps(section)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from . import lang
+
+        state = st.session_state
+        running = state.get(_APP_RUNNING)
+        state[_APP_RUNNING] = True  # a fragment rerun runs without app.py
+        lang.begin()  # ... so without its language set either
+        try:
+            section(*args, **kwargs)
+        finally:
+            state[_APP_RUNNING] = running
+
+    return st.fragment(run)
+
+
 def linked(key: str) -> dict[str, Any]:
     """Widget arguments that put the widget's value in the URL and keep it across pages.
 
@@ -164,6 +188,11 @@ def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
     return value
+
+
+def remember(key: tuple, thunk: Callable[[], Any]) -> Any:
+    """``thunk()`` once per ``key`` (start it with the data key) in this user's session."""
+    return _memo(key, thunk)
 
 
 def _guarded(thunk: Callable[[], Any], what: str) -> tuple[str, Any]:
