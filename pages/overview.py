@@ -33,6 +33,9 @@ if ov is not None:
         "treatment_group": _("Treatment group"), "local_modality": modality,
         "patients": _("Patients"), "deaths": _("Deaths"),
         "pfs_events": _("Progressions or deaths")})
+    group = _("Treatment group")
+    if group in by_group:
+        by_group[group] = [_ui.level_label(S.TREATMENT_GROUP, g) for g in by_group[group]]
     if modality in by_group:
         by_group[modality] = [_ui.level_label(S.LOCAL_MODALITY, m) for m in by_group[modality]]
     _ui.show_table(by_group, "cohort_by_group", export_df=ov.by_group)

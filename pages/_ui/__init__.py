@@ -45,7 +45,8 @@ import pandas as pd
 import streamlit as st
 
 from hcc_core import CohortError, charts, export, label_of, report, suppression
-from hcc_core.i18n import N_, _, get_language
+from hcc_core.i18n import DEFAULT_LANGUAGE, N_, _, get_language
+from hcc_core.tables import level_label as core_level_label
 
 from .lang import Translated
 
@@ -447,9 +448,15 @@ MODALITY_LABELS = Translated({"none": N_("systemic only"), "mTACE": "mTACE", "HA
 
 
 def level_label(column: str | None, value: Any) -> str:
-    """How a group level reads on screen: local modality 'none' is 'systemic only'."""
+    """How a group level reads on screen: local modality 'none' is 'systemic only'.
+
+    In English other levels read as the data code them ("local+systemic"); in another
+    language they read in words from hcc_core's level labels ("局部 + 系统治疗").
+    """
     if column == "local_modality":
         return MODALITY_LABELS.get(str(value), str(value))
+    if column is not None and get_language() != DEFAULT_LANGUAGE:
+        return core_level_label(column, value)
     return str(value)
 
 NON_RANDOMISED = N_(
