@@ -492,10 +492,11 @@ def report_lines(res: dict) -> list[str]:
         else:
             after = ", ".join(f"{m:.0f}" for m in mem["after_sessions_mib"])
             lines.append(
-                f"Resident set size of the `streamlit run` process (VmRSS): "
+                f"Resident set size of the `streamlit run` process (VmRSS; the upload "
+                f"parser's short-lived child process is not counted): "
                 f"{mem['started_mib']:.0f} MiB just started, **{mem['baseline_mib']:.0f} MiB "
                 f"baseline** after one demo session; then sessions that each upload the "
-                f"{mem['rows'].split('_')[-1]}-row cohort and open Survival (kept open): "
+                f"{int(mem['rows'].split('_')[-1]):,}-row cohort and open Survival (kept open): "
                 f"{after} MiB, **{mem['growth_per_session_mib']:.0f} MiB per session**; "
                 f"{mem['after_closing_mib']:.0f} MiB two seconds after closing them.\n")
     return lines
