@@ -553,7 +553,7 @@ def forest_chart(
     for header, col in extra:
         d[col] = src[col].fillna("").astype(str).to_numpy()
         extra_cols.append((col, header_lines(header)))
-    right = [("text", header_lines("HR (95% CI)"))]
+    right = [("text", header_lines(_("HR (95% CI)")))]
     if any(d["p_text"]):
         right.append(("p_text", header_lines("p")))
     fixed = sum(_text_width([*hl, *d[c]], font_size)
