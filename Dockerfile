@@ -1,6 +1,6 @@
 # HCC Cohort Explorer: a small image that runs as non-root, sends nothing anywhere, writes nothing
 # to disk (it works with a read-only root filesystem) and reports its health. It serves the app as
-# one Streamlit process per CPU behind nginx (deploy/serve.py). See the README, section Deploy.
+# one Streamlit process per CPU behind nginx (scripts/deploy/serve.py). See the README, section Deploy.
 #
 # Works on the official python:3.12-slim and on any Debian-like base that has python3 with the
 # venv module (CI bootstraps one with debootstrap because it cannot pull from registries).
@@ -36,7 +36,7 @@ LABEL org.opencontainers.image.title="HCC Cohort Explorer" \
 # A fixed numeric UID lets orchestrators enforce runAsNonRoot without looking up names. The base's
 # own pip (python:3.12-slim has one) goes too: nothing is ever installed at run time.
 # nginx (Debian's smallest build) spreads users over the Streamlit workers; it runs as the app user
-# with its files in /tmp (deploy/serve.py), so the package's own service and logs are never used.
+# with its files in /tmp (scripts/deploy/serve.py), so the package's own service and logs are never used.
 # DL3008 (pin apt versions): nginx's version is the one of the base's Debian release, and pinning it
 # would break the build at every Debian security update; rebuild the image to get them.
 # hadolint ignore=DL3008
@@ -67,7 +67,7 @@ COPY . /app
 # Fail the build, not the first user, when a file the app needs was not copied; byte-compile the
 # app now because the root filesystem is read-only at run time.
 RUN for f in app.py .streamlit/config.toml data/demo_cohort.csv data/data_dictionary.csv \
-        data/template.csv data/published_values.json deploy/serve.py deploy/nginx.conf.template; do \
+        data/template.csv data/published_values.json scripts/deploy/serve.py scripts/deploy/nginx.conf.template; do \
         if [ ! -f "/app/$f" ]; then echo "The image is missing /app/$f." >&2; exit 1; fi; \
     done \
     && python3 -m compileall -q /app
@@ -75,10 +75,10 @@ RUN for f in app.py .streamlit/config.toml data/demo_cohort.csv data/data_dictio
 USER 10001:10001
 EXPOSE 8501
 # No curl in the image: ask nginx's readiness endpoint (a worker's /_stcore/health) with Python,
-# bypassing any proxy variables. Kubernetes: liveness /healthz, readiness /readyz (deploy/k8s).
+# bypassing any proxy variables. Kubernetes: liveness /healthz, readiness /readyz (scripts/deploy/k8s).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python3", "-c", "import sys, urllib.request as u; r = u.build_opener(u.ProxyHandler({})).open('http://localhost:8501/readyz', timeout=4); sys.exit(0 if r.read().strip() == b'ok' else 1)"]
 # WORKERS (default: the CPUs of the container's quota), PORT and ADDRESS are read from the
 # environment; arguments are passed to every `streamlit run`.
-ENTRYPOINT ["python3", "/app/deploy/serve.py", "--"]
+ENTRYPOINT ["python3", "/app/scripts/deploy/serve.py", "--"]
 CMD []

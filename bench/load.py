@@ -1,6 +1,6 @@
 """Load harness: many simulated users over Streamlit's WebSocket protocol (issue 18).
 
-Starts the production topology (``deploy/serve.py``: nginx + WORKERS Streamlit processes) on free
+Starts the production topology (``scripts/deploy/serve.py``: nginx + WORKERS Streamlit processes) on free
 ports, and for each number of processes and users runs users that load the demo cohort, then
 every 1-3 s change a sidebar filter or switch pages, as a clinician clicking through the app
 does. Each action is a real script run; its latency is the time from the rerun request to the
@@ -50,8 +50,8 @@ FILTERS = ["f_child_pugh", "f_bclc", "f_modality"]
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
-sys.path.insert(0, str(ROOT / "deploy"))
-import serve  # noqa: E402  (deploy/ ships as plain files, not a package)
+sys.path.insert(0, str(ROOT / "scripts" / "deploy"))
+import serve  # noqa: E402  (scripts/deploy/ ships as plain files, not a package)
 
 
 # -- the server under test ----------------------------------------------------------------------
@@ -116,7 +116,7 @@ def _is_worker(pid: int) -> bool:
 
 
 class Server:
-    """``deploy/serve.py`` with ``workers`` Streamlit processes on free ports, for one run."""
+    """``scripts/deploy/serve.py`` with ``workers`` Streamlit processes on free ports, for one run."""
 
     def __init__(self, workers: int, streamlit_args: list[str] | None = None,
                  log_name: str = "server") -> None:
@@ -137,7 +137,7 @@ class Server:
                "WORKERS": str(self.workers), "WORKER_PORT": str(self.worker_port),
                "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "deploy" / "serve.py"), "--", *self.streamlit_args],
+            [sys.executable, str(ROOT / "scripts" / "deploy" / "serve.py"), "--", *self.streamlit_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         ports = range(self.worker_port, self.worker_port + self.workers)

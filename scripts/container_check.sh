@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container check, run by .ci/run after the tests: lint the Dockerfile, build the production image
 # with podman and prove that the image's own start command serves the app: nginx in front of two
-# Streamlit workers (deploy/serve.py), as the app's non-root user, /tmp a tmpfs as in production.
+# Streamlit workers (scripts/deploy/serve.py), as the app's non-root user, /tmp a tmpfs as in production.
 #
 # Works on a machine with no Docker engine and no access to image registries: the base image is
 # bootstrapped locally with debootstrap (Debian bookworm, python3 3.11) and imported into podman.
@@ -216,8 +216,8 @@ inspect() { podman image inspect --format "$1" "$IMAGE"; }
 user="$(inspect '{{.Config.User}}')"
 case "$user" in "" | 0 | 0:* | root | root:*) die "the image runs as root (USER '$user')." ;; esac
 [ "$(inspect '{{json .Config.ExposedPorts}}')" = '{"8501/tcp":{}}' ] || die "the image must EXPOSE 8501 only."
-[ "$(inspect '{{json .Config.Entrypoint}}')" = '["python3","/app/deploy/serve.py","--"]' ] \
-  || die "ENTRYPOINT must be the exec form [\"python3\",\"/app/deploy/serve.py\",\"--\"], found $(inspect '{{json .Config.Entrypoint}}')."
+[ "$(inspect '{{json .Config.Entrypoint}}')" = '["python3","/app/scripts/deploy/serve.py","--"]' ] \
+  || die "ENTRYPOINT must be the exec form [\"python3\",\"/app/scripts/deploy/serve.py\",\"--\"], found $(inspect '{{json .Config.Entrypoint}}')."
 python3 - "$work" "$(podman image inspect "$IMAGE")" <<'PY' || die "the image has no usable HEALTHCHECK."
 import json, sys
 work, image = sys.argv[1], json.loads(sys.argv[2])[0]
@@ -231,7 +231,7 @@ for name, argv in (("start_cmd", start), ("health_cmd", health)):
     with open(f"{work}/{name}", "wb") as f:
         f.write(b"".join(a.encode() + b"\0" for a in argv))
 PY
-say "USER $user, EXPOSE 8501, exec-form ENTRYPOINT (deploy/serve.py), HEALTHCHECK on /readyz"
+say "USER $user, EXPOSE 8501, exec-form ENTRYPOINT (scripts/deploy/serve.py), HEALTHCHECK on /readyz"
 
 ctr="$(buildah from --quiet "$IMAGE")"
 ctrs+=("$ctr")
@@ -253,8 +253,8 @@ buildah run --isolation chroot --network host "$probe_ctr" -- /bin/sh -c '
   done
   extra="$(ls /app/data | grep -vxE "demo_cohort\.csv|data_dictionary\.csv|template\.csv|published_values\.json")"
   [ -z "$extra" ] || { echo "unexpected files in /app/data: $extra"; exit 1; }
-  extra="$(ls -A /app/deploy | grep -vxE "serve\.py|nginx\.conf\.template|__pycache__")"
-  [ -z "$extra" ] || { echo "unexpected files in /app/deploy: $extra"; exit 1; }
+  extra="$(ls -A /app/scripts/deploy | grep -vxE "serve\.py|nginx\.conf\.template|__pycache__")"
+  [ -z "$extra" ] || { echo "unexpected files in /app/scripts/deploy: $extra"; exit 1; }
   /usr/sbin/nginx -v 2>/dev/null || { echo "nginx is not in the image"; exit 1; }
   exit 0' || die "the image contains something it should not, or lacks nginx (see above)."
 say "no compiler, no pip, no tests/.git/secrets, only the four shipped data files; nginx present"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start 1: set up and serve the app on http://localhost:8501 with the demo cohort.
 # Several Streamlit processes (WORKERS, default one per CPU) behind nginx with sticky sessions
-# (deploy/serve.py); PORT and ADDRESS choose where nginx listens. nginx is installed with apt-get
+# (scripts/deploy/serve.py); PORT and ADDRESS choose where nginx listens. nginx is installed with apt-get
 # when missing and we are root; otherwise one Streamlit process serves PORT directly.
 # Arguments are passed to every `streamlit run`.
 set -euo pipefail
@@ -20,4 +20,4 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     exec .venv/bin/streamlit run app.py --server.port "${PORT:-8501}" --server.address "${ADDRESS:-0.0.0.0}" "$@"
   fi
 fi
-exec .venv/bin/python deploy/serve.py -- "$@"
+exec .venv/bin/python scripts/deploy/serve.py -- "$@"

@@ -195,8 +195,8 @@ def test_dockerfile_shape():
     # nginx's readiness endpoint: a Streamlit worker's /_stcore/health through nginx.
     assert len(healthcheck) == 1 and "http://localhost:8501/readyz" in healthcheck[0]
     assert ' CMD ["' in " " + healthcheck[0]  # exec form: no shell needed in the image
-    # nginx in front of one Streamlit worker per CPU (deploy/serve.py); PORT/ADDRESS from ENV.
-    assert ("ENTRYPOINT", '["python3", "/app/deploy/serve.py", "--"]') in final
+    # nginx in front of one Streamlit worker per CPU (scripts/deploy/serve.py); PORT/ADDRESS from ENV.
+    assert ("ENTRYPOINT", '["python3", "/app/scripts/deploy/serve.py", "--"]') in final
     assert json.loads(dict(final)["CMD"]) == []
     env = " ".join(rest for word, rest in final if word == "ENV")
     assert "PORT=8501" in env and "ADDRESS=0.0.0.0" in env
@@ -227,8 +227,8 @@ def test_dockerignore_is_a_whitelist_that_keeps_the_app_data():
         "data/data_dictionary.csv",
         "data/template.csv",
         "data/published_values.json",
-        "deploy/serve.py",
-        "deploy/nginx.conf.template",
+        "scripts/deploy/serve.py",
+        "scripts/deploy/nginx.conf.template",
     }
     for name in ("demo_cohort.csv", "data_dictionary.csv", "template.csv", "published_values.json"):
         assert (ROOT / "data" / name).is_file(), f"data/{name} is whitelisted but missing"

@@ -1,4 +1,4 @@
-"""The multi-process topology (deploy/serve.py): nginx in front of several Streamlit workers.
+"""The multi-process topology (scripts/deploy/serve.py): nginx in front of several Streamlit workers.
 
 The rendered nginx configuration is checked by nginx itself (``nginx -t``); then the real thing
 runs: two workers behind nginx on a free port, the health endpoints, the sticky-session cookie,
@@ -27,8 +27,8 @@ import pytest
 
 from tests.conftest import ROOT, need_tool
 
-sys.path.insert(0, str(ROOT / "deploy"))
-import serve  # noqa: E402  (deploy/ is not a package: it ships as plain files in the image)
+sys.path.insert(0, str(ROOT / "scripts" / "deploy"))
+import serve  # noqa: E402  (scripts/deploy/ is not a package: it ships as plain files in the image)
 
 NGINX = "/usr/sbin/nginx"
 
@@ -91,7 +91,7 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def topology():
     """The README's run command, ``bash scripts/run.sh`` with WORKERS=2 on a free port: two
-    workers behind nginx (deploy/serve.py; run.sh execs it, so SIGTERM reaches it)."""
+    workers behind nginx (scripts/deploy/serve.py; run.sh execs it, so SIGTERM reaches it)."""
     need_tool(NGINX, "the multi-process deployment (scripts/run.sh installs it)")
     port = _free_port()
     worker_port = _free_port()
@@ -251,8 +251,8 @@ def test_chromium_uses_the_app_through_nginx(topology):
             cookies = {c["name"]: c["value"] for c in page.context.cookies()}
             assert re.fullmatch(r"[0-9a-f]{32}", cookies["hcc_worker"])
             before = page.locator('[data-testid="stSidebar"]').inner_text()
-            page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').nth(1) \
-                .locator("input").click()
+            page.locator('[data-testid="stSidebar"]').get_by_role(
+                "combobox", name="Child-Pugh class").click()
             page.get_by_role("option", name="B", exact=True).click()
             page.keyboard.press("Escape")
             deadline = time.time() + 120
@@ -296,7 +296,7 @@ def test_an_idle_server_gives_back_the_memory_of_an_ended_session(tmp_path):
     env = {**os.environ, "PORT": str(port), "ADDRESS": "127.0.0.1", "WORKERS": "1",
            "WORKER_PORT": str(worker_port), "HCC_MEMORY_RECLAIM_INTERVAL_S": str(interval)}
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "serve.py"), "--",
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "deploy" / "serve.py"), "--",
                              "--server.disconnectedSessionTTL", str(ttl)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -1,4 +1,4 @@
-"""The Kubernetes manifests in deploy/k8s, checked against the Kubernetes API schemas.
+"""The Kubernetes manifests in scripts/deploy/k8s, checked against the Kubernetes API schemas.
 
 ``kubernetes-validate`` bundles the OpenAPI schemas of every Kubernetes release, so this runs
 offline. Strict mode rejects unknown fields, so a typo (``readOnlyRootFileSystem``) fails here
@@ -17,7 +17,7 @@ import yaml
 
 from tests.conftest import ROOT
 
-K8S = ROOT / "deploy" / "k8s"
+K8S = ROOT / "scripts" / "deploy" / "k8s"
 # The oldest release still supported upstream when this was written, and the newest bundled.
 VERSIONS = ["1.33.0", kubernetes_validate.latest_version()]
 
@@ -74,7 +74,7 @@ def test_security_context_is_the_one_the_readme_lists():
 
 def test_probes_use_the_endpoints_nginx_answers_and_the_image_port():
     ctr = DOCS["Deployment"]["spec"]["template"]["spec"]["containers"][0]
-    nginx = (ROOT / "deploy" / "nginx.conf.template").read_text(encoding="utf-8")
+    nginx = (ROOT / "scripts" / "deploy" / "nginx.conf.template").read_text(encoding="utf-8")
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert ctr["ports"] == [{"name": "http", "containerPort": 8501}]
     assert "EXPOSE 8501" in dockerfile

@@ -14,12 +14,12 @@ TTL on a server nobody was using:
 2. A session's objects form reference cycles, which only Python's cyclic garbage collector frees,
    and that runs when the program allocates: on an idle server, never. So ``gc.collect()``.
 3. glibc keeps freed memory in its malloc arenas; ``malloc_trim(0)`` hands it back to the system
-   (``deploy/serve.py`` also sets ``MALLOC_ARENA_MAX=2``, so there are few arenas to trim).
+   (``scripts/deploy/serve.py`` also sets ``MALLOC_ARENA_MAX=2``, so there are few arenas to trim).
 
 The reclaimer is one daemon thread per server process. It works only after the process has been
 idle (under 2% of a core) for a whole interval and only while a session can still expire (within
 the TTL plus two intervals after the last activity), so a busy server never pays for it. It runs
-when ``HCC_MEMORY_RECLAIM=1`` (``deploy/serve.py`` sets it for every worker), never in tests.
+when ``HCC_MEMORY_RECLAIM=1`` (``scripts/deploy/serve.py`` sets it for every worker), never in tests.
 Nothing here touches session data: it holds no reference to any session.
 """
 

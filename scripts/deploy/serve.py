@@ -7,8 +7,8 @@ long read timeouts. nginx answers ``/healthz`` itself (liveness, fast while work
 ``/readyz`` from a worker's ``/_stcore/health`` (readiness). A worker that exits is restarted; if
 nginx exits, everything stops (the container or service manager restarts the whole).
 
-Standard library only: it runs in the production image (``python3 /app/deploy/serve.py``) and
-from ``scripts/run.sh`` (``.venv/bin/python deploy/serve.py``). Arguments after ``--`` go to
+Standard library only: it runs in the production image (``python3 /app/scripts/deploy/serve.py``) and
+from ``scripts/run.sh`` (``.venv/bin/python scripts/deploy/serve.py``). Arguments after ``--`` go to
 every ``streamlit run``.
 
 Environment: ``PORT`` (8501), ``ADDRESS`` (0.0.0.0), ``WORKERS`` (default: the CPUs this process
@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-APP_DIR = HERE.parent
+APP_DIR = HERE.parents[1]  # the repository root: scripts/deploy/serve.py
 TEMPLATE = HERE / "nginx.conf.template"
 RESTART_DELAY_S = 2.0
 STOP_GRACE_S = 10.0
