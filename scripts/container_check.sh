@@ -248,9 +248,11 @@ buildah run --isolation chroot --network host "$probe_ctr" -- /bin/sh -c '
     echo "found $t at $p"; exit 1
   done
   python3 -c "import pip" 2>/dev/null && { echo "pip is importable"; exit 1; }
-  for p in /app/tests /app/.git /app/.venv /app/.streamlit/secrets.toml /app/scripts; do
+  for p in /app/tests /app/.git /app/.venv /app/.streamlit/secrets.toml; do
     [ -e "$p" ] && { echo "$p is in the image"; exit 1; }
   done
+  extra="$(ls -A /app/scripts | grep -vx deploy)"
+  [ -z "$extra" ] || { echo "unexpected files in /app/scripts (only deploy/ ships): $extra"; exit 1; }
   extra="$(ls /app/data | grep -vxE "demo_cohort\.csv|data_dictionary\.csv|template\.csv|published_values\.json")"
   [ -z "$extra" ] || { echo "unexpected files in /app/data: $extra"; exit 1; }
   extra="$(ls -A /app/scripts/deploy | grep -vxE "serve\.py|nginx\.conf\.template|__pycache__")"
