@@ -22,6 +22,7 @@ from hcc_core import schema as S
 from hcc_core.i18n import N_, _
 from pages import _ui
 from pages._ui import auth, lang, pack, reclaim
+from pages._ui.uploads_in_memory import keep_uploads_in_memory
 
 lang.begin()  # before anything renders: every string below reads in the chosen language
 
@@ -235,6 +236,7 @@ html { font-size: 20px; }
 
 def main() -> None:
     reclaim.start()  # once per server process: ended sessions' memory goes back on an idle server
+    keep_uploads_in_memory()  # an upload is never spooled to /tmp on its way in
     # Before sign-in (when it is configured) the session gets the sign-in prompt and nothing
     # else: no page list, no sidebar, no data.
     locked = auth.required() and not auth.signed_in()
