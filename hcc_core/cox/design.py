@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,8 +122,58 @@ def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+class _FrameMemo:
+    """Encodings per frame: one refresh fits the multivariable model, the univariable screen
+    and the subgroup forest on the same filtered frame, each needing the same columns encoded.
+
+    Keyed on the frame's identity through a weak reference (an entry goes with its frame).
+    Frames are never changed in place here (functions return new frames), as Streamlit's
+    caches also assume.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref, dict[str, tuple]]] = {}
+
+    def get(self, frame: pd.DataFrame, c: str) -> tuple:
+        key = id(frame)
+        entry = self._entries.get(key)
+        if entry is None or entry[0]() is not frame:
+            entry = (weakref.ref(frame, lambda ref, k=key: self._forget(k, ref)), {})
+            self._entries[key] = entry
+        memo = entry[1]
+        if c not in memo:
+            memo[c] = _encode_column(frame, c)
+        return memo[c]
+
+    def _forget(self, key: int, ref: weakref.ref) -> None:
+        if self._entries.get(key, (None,))[0] is ref:
+            del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def size(self) -> int:
+        return len(self._entries)
+
+
+_ENCODED = _FrameMemo()
+
+
 def _encode(frame: pd.DataFrame, c: str) -> tuple:
-    """One covariate as arrays: (is_categorical, codes or values, categories, missing mask)."""
+    """One covariate as arrays: (is_categorical, codes or values, categories, missing mask).
+
+    Computed once per frame and column (``_FrameMemo``); callers take copies of the rows they
+    use and never write into the arrays.
+    """
+    return _ENCODED.get(frame, c)
+
+
+# as a functools cache, so that bench/refresh.py clears it between repetitions
+_encode.cache_clear, _encode.cache_info = _ENCODED.clear, _ENCODED.size  # type: ignore[attr-defined]
+
+
+def _encode_column(frame: pd.DataFrame, c: str) -> tuple:
+    """``_encode`` computed afresh."""
     if c == LOG10_AFP:  # as _values, without building a Series
         schema.require_columns(frame, [schema.AFP], N_("Cox model"))
         x = np.log10(np.clip(_numeric(frame, schema.AFP), 1.0, None))

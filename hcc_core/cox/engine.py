@@ -33,6 +33,7 @@ __all__ = [
     "loglik",
     "newton",
     "pinv_pd",
+    "pinv_stack",
     "prepare",
     "score_residuals",
 ]
@@ -208,7 +209,7 @@ def pinv_pd(a: np.ndarray) -> np.ndarray:
         return (v[:, ok] / s[ok]) @ v[:, ok].T
 
 
-def _pinv_stack(a: np.ndarray, ncol: np.ndarray | None = None) -> np.ndarray:
+def pinv_stack(a: np.ndarray, ncol: np.ndarray | None = None) -> np.ndarray:
     """``pinv_pd`` of each matrix of a (G, p, p) stack, the common case in one LAPACK call.
 
     ``ncol`` (G,): only the first ``ncol[g]`` rows and columns of matrix g are the model's (the
@@ -273,7 +274,7 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         beta = np.zeros((G, p))
         ll0, u, imat = loglik(rs, beta)
-        step = np.einsum("gij,gj->gi", _pinv_stack(imat, ncol), u)
+        step = np.einsum("gij,gj->gi", pinv_stack(imat, ncol), u)
         sctest = (u * step).sum(axis=1)
         best = ll0.copy()
         newbeta = beta + step
@@ -321,7 +322,7 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
             up = active & take
             if up.any():
                 halving[up] = 0
-                inv = _pinv_stack(imn[up], None if ncol is None else ncol[up])
+                inv = pinv_stack(imn[up], None if ncol is None else ncol[up])
                 newbeta[up] = newbeta[up] + np.einsum("gij,gj->gi", inv, un[up])
         redo = []
         for g in np.flatnonzero(active).tolist():  # out of iterations
@@ -334,7 +335,7 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
         if redo:
             rl, ru, ri = loglik(rs, beta)
             best[redo], u[redo], imat[redo] = rl[redo], ru[redo], ri[redo]
-        var = _pinv_stack(imat, ncol)
+        var = pinv_stack(imat, ncol)
         infs = np.abs(np.einsum("gj,gji->gi", u, var))
         if rs.counting:
             flag = ~np.isfinite(u) | (infs > TOLER_INF * (1 + np.abs(beta)))

@@ -11,9 +11,10 @@ from . import engine
 __all__ = ["zph"]
 
 
-def _km_transform(stop, event, start, times) -> np.ndarray:
-    """1 - S(t-) of the pooled, unweighted Kaplan-Meier at ``times`` (R: ``survfitKM`` of all
-    rows, left-continuous, as ``cox.zph`` builds it whatever the strata and weights)."""
+def _km_transform(stop, event, start, *times) -> list[np.ndarray]:
+    """1 - S(t-) of the pooled, unweighted Kaplan-Meier at each array of ``times`` (R:
+    ``survfitKM`` of all rows, left-continuous, as ``cox.zph`` builds it whatever the strata and
+    weights). One Kaplan-Meier for all the arrays: the sort of ``stop`` is the costly part."""
     ut, inv = np.unique(stop, return_inverse=True)
     d = np.bincount(inv, weights=event, minlength=ut.size)
     leaving = np.bincount(inv, minlength=ut.size).astype(float)
@@ -22,8 +23,8 @@ def _km_transform(stop, event, start, times) -> np.ndarray:
         n_risk = n_risk - (start.size - np.searchsorted(np.sort(start), ut, side="left"))
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(d > 0, 1.0 - d / n_risk, 1.0))
-    left = np.concatenate(([1.0], surv))[np.searchsorted(ut, times, side="left")]
-    return 1.0 - left
+    left = np.concatenate(([1.0], surv))
+    return [1.0 - left[np.searchsorted(ut, t, side="left")] for t in times]
 
 
 def zph(rs: engine.RiskSets, beta, assign: dict[str, list[int]], stop, event, start=None):
@@ -34,23 +35,27 @@ def zph(rs: engine.RiskSets, beta, assign: dict[str, list[int]], stop, event, st
     -----
     R ``cox.zph(fit, transform = "km")``: zph1/zph2 with the fit's strata and case weights.
     """
-    g_row = _km_transform(stop, event, start, stop[event == 1])
-    g_mean = g_row.mean()
     # one value per death time of the risk sets (its time: the stop of its first death row)
     pos = rs.pos[0]
     tk = stop[pos[rs.dc[rs.dseg]]]
-    g = _km_transform(stop, event, start, tk) - g_mean
+    g_row, g = _km_transform(stop, event, start, stop[event == 1], tk)
+    g -= g_row.mean()
     _, _, imat, u2, i12, i22 = engine.loglik(rs, beta[None, :], g)
     i11 = imat[0]
     p = beta.size
     full = np.block([[i11, i12], [i12.T, i22]])
-    rows = []
-    for term, cols in list(assign.items()) + [("GLOBAL", list(range(p)))]:
-        kk = list(range(p)) + [p + j for j in cols]
-        uu = np.concatenate((np.zeros(p), u2[cols]))
-        chisq = float(uu @ engine.pinv_pd(full[np.ix_(kk, kk)]) @ uu)
-        rows.append((term, chisq, len(cols), float(special.chdtrc(len(cols), chisq))))
-    terms, chisq, dof, p_value = zip(*rows, strict=True)
+    tests = list(assign.items()) + [("GLOBAL", list(range(p)))]
+    chisq = np.empty(len(tests))
+    # the tests with the same number of columns: their matrices inverted as one stack
+    for k in sorted({len(cols) for _, cols in tests}):
+        which = [i for i, (_, cols) in enumerate(tests) if len(cols) == k]
+        kk = np.array([list(range(p)) + [p + j for j in tests[i][1]] for i in which])
+        uu = np.zeros((len(which), p + k))
+        uu[:, p:] = u2[kk[:, p:] - p]
+        inv = engine.pinv_stack(full[kk[:, :, None], kk[:, None, :]])
+        chisq[which] = np.einsum("gi,gij,gj->g", uu, inv, uu)
+    dof = np.array([len(cols) for _, cols in tests])
     return pd.DataFrame(
-        {"chisq": chisq, "df": dof, "p_value": p_value}, index=pd.Index(terms, name="term")
+        {"chisq": chisq, "df": dof, "p_value": special.chdtrc(dof, chisq)},
+        index=pd.Index([t for t, _ in tests], name="term"),
     )
