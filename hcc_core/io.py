@@ -870,7 +870,9 @@ def _apply_mapping(
                 n=len(dropped), name=name, columns=", ".join(repr(c) for c in dropped), hint=hint
             )
         )
-    used = table[list(renames)].rename(columns=renames)
+    # The kept columns under their new names, sharing the read table's arrays (nothing below
+    # writes into them): selecting and renaming copied every cell, twice.
+    used = pd.DataFrame({renames[c]: table[c] for c in renames}, index=table.index, copy=False)
     return used, {u: c for u, c in renames.items() if u != c}, warnings
 
 
