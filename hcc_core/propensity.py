@@ -225,8 +225,11 @@ def _w_var(x: np.ndarray, w: np.ndarray) -> float:
 def _balance(terms: dict, z: np.ndarray, w: np.ndarray) -> pd.DataFrame:
     t, c = z == 1, z == 0
     one = np.ones(z.size)
-    rows = []
+    rows, names = [], []
     for name, x in terms.items():
+        if np.unique(x).size < 2:  # constant here (e.g. filtered on it): dropped from the model
+            continue
+        names.append(name)
         binary = np.unique(x).size == 2
         if binary:
             s2 = [x[g].mean() * (1 - x[g].mean()) for g in (t, c)]
@@ -238,11 +241,13 @@ def _balance(terms: dict, z: np.ndarray, w: np.ndarray) -> pd.DataFrame:
             return (_w_mean(x[t], ww[t]) - _w_mean(x[c], ww[c])) / denom
 
         def vr(ww, x=x, binary=binary):
-            return np.nan if binary else _w_var(x[t], ww[t]) / _w_var(x[c], ww[c])
+            # np.divide: a group whose term does not vary (a subgroup filtered on it) gives
+            # inf or NaN as in R, not a Python ZeroDivisionError.
+            return np.nan if binary else np.divide(_w_var(x[t], ww[t]), _w_var(x[c], ww[c]))
 
         with np.errstate(divide="ignore", invalid="ignore"):
             rows.append((term_label(name), binary, smd(one), smd(w), vr(one), vr(w)))
-    return pd.DataFrame(rows, columns=_BALANCE_COLUMNS, index=pd.Index(list(terms), name="term"))
+    return pd.DataFrame(rows, columns=_BALANCE_COLUMNS, index=pd.Index(names, name="term"))
 
 
 def _ess_table(z, w_before, w_after, treated, control) -> pd.DataFrame:

@@ -295,3 +295,19 @@ def test_love_plot_and_histogram_charts_show_the_numbers():
     )
     lo_hi = [r for ds in spec["datasets"].values() for r in ds if "lo" in r]
     assert lo_hi == [{"lo": res.overlap[0], "hi": res.overlap[1]}]
+
+
+def test_balance_of_a_subgroup_filtered_on_a_covariate_hand_computed():
+    """A cohort filtered on one of the score's covariates (Child-Pugh B only) used to crash
+    the balance table (0 / 0 variance ratio as a Python ZeroDivisionError). The constant term
+    is dropped from the model and from the balance table; a term constant in one group only
+    gets the IEEE ratio (inf), as R gives. Hand-computed on 6 patients."""
+    from hcc_core.propensity import _balance
+
+    z = np.array([1, 1, 1, 0, 0, 0])
+    terms = {"x": np.array([1.0, 2.0, 3.0, 5.0, 5.0, 5.0]), "cp": np.ones(6)}
+    bal = _balance(terms, z, np.ones(6))
+    assert bal.index.tolist() == ["x"]
+    # treated mean 2, variance 1; control mean 5, variance 0: SMD (2 - 5) / sqrt((1 + 0) / 2)
+    assert bal.loc["x", "smd_before"] == pytest.approx(-3 / np.sqrt(0.5), rel=1e-12)
+    assert np.isposinf(bal.loc["x", "vr_before"])
