@@ -863,7 +863,9 @@ def build_report(pack: MeetingPack) -> bytes:
         if display is None:
             continue
         doc.heading(_(title), 1)
-        if title == RESPONSE_TITLE and pack.response_png is not None:
+        if title == RESPONSE_TITLE and res is not None and suppression.reveals(res.counts["n"]):
+            doc.paragraph(suppression.chart_withheld_note(), size=9)
+        elif title == RESPONSE_TITLE and pack.response_png is not None:
             doc.picture(pack.response_png, _("Best overall response (mRECIST) per group."))
         doc.table(display)
         for line in res.footnotes if res is not None else ():
@@ -1002,7 +1004,7 @@ def _collect(
         response_display=format_response(resp) if resp is not None else None,
         response_png=(
             _png(charts.response_bar_chart(resp.counts, font_size=settings.font_size), scale)
-            if resp is not None
+            if resp is not None and not suppression.reveals(resp.counts["n"])
             else None
         ),
         adverse_events=ae,

@@ -279,6 +279,11 @@ def format_response(result: ResponseResult, digits: int | None = None) -> pd.Dat
             cells[h] = _rate_cell(row, g)
         for g in others:
             d = row[group_column("diff", g)]
+            if rate and suppression.reveals(
+                    (row[group_column("n", g)], row[group_column("n", ref)])):
+                # With the groups' sizes in the headers, the difference gives the count back.
+                cells[diff_head[g]] = suppression.withheld_cell()
+                continue
             cells[diff_head[g]] = (
                 f"{format_number(d, 'pct')} ({format_number(row[group_column('diff_ci_low', g)], 'pct')}, "
                 f"{format_number(row[group_column('diff_ci_high', g)], 'pct')})"

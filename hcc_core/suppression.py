@@ -14,9 +14,13 @@ The setting is bound to the current run (a context variable, like the interface 
 
 Notes
 -----
-Primary suppression only, as in most registry rules (e.g. SEER's "counts of 1-15 are
-suppressed" style): totals and complementary cells are not suppressed, so a determined reader
-may recover a cell from a row total; say so when sharing.
+Primary suppression of counts, as in most registry rules (e.g. SEER's "counts of 1-15 are
+suppressed" style), plus what would give a hidden count straight back: a proportion's CI, a
+difference of proportions between groups of known size (:func:`withheld_cell`) and charts drawn
+from the counts (response bars, the propensity-score histogram: :func:`reveals`,
+:func:`chart_withheld_note`). Totals and complementary cells are not suppressed, so a determined
+reader may recover a cell from a row total, and test statistics and p-values are shown; say so
+when sharing.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ __all__ = [
     "hides",
     "count_text",
     "footnote",
+    "reveals",
+    "withheld_cell",
+    "chart_withheld_note",
     "suppress_counts",
     "COUNT_COLUMNS",
 ]
@@ -95,6 +102,29 @@ def footnote() -> str | None:
     """ "Counts below 5 shown as <5." while suppression is on, else None."""
     k = _k.get()
     return None if k is None else _("Counts below {k} shown as <{k}.").format(k=k)
+
+
+def reveals(counts) -> bool:
+    """True when any of ``counts`` is hidden by the current setting.
+
+    A chart or statistic drawn from such counts would give them back (a stacked bar of 2 of 9
+    patients is 22%; a difference of two proportions with known denominators is the count), so
+    it is withheld with :func:`chart_withheld_note` or :func:`withheld_cell`.
+    """
+    return _k.get() is not None and any(hides(n) for n in counts)
+
+
+def withheld_cell() -> str:
+    """Text of a table cell (e.g. a difference of proportions) that would give a hidden count
+    back: "not shown (<5)"."""
+    return _("not shown (<{k})").format(k=_k.get())
+
+
+def chart_withheld_note() -> str:
+    """The sentence shown instead of a chart whose counts include hidden ones."""
+    return _(
+        "Chart not shown: it would give away counts below {k} (small-cell suppression is on)."
+    ).format(k=_k.get())
 
 
 def suppress_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import AFP_400, PAPER_PS_COVARIATES, adjusted_comparison, charts, term_label
+from hcc_core import (
+    AFP_400,
+    PAPER_PS_COVARIATES,
+    adjusted_comparison,
+    charts,
+    suppression,
+    term_label,
+)
 from hcc_core import schema as S
 from hcc_core.adjusted import format_balance, format_hazard_ratios, format_ps_model, format_weights
 from hcc_core.i18n import N_, _
@@ -109,15 +116,20 @@ if result is not None:
                  "treated / control, ideally near 1; '–' for yes/no terms."))
 
     st.subheader(_("Propensity score distribution"))
-    _ui.show_chart(lambda: charts.ps_histogram_chart(ps.ps_histogram(), ps.overlap,
-                                                     font_size=v.font_size),
-                   "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
-                                                     caliper, trim), method=ps.method)
+    if suppression.reveals(ps.ps_histogram()["count"]):
+        st.caption(suppression.chart_withheld_note())
+    else:
+        _ui.show_chart(lambda: charts.ps_histogram_chart(ps.ps_histogram(), ps.overlap,
+                                                         font_size=v.font_size),
+                       "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
+                                                         caliper, trim), method=ps.method)
     lo, hi = ps.overlap
     st.caption(_("c-statistic of the score {c} (0.5 = groups indistinguishable; above 0.8 = "
                  "poor overlap). Shaded: common support {lower} to {upper}; {n} patient(s) "
                  "outside it.").format(c=f"{ps.c_statistic:.3f}", lower=f"{lo:.3f}",
-                                       upper=f"{hi:.3f}", n=ps.n_outside_overlap))
+                                       upper=f"{hi:.3f}",
+                                       n=suppression.count_text(ps.n_outside_overlap)
+                                       or ps.n_outside_overlap))
 
     st.subheader(_("Weights and effective sample size"))
     _ui.show_table(format_weights(ps.ess), "adjusted_weights", method=ps.method)

@@ -181,3 +181,39 @@ def test_slides_and_report_built_later_keep_the_setting(cohort):
     # Off: the same pack has the counts.
     plain = report.collect_pack(cohort, _provenance(cohort, None), scale=0)
     assert LOC in plain.table_one_display.columns
+
+
+def test_a_difference_that_would_give_a_hidden_count_back_is_withheld(cohort):
+    # ORR: systemic 2 of 8 (P05 PR, P08 CR), local + systemic 3 of 4 (P09, P12 PR; P10 CR):
+    # difference 75.00 - 25.00 = 50.00 points. DCR: 5 of 8 and 4 of 4, difference 37.50.
+    diff = "Local + systemic vs Systemic, difference (95% CI)"
+    off = format_response(response_rates(cohort, by="treatment_group")).set_index("")
+    assert off.loc["ORR", diff].startswith("50.00 (")
+    assert off.loc["DCR", diff].startswith("37.50 (")
+    with sup.suppressing(5):
+        on = format_response(response_rates(cohort, by="treatment_group")).set_index("")
+        assert sup.withheld_cell() == "not shown (<5)"
+    # With N = 8 in the header, 25% is 2 patients; every rate row has a hidden count.
+    assert on.loc["ORR", diff] == on.loc["DCR", diff] == "not shown (<5)"
+    assert on.loc["CR", diff] == ""  # category rows carry no difference, on or off
+
+
+def test_charts_drawn_from_hidden_counts_are_withheld(cohort):
+    counts = response_rates(cohort, by="treatment_group").counts["n"]
+    assert not sup.reveals(counts)  # off: nothing is hidden
+    with sup.suppressing(5):
+        assert sup.reveals(counts)
+        assert not sup.reveals([0, 5, 12])  # zero and counts of k or more identify nobody
+        assert sup.chart_withheld_note().startswith("Chart not shown: it would give away "
+                                                    "counts below 5")
+    with sup.suppressing(2):
+        assert sup.reveals([0, 1, 7]) and not sup.reveals([0, 2, 7])
+    # The report says so instead of drawing the response bars.
+    doc = docx.Document(io.BytesIO(report.build_report(
+        report.collect_pack(cohort, _provenance(cohort, 5), scale=1))))
+    text = " ".join(p.text for p in doc.paragraphs)
+    assert "Chart not shown: it would give away counts below 5" in text
+    plain = docx.Document(io.BytesIO(report.build_report(
+        report.collect_pack(cohort, _provenance(cohort, None), scale=1))))
+    assert "Chart not shown" not in " ".join(p.text for p in plain.paragraphs)
+    assert len(plain.inline_shapes) == len(doc.inline_shapes) + 1  # the response bars
