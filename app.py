@@ -188,7 +188,7 @@ def sidebar(page: str) -> None:
     auth.note_upload(st.session_state.get("upload"), fingerprint)
     auth.note_view(page, filters.to_query_params(), fingerprint)
     df = apply_filters(full, filters)
-    st.sidebar.markdown(f"**{format_group_counts(df, full)}**")
+    count_line = st.sidebar.empty()  # filled below, once the suppression switch is read
     for note in ignored_filters(full, filters):
         st.sidebar.caption(note)
     if is_demo:
@@ -203,6 +203,7 @@ def sidebar(page: str) -> None:
                "of 1 to {last} patients as <{k}, and say so.").format(last=k - 1, k=k),
         **_ui.linked("suppress"))
     suppression.set_suppression(suppression.DEFAULT_K if hide_small else None)
+    count_line.markdown(f"**{format_group_counts(df, full)}**")
     _filters_to_url(filters)
     pack.link_data_check(data_key)
     view = _ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),

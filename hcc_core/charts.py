@@ -545,7 +545,8 @@ def forest_chart(
     for header, ev, n in counts:
         col = f"_count_{len(count_cols)}"
         d[col] = [
-            "" if h or fmt.is_missing(pd.to_numeric(a, errors="coerce")) else f"{int(a)}/{int(b)}"
+            "" if h or fmt.is_missing(pd.to_numeric(a, errors="coerce"))
+            else f"{suppression.shown(a)}/{suppression.shown(b)}"
             for h, a, b in zip(d["header"], src[ev], src[n], strict=True)
         ]
         count_cols.append((col, header_lines(header)))

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
-from .i18n import N_, _
+from . import suppression
+from .i18n import N_, _, pgettext
 
 __all__ = [
     "AFP_HIGH_NG_ML",
@@ -258,11 +259,22 @@ def group_counts(df: pd.DataFrame) -> dict[str, int]:
     return out
 
 
+def _group_word(group: str) -> str:
+    """The group's code as the sidebar writes it ("systemic"), in the interface language."""
+    words = {
+        "systemic": pgettext("treatment group", "systemic"),
+        "local+systemic": pgettext("treatment group", "local+systemic"),
+        "missing": pgettext("treatment group", "missing"),
+    }
+    return words.get(group, group)
+
+
 def format_group_counts(filtered: pd.DataFrame, full: pd.DataFrame) -> str:
     """'n = 40 of 95 patients (18 systemic, 22 local+systemic)'."""
-    parts = ", ".join(f"{n} {group}" for group, n in group_counts(filtered).items())
+    parts = ", ".join(f"{suppression.shown(n)} {_group_word(group)}"
+                      for group, n in group_counts(filtered).items())
     return _("n = {n} of {total} patients ({parts})").format(
-        n=len(filtered), total=len(full), parts=parts
+        n=suppression.shown(len(filtered)), total=len(full), parts=parts
     )
 
 

@@ -205,7 +205,7 @@ class Provenance:
 
 
 def _n_of(n: int, total: int) -> str:
-    return _("n = {n} of {total}").format(n=n, total=total)
+    return _("n = {n} of {total}").format(n=suppression.shown(n), total=total)
 
 
 def make_provenance(
@@ -450,7 +450,7 @@ def survival_sentence(km, logrank=None, cox=None) -> str:
     summary = km.summary.reset_index(drop=True)
     n, events = int(summary["n"].sum()), int(summary["events"].sum())
     tally = _("{n} patients, {events} {event_words}").format(
-        n=n, events=events, event_words=_(EVENT_WORDS.get(km.endpoint, N_("events")))
+        n=suppression.shown(n), events=suppression.shown(events), event_words=_(EVENT_WORDS.get(km.endpoint, N_("events")))
     )
     if km.by is None or len(summary) < 2:
         row = summary.iloc[0]
@@ -594,7 +594,8 @@ def pack_caveats(pack: MeetingPack) -> list[str]:
         if len(small):
             groups = ", ".join(
                 _("{group}: n = {n}, {events} events").format(
-                    group=_group_name(s.km.by, g) if s.km.by else _("all"), n=n, events=e
+                    group=_group_name(s.km.by, g) if s.km.by else _("all"),
+                    n=suppression.shown(n), events=suppression.shown(e)
                 )
                 for g, n, e in zip(small["group"], small["n"], small["events"], strict=True)
             )
@@ -628,8 +629,8 @@ def answer_lines(section: EndpointSection) -> list[str]:
         lines.append(
             _("{group}: n = {n}, {events} {event_words}; median {median} ({ci})").format(
                 group=f"{label[:1].upper()}{label[1:]}",
-                n=int(r["n"]),
-                events=int(r["events"]),
+                n=suppression.shown(r["n"]),
+                events=suppression.shown(r["events"]),
                 event_words=events,
                 median=med[0],
                 ci=med[1],
@@ -741,7 +742,8 @@ def build_slides(pack: MeetingPack) -> bytes:
     if pack.cox_model is not None:
         m = pack.cox_model
         title = _("Cox model ({endpoint}): {n} patients, {events} events").format(
-            endpoint=ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=m.n, events=m.events
+            endpoint=ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=suppression.shown(m.n),
+            events=suppression.shown(m.events)
         )
         if pack.forest_png is not None:
             deck.chart(title, pack.forest_png, endpoint=m.endpoint, method=m.method)
@@ -847,7 +849,8 @@ def build_report(pack: MeetingPack) -> bytes:
         )
         doc.paragraph(
             _("{n} patients, {events} events; concordance (Harrell's C) {c}.").format(
-                n=m.n, events=m.events, c=f"{m.concordance:.3f}"
+                n=suppression.shown(m.n), events=suppression.shown(m.events),
+                c=f"{m.concordance:.3f}"
             )
         )
         doc.picture(pack.forest_png, _("Hazard ratios (95% CI) of the multivariable model."))

@@ -41,6 +41,7 @@ __all__ = [
     "suppressing",
     "hides",
     "count_text",
+    "shown",
     "footnote",
     "reveals",
     "withheld_cell",
@@ -96,6 +97,20 @@ def hides(n) -> bool:
 def count_text(n) -> str | None:
     """ "<5" when ``n`` is hidden, else None (the caller formats the count as usual)."""
     return f"<{_k.get()}" if hides(n) else None
+
+
+def shown(n):
+    """A count as a sentence shows it: "<5" when hidden, else the count itself.
+
+    For the counts in sentences, answer boxes, captions and chart labels ("n = 12, 7 events"),
+    which tables' formatting does not reach.
+    """
+    if (hidden := count_text(n)) is not None:
+        return hidden
+    try:
+        return int(n)
+    except (TypeError, ValueError):
+        return n
 
 
 def footnote() -> str | None:

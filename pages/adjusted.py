@@ -15,6 +15,7 @@ from hcc_core import (
 from hcc_core import schema as S
 from hcc_core.adjusted import format_balance, format_hazard_ratios, format_ps_model, format_weights
 from hcc_core.i18n import N_, _
+from hcc_core.suppression import shown as count_shown
 from pages import _ui
 
 v = _ui.view()
@@ -86,7 +87,8 @@ if result is not None:
     st.markdown("\n".join(
         "- " + _("**{label}**: HR {hr} ({lower}-{upper}), p {p}; {n} patients, {events} events")
         .format(label=r.label, hr=_ui.fmt_num(r.hr), lower=_ui.fmt_num(r.hr_lower),
-                upper=_ui.fmt_num(r.hr_upper), p=_ui.fmt_p(r.p_value), n=r.n, events=r.events)
+                upper=_ui.fmt_num(r.hr_upper), p=_ui.fmt_p(r.p_value), n=count_shown(r.n),
+                events=count_shown(r.events))
         for r in table.itertuples()))
     _ui.show_table(format_hazard_ratios(result.hazard_ratios), f"adjusted_hr_{endpoint}",
                    endpoint=endpoint, method=ps.method)

@@ -20,6 +20,7 @@ from hcc_core import (
 from hcc_core import schema as S
 from hcc_core.formatting import format_hr_table, format_ph_test, format_subgroup_table
 from hcc_core.i18n import _
+from hcc_core.suppression import shown as count_shown
 from pages import _tte, _ui
 
 v = _ui.view()
@@ -56,7 +57,7 @@ def _show_model(fit, name: str, treatment_only: bool = False) -> None:
         table, label_header=_("Covariate"), favours=favours, font_size=v.font_size,
         heading=_("{endpoint}: hazard ratios").format(endpoint=ENDPOINT_LABELS[endpoint]),
         subheading=_("{population} · {n} patients, {events} events").format(
-            population=v.population, n=fit.n, events=fit.events)),
+            population=v.population, n=count_shown(fit.n), events=count_shown(fit.events))),
         name, options=(endpoint, tuple(covariates)), endpoint=endpoint, method=fit.method)
     shown = format_hr_table(fit.table, _labels(fit.table))
     _ui.show_table(shown, name, endpoint=endpoint, method=fit.method)
@@ -82,8 +83,9 @@ def _treatment_summary(plan) -> None:
         o = forest.iloc[0]
         lines.append(_("{arm}: {events} events in {n} patients; {reference}: {ref_events} "
                        "events in {ref_n} patients").format(
-            arm=COMP, events=o['events_comparator'], n=o['n_comparator'], reference=REF,
-            ref_events=o['events_reference'], ref_n=o['n_reference']))
+            arm=COMP, events=count_shown(o['events_comparator']), n=count_shown(o['n_comparator']),
+            reference=REF, ref_events=count_shown(o['events_reference']),
+            ref_n=count_shown(o['n_reference'])))
     model = plan.reduced if plan.reduced is not None else plan.full
     if model is not None and term in model.table.index and len(model.table) > 1:
         a = model.table.loc[term]
@@ -138,7 +140,8 @@ with tab_model:  # only the open tab is computed (its models are most of the pag
             fit = plan.full
             st.subheader(_("Multivariable model") if len(fit.table) > 1 else _("Model"))
             st.markdown(_("**{n} patients, {events} events** · concordance (Harrell's C) "
-                          "**{c}**").format(n=fit.n, events=fit.events, c=f"{fit.concordance:.3f}"))
+                          "**{c}**").format(n=count_shown(fit.n), events=count_shown(fit.events),
+                                            c=f"{fit.concordance:.3f}"))
             for note in fit.notes:
                 _ui.caution(note)
             _show_model(fit, f"cox_{endpoint}")

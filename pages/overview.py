@@ -8,12 +8,13 @@ import streamlit as st
 from hcc_core import cohort_overview, median_follow_up
 from hcc_core import schema as S
 from hcc_core.i18n import _
+from hcc_core.suppression import shown as count_shown
 from pages import _ui
 
 v = _ui.view()
 st.title(_("Cohort overview"))
 st.caption(_("{source} · n = {n} of {total} patients after filters").format(
-    source=v.source_label, n=len(v.df), total=len(v.full)))
+    source=v.source_label, n=count_shown(len(v.df)), total=len(v.full)))
 if v.is_demo:
     st.info(_("You are looking at the **synthetic demo cohort**: 95 simulated patients "
               "calibrated to the published results of Xia et al. (Hepat Mon 2026). "

@@ -6,13 +6,14 @@ import streamlit as st
 
 from hcc_core import report
 from hcc_core.i18n import _
+from hcc_core.suppression import shown as count_shown
 from pages import _ui
 from pages._ui import pack as P
 
 v = _ui.view()
 st.title(_("Meeting pack"))
 st.caption(_("{source} · n = {n} of {total} patients after filters").format(
-    source=v.source_label, n=len(v.df), total=len(v.full)))
+    source=v.source_label, n=count_shown(len(v.df)), total=len(v.full)))
 st.markdown(
     _("What the slides and the report hold, built from the results the pages show "
       "with the pages' current settings (compare by, CI type, Cox covariates).")
@@ -40,7 +41,8 @@ for section in pack.survival:
 if pack.cox_model is not None:
     m = pack.cox_model
     st.subheader(_("Cox model ({endpoint}): {n} patients, {events} events").format(
-        endpoint=report.ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=m.n, events=m.events))
+        endpoint=report.ENDPOINT_SHORT.get(m.endpoint, m.endpoint), n=count_shown(m.n),
+        events=count_shown(m.events)))
     if pack.forest_png is not None:
         st.image(pack.forest_png)
     _ui.table_view(report.cox_display(pack.cox_table))

@@ -10,6 +10,7 @@ import streamlit as st
 from hcc_core import charts, fit_cox, fit_km, logrank_test, pairwise_logrank, report, rmst
 from hcc_core import schema as S
 from hcc_core.i18n import N_, _
+from hcc_core.suppression import shown as count_shown
 from pages import _tte, _ui
 
 v = _ui.view()
@@ -116,7 +117,7 @@ if km is not None:
                                          summary["median_lower"], summary["median_upper"],
                                          strict=True):
         box.append(_("{group}: n = {n}, {events} events, median {median}").format(
-            group=label, n=n, events=e, median=_ui.fmt_median(m, lo, hi)))
+            group=label, n=count_shown(n), events=count_shown(e), median=_ui.fmt_median(m, lo, hi)))
     if compare:
         for g, label in zip(summary["group"][1:], shown[1:], strict=True):
             hr, p = hr_of(g)
@@ -130,14 +131,14 @@ if km is not None:
     # The answer first (above the settings): on a projector it fits one screen with the
     # caveats.
     what = ENDPOINT_LABELS[endpoint]
-    answer_area.markdown(f"**{what}** · {v.population} · n = {len(v.df)}")
+    answer_area.markdown(f"**{what}** · {v.population} · n = {count_shown(len(v.df))}")
     if answer_lines:
         lr_text = (" · " + _("log-rank p = {p}").format(p=_ui.fmt_p(lr.p_value))
                    if lr is not None else "")
         answer_area.markdown("  \n".join(answer_lines) + lr_text)
     answer_area.markdown(" · ".join(
         _("{group}: n = {n}, {events} events, median {median} months").format(
-            group=label, n=n, events=e, median=_ui.fmt_median(m, lo, hi))
+            group=label, n=count_shown(n), events=count_shown(e), median=_ui.fmt_median(m, lo, hi))
         for label, n, e, m, lo, hi in zip(shown, summary["n"], summary["events"],
                                           summary["median"], summary["median_lower"],
                                           summary["median_upper"], strict=True)))
@@ -146,7 +147,8 @@ if km is not None:
         answer_area.warning(icon=":material/warning:", body=_(
             "Small groups: {groups}. Estimates are unstable with fewer than 10 patients or 5 "
             "events per group.").format(groups=", ".join(
-                _("{group} (n = {n}, {events} events)").format(group=names[str(g)], n=n, events=e)
+                _("{group} (n = {n}, {events} events)").format(group=names[str(g)], n=count_shown(n),
+                                                                events=count_shown(e))
                 for g, n, e in zip(small["group"], small["n"], small["events"], strict=True))))
 
     t_end = float(km.curve["time"].max()) if len(km.curve) else 0.0

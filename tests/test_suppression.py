@@ -217,3 +217,44 @@ def test_charts_drawn_from_hidden_counts_are_withheld(cohort):
         report.collect_pack(cohort, _provenance(cohort, None), scale=1))))
     assert "Chart not shown" not in " ".join(p.text for p in plain.paragraphs)
     assert len(plain.inline_shapes) == len(doc.inline_shapes) + 1  # the response bars
+
+
+def test_counts_in_sentences(cohort):
+    """Sentences, answer boxes and titles carry counts too ("n = 4, 3 events"): the same rule."""
+    from hcc_core import format_group_counts, logrank_test
+    from hcc_core.report import survival_sentence
+
+    assert sup.shown(3) == 3 and sup.shown(0) == 0
+    with sup.suppressing(5):
+        assert [sup.shown(n) for n in (0, 1, 4, 5, 12)] == [0, "<5", "<5", 5, 12]
+        # 8 systemic, 4 local + systemic (P09-P12) of 12
+        assert format_group_counts(cohort, cohort) == (
+            "n = 12 of 12 patients (8 systemic, <5 local+systemic)")
+        local = cohort[cohort["treatment_group"] == "local+systemic"]
+        assert format_group_counts(local, cohort) == (
+            "n = <5 of 12 patients (0 systemic, <5 local+systemic)")
+        # Local + systemic: 4 patients, 2 deaths (P09, P11); systemic 8 patients, 6 deaths.
+        km = fit_km(cohort, "os", by="treatment_group")
+        text = survival_sentence(km, logrank_test(cohort, "os", "treatment_group"))
+    assert "<5 patients" not in survival_sentence(fit_km(cohort, "os"))
+    assert "12 patients, 8 deaths" in survival_sentence(fit_km(cohort, "os"))
+    assert "12 patients, 8 deaths" in text  # the whole cohort's tally: not hidden
+    with sup.suppressing(5):
+        km_local = fit_km(local, "os")
+        assert "(95% CI" in survival_sentence(km_local)
+        assert "<5 patients, <5 deaths" in survival_sentence(km_local)
+    assert "4 patients, 2 deaths" in survival_sentence(km_local)
+
+
+def test_sidebar_count_line_in_chinese_names_the_groups_in_chinese(cohort):
+    import contextvars
+
+    from hcc_core import format_group_counts
+    from hcc_core.i18n import set_language
+
+    def zh():
+        set_language("zh")
+        with sup.suppressing(5):
+            return format_group_counts(cohort, cohort)
+
+    assert contextvars.copy_context().run(zh) == "n = 12（共 12 名患者；8 系统治疗, <5 局部+系统治疗）"

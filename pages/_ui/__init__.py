@@ -74,7 +74,7 @@ class View:
 
     def subtitle(self, endpoint: str | None = None) -> str:
         """Who a chart shows: filters in words, n, endpoint (and the data source)."""
-        parts = [self.population or _("All patients"), f"n = {len(self.df)}"]
+        parts = [self.population or _("All patients"), f"n = {suppression.shown(len(self.df))}"]
         if endpoint:
             parts.append(ENDPOINT_LABELS.get(endpoint, endpoint))
         return " · ".join(parts + [self.source_label])
