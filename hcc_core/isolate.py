@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import multiprocessing
 import resource
+import signal
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -123,7 +124,8 @@ def run_bounded(
         while not receiver.poll(_POLL_SECONDS):
             elapsed = time.monotonic() - start
             if not process.is_alive() and not receiver.poll(0):
-                raise _memory_error(name, memory_bytes)  # killed (out of memory) or crashed
+                process.join(timeout=5)
+                raise _died(name, memory_bytes, process.exitcode)
             if elapsed > seconds + _GRACE_SECONDS:
                 raise timed_out(name, seconds)
             if on_wait is not None:
@@ -131,7 +133,8 @@ def run_bounded(
         try:
             kind, value = receiver.recv()
         except EOFError:
-            raise _memory_error(name, memory_bytes) from None
+            process.join(timeout=5)
+            raise _died(name, memory_bytes, process.exitcode) from None
     finally:
         if process.is_alive():
             process.kill()
@@ -143,9 +146,27 @@ def run_bounded(
         raise CohortError(value)
     if kind == "memory":
         raise _memory_error(name, memory_bytes)
-    raise CohortError(
+    raise _crash_error(name, value)
+
+
+def _crash_error(name: str, error: str) -> CohortError:
+    return CohortError(
         _(
             "Reading '{name}' failed unexpectedly ({error}). Save it again as CSV UTF-8 or "
             ".xlsx and upload it again; if this keeps happening, tell the app's maintainers."
-        ).format(name=name, error=value)
+        ).format(name=name, error=error)
     )
+
+
+def _died(name: str, memory_bytes: int, exitcode: int | None) -> CohortError:
+    """The child ended without an answer. Killed (SIGKILL: the kernel's out-of-memory killer)
+    or aborted (SIGABRT: a C library whose allocation failed under the memory limit) reads as
+    memory; anything else (a segmentation fault, an exit) is said as what it was."""
+    if exitcode in (-signal.SIGKILL, -signal.SIGABRT):
+        return _memory_error(name, memory_bytes)
+    if exitcode is not None and exitcode < 0:
+        what = _("the reading process was stopped by signal {signal}").format(
+            signal=signal.Signals(-exitcode).name)
+    else:
+        what = _("the reading process ended with exit code {code}").format(code=exitcode)
+    return _crash_error(name, what)

@@ -88,6 +88,42 @@ def test_memory_budget():
     )
 
 
+def _segfault():
+    import faulthandler
+    import os
+    import signal
+    faulthandler.disable()  # pytest's dump of the child's stack would only be noise here
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _exit_3():
+    import os
+    os._exit(3)
+
+
+def _killed():
+    import os
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer sends
+
+
+@pytest.mark.parametrize(("fn", "what"), [
+    (_segfault, "the reading process was stopped by signal SIGSEGV"),
+    (_exit_3, "the reading process ended with exit code 3"),
+])
+def test_a_child_that_dies_is_not_called_out_of_memory(fn, what):
+    with pytest.raises(CohortError) as err:
+        run_bounded(fn, name="odd.csv")
+    assert str(err.value) == (
+        f"Reading 'odd.csv' failed unexpectedly ({what}). Save it again as CSV UTF-8 or .xlsx "
+        "and upload it again; if this keeps happening, tell the app's maintainers.")
+
+
+def test_a_killed_child_reads_as_out_of_memory():
+    with pytest.raises(CohortError, match=r"^Reading 'big.csv' needed more than 3 GB of memory"):
+        run_bounded(_killed, name="big.csv")
+
+
 class _Left(Exception):
     """What Streamlit raises from an element call when the user has left."""
 
