@@ -229,6 +229,8 @@ def clear_caches() -> int:
         if not name.startswith("hcc_core") or mod is None:
             continue
         for obj in list(vars(mod).values()):
+            if isinstance(obj, type):  # a memo class, not a cache
+                continue
             if callable(getattr(obj, "cache_clear", None)) and hasattr(obj, "cache_info"):
                 obj.cache_clear()
                 cleared += 1

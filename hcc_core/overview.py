@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import schema as S
 from .i18n import _
+from .memo import factorize
 
 __all__ = ["OverviewResult", "cohort_overview"]
 
@@ -49,7 +50,7 @@ def _by_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         return pd.DataFrame([])
     codes, uniques = [], []
     for c in keys:
-        code, uniq = pd.factorize(df[c], sort=False)  # missing -> -1
+        code, uniq = factorize(df[c])  # missing -> -1
         codes.append(np.where(code < 0, len(uniq), code))
         uniques.append(list(uniq) + [np.nan])
     combo = codes[0]

@@ -15,6 +15,7 @@ from . import suppression
 from .errors import CohortError
 from .formatting import DASH, format_n_pct, format_number, format_p, symbol_notes
 from .i18n import N_, _
+from .memo import factorize
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     clopper_pearson,
@@ -97,7 +98,7 @@ class ResponseResult(_Footnoted):
 
 def _response_codes(series: pd.Series) -> np.ndarray:
     # Normalise the few distinct values, not every row ("pr " -> "PR").
-    raw, uniques = pd.factorize(series)
+    raw, uniques = factorize(series)
     clean = [str(u).strip().upper() for u in uniques]
     unknown = sorted(set(clean) - set(RESPONSE_LEVELS))
     if unknown:

@@ -19,6 +19,7 @@ from . import schema
 from .cohort import pfs_death_notes
 from .errors import CohortError
 from .i18n import N_, _
+from .memo import factorize
 
 __all__ = [
     "CONF_TYPES",
@@ -108,11 +109,8 @@ def _group_codes(
 
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, list]:
-    """``pd.factorize`` (codes in order of first appearance, -1 for missing) of a column; an
-    object column as its array, without the Series wrapper's overhead (other dtypes keep their
-    own missing values and types, e.g. Int64 levels stay integers)."""
-    codes, uniques = pd.factorize(s.to_numpy() if s.dtype == object else s)
-    return codes.astype(np.int64), list(uniques)
+    """``pd.factorize`` of a column, once per column object (``hcc_core.memo.factorize``)."""
+    return factorize(s)
 
 
 def _exclusion_notes(n_missing: int, n_no_group: int, endpoint: str, by: str | None) -> tuple:

@@ -16,6 +16,7 @@ from . import suppression
 from .errors import CohortError, MissingColumnsError
 from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
 from .i18n import N_, _
+from .memo import factorize
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
     SHAPIRO_MAX_N,
@@ -195,8 +196,7 @@ def _codes(series: pd.Series, column: str, levels=None) -> tuple[np.ndarray, lis
     Same order as ``schema.levels_of`` (known levels first, unknown extras sorted after);
     with ``levels`` given, values outside them are coded -1. One factorize, no Categorical.
     """
-    raw, uniques = pd.factorize(series)
-    uniques = list(uniques)
+    raw, uniques = factorize(series)
     if levels is None:
         present = set(uniques)
         known = [lv for lv in S.LEVELS.get(column, ()) if lv in present]

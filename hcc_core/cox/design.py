@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 
 from .. import schema
 from ..i18n import N_, _
+from ..memo import IdentityMemo
 from ..survival import _factorize
 from ..tables import LEVEL_LABELS, label_of
 from .engine import _gram as gram
@@ -122,54 +122,14 @@ def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-class _FrameMemo:
-    """Encodings per frame: one refresh fits the multivariable model, the univariable screen
-    and the subgroup forest on the same filtered frame, each needing the same columns encoded.
-
-    Keyed on the frame's identity through a weak reference (an entry goes with its frame).
-    Frames are never changed in place here (functions return new frames), as Streamlit's
-    caches also assume.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref, dict[str, tuple]]] = {}
-
-    def get(self, frame: pd.DataFrame, c: str) -> tuple:
-        key = id(frame)
-        entry = self._entries.get(key)
-        if entry is None or entry[0]() is not frame:
-            entry = (weakref.ref(frame, lambda ref, k=key: self._forget(k, ref)), {})
-            self._entries[key] = entry
-        memo = entry[1]
-        if c not in memo:
-            memo[c] = _encode_column(frame, c)
-        return memo[c]
-
-    def _forget(self, key: int, ref: weakref.ref) -> None:
-        if self._entries.get(key, (None,))[0] is ref:
-            del self._entries[key]
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def size(self) -> int:
-        return len(self._entries)
-
-
-_ENCODED = _FrameMemo()
-
-
 def _encode(frame: pd.DataFrame, c: str) -> tuple:
     """One covariate as arrays: (is_categorical, codes or values, categories, missing mask).
 
-    Computed once per frame and column (``_FrameMemo``); callers take copies of the rows they
-    use and never write into the arrays.
+    Computed once per frame and column (``hcc_core.memo``): a refresh fits the multivariable
+    model, the univariable screen and the subgroup forest on the same filtered frame. Callers
+    take copies of the rows they use and never write into the arrays.
     """
     return _ENCODED.get(frame, c)
-
-
-# as a functools cache, so that bench/refresh.py clears it between repetitions
-_encode.cache_clear, _encode.cache_info = _ENCODED.clear, _ENCODED.size  # type: ignore[attr-defined]
 
 
 def _encode_column(frame: pd.DataFrame, c: str) -> tuple:
@@ -308,3 +268,6 @@ def _drop_collinear(X, terms, owner, weights=None):
             S[j + 1 :, j + 1 :] -= np.outer(S[j + 1 :, j], S[j, j + 1 :]) / S[j, j]
     dropped = [terms[j] for j in range(X.shape[1]) if j not in kept]
     return X[:, kept], [terms[j] for j in kept], [owner[j] for j in kept], dropped
+
+
+_ENCODED = IdentityMemo(_encode_column)
