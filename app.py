@@ -177,10 +177,10 @@ def _population(filters: Filters) -> str:
     return "; ".join(words) if words else _("All patients")
 
 
-def sidebar(page: str) -> None:
+def sidebar(page: str, sign_in: bool) -> None:
     st.sidebar.title(_("HCC Cohort Explorer"))
     lang.switch(st.sidebar)
-    auth.account_box()
+    auth.account_box(sign_in)
     cohort, data_key, label, is_demo = _source()
     full = cohort.data
     filters = _filters(full, data_key)
@@ -208,7 +208,8 @@ def sidebar(page: str) -> None:
     pack.link_data_check(data_key)
     view = _ui.View(df=df, full=full, data_key=data_key, filters_key=repr(filters),
                     source_label=label, is_demo=is_demo, font_size=20 if presentation else 14,
-                    population=_population(filters), presentation=presentation)
+                    population=_population(filters), presentation=presentation,
+                    user=auth.user_id())
     _ui.set_view(view)
     pack.download_buttons(st.sidebar, view)
     if presentation:
@@ -240,15 +241,16 @@ def main() -> None:
     keep_uploads_in_memory()  # an upload is never spooled to /tmp on its way in
     # Before sign-in (when it is configured) the session gets the sign-in prompt and nothing
     # else: no page list, no sidebar, no data.
-    locked = auth.required() and not auth.signed_in()
+    sign_in = auth.required()  # once per run: it looks for the secrets files on disk
+    locked = sign_in and not auth.signed_in()
     current = st.navigation(PAGES, position="hidden" if locked else "sidebar")
     wanted = _ui.wanted_page()
     if wanted:  # a deep link that legacy routing sent to a page before navigation existed
         # Before any widget binds its URL parameter (bound parameters cannot be passed on).
         st.switch_page(wanted, query_params=_ui.query_string())
-    if not auth.gate():
+    if not auth.gate(sign_in):
         st.stop()
-    sidebar(current.title)
+    sidebar(current.title, sign_in)
     with _ui.app_run():
         try:
             current.run()

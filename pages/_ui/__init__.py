@@ -56,6 +56,14 @@ log = logging.getLogger("hcc_explorer")
 
 _CACHE_KEY = "_results_cache"
 _CACHE_SIZE = 96
+# Results and chart specs of the built-in demo cohort, shared by the sessions of one server
+# process (st.cache_data: in memory, each hit a copy). Keyed like the session cache, so on the
+# demo file's SHA-256 too. Uploaded cohorts are never shared: their results live in their own
+# session and go when it ends (issue 18 item 4), and nothing made from one user's file is
+# kept for anyone else. Bounded: ~1,500 entries cover every page under every one- and
+# two-filter state of the demo cohort; an entry is a few kB to ~100 kB (a chart spec).
+_SHARED_ENTRIES = 3000
+_SHARED_TTL_S = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class View:
     font_size: int  # chart text in px: 14, or 20 in presentation mode
     population: str = ""  # the filters in words, for chart titles ("" before app.py sets it)
     presentation: bool = False  # projector mode: large static tables, 20 px text
+    user: str | None = None  # who the audit trail names for this run's exports (app.py)
 
     def subtitle(self, endpoint: str | None = None) -> str:
         """Who a chart shows: filters in words, n, endpoint (and the data source)."""
@@ -174,18 +183,49 @@ def linked_tabs(key: str) -> dict[str, Any]:
     return {"key": key, "bind": "query-params", "on_change": "rerun"}
 
 
-def _memo(key: tuple, thunk: Callable[[], Any]) -> Any:
+class _NotShared(Exception):
+    """Carries a result that must not be shared across sessions (an error message)."""
+
+    def __init__(self, result: tuple[str, Any]) -> None:
+        super().__init__(result[0])
+        self.result = result
+
+
+@st.cache_data(max_entries=_SHARED_ENTRIES, ttl=_SHARED_TTL_S, show_spinner=False)
+def _shared(key: tuple, _thunk: Callable[[], tuple[str, Any]]) -> tuple[str, Any]:
+    """``_thunk()`` once per ``key`` for every session of this server process (demo only).
+
+    An error is raised past the cache instead of stored, so every session that meets it
+    computes it again and writes its own audit line.
+    """
+    result = _thunk()
+    if result[0] != "ok":
+        raise _NotShared(result)
+    return result
+
+
+def _memo(key: tuple, thunk: Callable[[], Any], *, shared: bool = False) -> Any:
     """Session-scoped LRU: ``thunk()`` once per key in this user's session.
 
     The key includes the interface language: results carry their methods and notes, and
-    charts their titles, in the language they were made in.
+    charts their titles, in the language they were made in. With ``shared=True`` (the built-in
+    demo cohort only, whose results are the same for everyone) a session's first look-up of
+    a key goes to a cache shared by the server's sessions; ``thunk`` must then return
+    ``(status, value)`` as :func:`_guarded` does.
     """
     key = (get_language(), *key)
     cache: OrderedDict = st.session_state.setdefault(_CACHE_KEY, OrderedDict())
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
-    value = cache[key] = thunk()
+    if shared:
+        try:
+            value = _shared(key, thunk)
+        except _NotShared as exc:
+            value = exc.result
+    else:
+        value = thunk()
+    cache[key] = value
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
     return value
@@ -228,7 +268,7 @@ def compute(fn: Callable[..., Any], *args: Any, full: bool = False, **kwargs: An
 
     status, value = _memo(key, lambda: _guarded(
         lambda: fn(v.full if full else v.df, *args, **kwargs),
-        _("The analysis '{name}'").format(name=fn.__name__)))
+        _("The analysis '{name}'").format(name=fn.__name__)), shared=v.is_demo)
     if status == "error":
         st.warning(value)
         return None
@@ -330,15 +370,31 @@ def table_view(df: pd.DataFrame, *, hide_index: bool = True) -> None:
     if view().presentation:
         st.table(_markdown_safe(df), hide_index=hide_index)
     else:  # whole tables for screen-sharing; only very long ones scroll inside the page
-        st.dataframe(df, hide_index=hide_index, width="stretch",
+        st.dataframe(_arrow_ready(df), hide_index=hide_index, width="stretch",
                      height="content" if len(df) <= 60 else 900)
+
+
+def _arrow_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its mixed text-and-number columns (Table 1's "%", "-" beside ratios) as
+    text, as Streamlit shows them anyway: it converts such a column to text only after a
+    failed conversion to Arrow, whose traceback it logs on every run."""
+    mixed = [i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_object_dtype(dtype)
+             and pd.api.types.infer_dtype(df.iloc[:, i], skipna=True) in ("mixed",
+                                                                          "mixed-integer")]
+    if not mixed:
+        return df
+    out = df.copy()
+    for i in mixed:
+        out.isetitem(i, df.iloc[:, i].astype("string"))
+    return out
 
 
 def _exported(make: Callable[[], Any], kind: str, file_name: str) -> Callable[[], Any]:
     """``make`` for a download button; the audit trail records the export when it is built."""
     from . import auth
 
-    return auth.audited_export(make, kind, file_name, report.fingerprint(view().data_key))
+    v = view()
+    return auth.audited_export(make, kind, file_name, report.fingerprint(v.data_key), v.user)
 
 
 def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
@@ -407,7 +463,8 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size,
                           suppression.current(), get_language()),
                          lambda: _guarded(lambda: _spec_of(build()),
-                                          _("The chart '{name}'").format(name=name)))
+                                          _("The chart '{name}'").format(name=name)),
+                         shared=v.is_demo)
     if status == "error":  # charts run under the same guard as analyses
         st.warning(spec)
         return

@@ -64,14 +64,14 @@ def audit(event: str, **fields: Any) -> None:
     trail().write(event, user_id(), **fields)
 
 
-def gate() -> bool:
+def gate(required_now: bool | None = None) -> bool:
     """Sign-in gate for app.py: True when the session may see the app.
 
     Without ``[auth]`` always True. Signed in: records the sign-in once per session. Not
     signed in: shows only the sign-in prompt and returns False (app.py then stops: no data,
     filters or page content).
     """
-    if not required():
+    if not (required() if required_now is None else required_now):
         return True
     if signed_in():
         if not st.session_state.get(_SIGNED_IN):
@@ -86,9 +86,9 @@ def gate() -> bool:
     return False
 
 
-def account_box() -> None:
+def account_box(required_now: bool | None = None) -> None:
     """The signed-in user's name and a "Sign out" button (sidebar); nothing without sign-in."""
-    if not (required() and signed_in()):
+    if not ((required() if required_now is None else required_now) and signed_in()):
         return
     box = st.sidebar.container(horizontal=True, vertical_alignment="center")
     box.caption(_("Signed in as **{name}**").format(name=display_name()), width="stretch")
@@ -123,12 +123,14 @@ def note_error(where: str, kind: str) -> None:
 
 
 def audited_export(make: Callable[[], Any], kind: str, file_name: str,
-                   data_fingerprint: str) -> Callable[[], Any]:
+                   data_fingerprint: str, user: str | None = None) -> Callable[[], Any]:
     """``make`` for a download button, recording the export when the file is built.
 
-    Deferred downloads are built outside the script run, so the user is read now.
+    Deferred downloads are built outside the script run, so the user is read now (or given:
+    ``user``, read once per run by app.py; each read of ``st.user`` looks for the secrets
+    files on disk).
     """
-    user = user_id()
+    user = user_id() if user is None else user
     current = trail()
 
     def build() -> Any:

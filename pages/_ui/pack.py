@@ -113,7 +113,7 @@ def download_buttons(
         where.download_button(
             label,
             data=auth.audited_export(keep_language(lambda build=build: build(make())), ext,
-                                     file_name, report.fingerprint(v.data_key)),
+                                     file_name, report.fingerprint(v.data_key), v.user),
             file_name=file_name,
             mime=mime,
             on_click="ignore",
