@@ -208,9 +208,12 @@ def _cells(trt, code, sel):
     """The rows ``sel`` grouped into arm x level cells: the rows, each row's cell, and each
     cell's treatment, level and size (both interaction tests' designs are functions of these)."""
     rows = np.flatnonzero(sel)
-    key = code[rows] * 2 + trt[rows].astype(np.int64)
-    uniq, cell, size = np.unique(key, return_inverse=True, return_counts=True)
-    return rows, cell.reshape(-1), (uniq % 2).astype(float)[:, None], uniq // 2, size
+    key = code[rows] * 2 + trt[rows].astype(np.int64)  # small integers >= 0: counted, not sorted
+    counts = np.bincount(key)
+    uniq = np.flatnonzero(counts)  # as np.unique: ascending
+    index = np.zeros(counts.size, dtype=np.int64)
+    index[uniq] = np.arange(uniq.size)
+    return rows, index[key], (uniq % 2).astype(float)[:, None], uniq // 2, counts[uniq]
 
 
 def _models(rows, cell, xcell_base, xcell_full, size):

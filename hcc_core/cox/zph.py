@@ -53,7 +53,7 @@ def zph(rs: engine.RiskSets, beta, assign: dict[str, list[int]], stop, event, st
         uu = np.zeros((len(which), p + k))
         uu[:, p:] = u2[kk[:, p:] - p]
         inv = engine.pinv_stack(full[kk[:, :, None], kk[:, None, :]])
-        chisq[which] = np.einsum("gi,gij,gj->g", uu, inv, uu)
+        chisq[which] = [u @ m @ u for u, m in zip(uu, inv, strict=True)]
     dof = np.array([len(cols) for _, cols in tests])
     return pd.DataFrame(
         {"chisq": chisq, "df": dof, "p_value": special.chdtrc(dof, chisq)},
