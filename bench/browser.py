@@ -6,6 +6,8 @@ driving Debian's chromium against ``streamlit run app.py`` on a free localhost p
    ``performance.now()``), every click a filter state the session has never computed; on the
    demo cohort and on uploaded cohorts of 10,000 and 100,000 rows (``bench/make_cohorts.py``,
    uploaded through the Upload page as a user does).
+   The demo cohort's results are shared by a server's sessions, so each demo session's
+   clicks run on a server of their own (states nobody has computed there).
 2. Time to first chart: a new session on a warm server, a shared deep link (a page URL with
    filters and settings) on a warm server and on a server just started, and server start to
    first chart (process start to the chart drawn).
@@ -312,15 +314,21 @@ def _stats(values: list[float]) -> dict:
 
 def _click_latency(browser, url: str, page_name: str, csv: Path | None,
                    sessions: int) -> dict:
+    """Clicks on ``page_name`` in ``sessions`` fresh sessions. The demo cohort's results are
+    shared by a server's sessions (pages/_ui: st.cache_data), so each demo session gets a
+    server of its own, where its clicks are states no session has computed; an uploaded
+    cohort's results stay in its session, which is new each time."""
     lat: list[float] = []
     for s in range(sessions):
-        with _context(browser) as page:
+        with (_server() if csv is None else contextlib.nullcontext()) as own, \
+                _context(browser) as page:
+            base = own.url if own is not None else url
             if csv is None:
-                page.goto(url + PAGE_PATHS[page_name])
+                page.goto(base + PAGE_PATHS[page_name])
                 page.wait_for_selector(_CHART, timeout=180_000)
                 _wait_quiet(page)
             else:
-                _upload(page, url, csv)
+                _upload(page, base, csv)
                 _nav(page, PAGE_TITLES[page_name])
             lat += _clicks(page, f"{page_name} ({'demo' if csv is None else csv.name})")
             if s == 0:
