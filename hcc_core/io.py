@@ -357,13 +357,14 @@ def _csv_arrow(
     missing = np.zeros((table.num_rows, width), dtype=bool)
     for i, column in enumerate(table.columns):
         column = column.combine_chunks()
-        longest = pc.max(pc.utf8_length(column)).as_py()
-        long_cell |= longest is not None and longest > max_chars
         if column.null_count:
             missing[:, i] = column.is_null().to_numpy(zero_copy_only=False)
         # One Python string per distinct value, shared by its rows: far fewer objects to make,
         # and hashing them later (factorize) reuses each string's cached hash.
         coded = column.dictionary_encode()
+        # the longest cell is the longest distinct value (measured on the few distinct ones)
+        longest = pc.max(pc.utf8_length(coded.dictionary)).as_py()
+        long_cell |= longest is not None and longest > max_chars
         if len(coded.dictionary) <= len(column) // 2:
             distinct = np.full(len(coded.dictionary) + 1, np.nan, dtype=object)
             distinct[:-1] = coded.dictionary.to_numpy(zero_copy_only=False)
