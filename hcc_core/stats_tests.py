@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .i18n import _
 
@@ -314,6 +314,8 @@ def _fisher_network(t: np.ndarray, max_work: int = FISHER_EXACT_MAX_WORK) -> flo
 
 def _fisher_monte_carlo(t: np.ndarray, n_resamples: int, seed: int) -> tuple[float, float]:
     """Monte-Carlo Fisher p ((1 + hits) / (B + 1)) and its standard error."""
+    from scipy import stats  # here, not at import: scipy.stats adds ~0.5 s to a server's start
+
     sims = stats.random_table(t.sum(axis=1), t.sum(axis=0)).rvs(
         size=n_resamples, method="patefield", random_state=np.random.default_rng(seed)
     )
@@ -521,6 +523,8 @@ def is_normal(x: np.ndarray, alpha: float = 0.05, seed: int = FISHER_SEED) -> bo
         return False
     if len(x) > SHAPIRO_MAX_N:
         x = np.random.default_rng(seed).choice(x, SHAPIRO_MAX_N, replace=False)
+    from scipy import stats  # here, not at import: scipy.stats adds ~0.5 s to a server's start
+
     return bool(stats.shapiro(x).pvalue >= alpha)
 
 

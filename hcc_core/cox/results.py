@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from .. import schema
 from ..cohort import pfs_death_notes
@@ -96,7 +96,7 @@ class CoxResult:
         """Likelihood-ratio test of the whole model: (statistic, df, p)."""
         stat = 2 * (self.loglik[1] - self.loglik[0])
         df = len(self.table)
-        return stat, df, float(stats.chi2.sf(stat, df)) if df else float("nan")
+        return stat, df, float(special.chdtrc(df, stat)) if df else float("nan")
 
 
 def _as_list(covariates) -> list[str]:
