@@ -724,7 +724,8 @@ def validate_cohort(
                 "delete rows that are not patients)."
             ).format(where=_where(out, no_id))
         )
-    dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    codes, uniques = pd.factorize(ids)  # missing: -1, never a duplicate
+    dup = (np.bincount(codes[codes >= 0], minlength=len(uniques)) > 1)[codes] & (codes >= 0)
     if dup.any():
         errors.append(
             _(
@@ -771,7 +772,10 @@ def validate_cohort(
                 )
     columns = [c.name for c in s.COLUMNS if c.name in out.columns]
     columns += [c for c in out.columns if c not in s.COLUMN_BY_NAME]
-    data = out[columns].reset_index(drop=True)
+    # the columns in contract order under a fresh RangeIndex, copied (and consolidated) once
+    data = pd.DataFrame({c: out[c] for c in columns}, copy=False)
+    data.index = pd.RangeIndex(len(data))
+    data = data.copy()
     data[s.PATIENT_ID] = data[s.PATIENT_ID].astype(str)
     return data, warnings, derived
 
