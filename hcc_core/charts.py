@@ -399,6 +399,7 @@ def cif_chart(
     y_title: str = N_("Cumulative incidence"),
     x_title: str = N_("Months"),
     font_size: int = 14,
+    group_labels: dict | None = None,
 ) -> dict:
     """Cumulative incidence curves in the Kaplan-Meier chart's conventions.
 
@@ -414,6 +415,7 @@ def cif_chart(
         x_title=x_title,
         font_size=font_size,
         value_title=N_("Cumulative incidence"),
+        group_labels=group_labels,
     )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from . import schema as S
 from .cox import PAPER_COX_COVARIATES, fit_cox
 from .errors import CohortError
-from .i18n import _
+from .i18n import N_, _
 from .response import response_rates
 from .safety import ae_table
 from .stats_tests import mann_whitney_spss, student_t
@@ -29,6 +29,7 @@ from .tables import group_column, label_of, table_one
 __all__ = [
     "PUBLISHED_VALUES_PATH",
     "STATUSES",
+    "STATUS_LABELS",
     "ABSTRACT_CLAIMS",
     "load_published_values",
     "paper_check",
@@ -37,6 +38,9 @@ __all__ = [
 PUBLISHED_VALUES_PATH = Path(__file__).resolve().parents[1] / "data" / "published_values.json"
 REPRODUCED, DIFFERS, INCONSISTENT = "reproduced", "differs", "inconsistent in paper"
 STATUSES: tuple[str, ...] = (REPRODUCED, DIFFERS, INCONSISTENT)
+#: How each status reads (``_(STATUS_LABELS[status])``); the ``status`` column keeps the code.
+STATUS_LABELS = {REPRODUCED: N_("reproduced"), DIFFERS: N_("differs"),
+                 INCONSISTENT: N_("inconsistent in paper")}
 COLUMNS = ("section", "quantity", "group", "published", "recomputed", "tolerance", "status", "note")
 
 # published_values.json keys -> schema levels of treatment_group.
@@ -119,8 +123,8 @@ class _Rows:
 
     def skipped(self, section: str, exc: Exception) -> None:
         self.add(
-            section,
-            "(section not checked)",
+            _(section),
+            _("(section not checked)"),
             "",
             None,
             None,
@@ -134,21 +138,21 @@ class _Rows:
 
 # ---- Table 1 ---------------------------------------------------------------------------------
 _T1_COUNTS = {  # json key -> (column, level, label)
-    "male_n": (S.SEX, "M", "Male"),
-    "child_pugh_A_n": (S.CHILD_PUGH_CLASS, "A", "Child-Pugh A"),
-    "child_pugh_B_n": (S.CHILD_PUGH_CLASS, "B", "Child-Pugh B"),
-    "tumor_single_n": (S.TUMOR_NUMBER, "single", "Single tumour"),
-    "tumor_multiple_n": (S.TUMOR_NUMBER, "multiple", "Multiple tumours"),
-    "chronic_hepatitis_n": (S.CHRONIC_HEPATITIS, S.YES, "Chronic hepatitis"),
-    "av_fistula_n": (S.AV_FISTULA, S.YES, "Arteriovenous fistula"),
-    "extrahepatic_supply_n": (S.EXTRAHEPATIC_SUPPLY, S.YES, "Extrahepatic blood supply"),
+    "male_n": (S.SEX, "M", N_("Male")),
+    "child_pugh_A_n": (S.CHILD_PUGH_CLASS, "A", N_("Child-Pugh A")),
+    "child_pugh_B_n": (S.CHILD_PUGH_CLASS, "B", N_("Child-Pugh B")),
+    "tumor_single_n": (S.TUMOR_NUMBER, "single", N_("Single tumour")),
+    "tumor_multiple_n": (S.TUMOR_NUMBER, "multiple", N_("Multiple tumours")),
+    "chronic_hepatitis_n": (S.CHRONIC_HEPATITIS, S.YES, N_("Chronic hepatitis")),
+    "av_fistula_n": (S.AV_FISTULA, S.YES, N_("Arteriovenous fistula")),
+    "extrahepatic_supply_n": (S.EXTRAHEPATIC_SUPPLY, S.YES, N_("Extrahepatic blood supply")),
 }
 _T1_QUARTILES = {
-    "albumin_g_l_median_iqr": (S.ALBUMIN, "Albumin (g/L)"),
-    "bilirubin_umol_l_median_iqr": (S.BILIRUBIN, "Total bilirubin (umol/L)"),
-    "albi_median_iqr": (S.ALBI_SCORE, "ALBI score"),
-    "max_diameter_cm_median_iqr": (S.MAX_DIAMETER, "Maximum tumour diameter (cm)"),
-    "afp_ng_ml_median_iqr": (S.AFP, "AFP (ng/mL)"),
+    "albumin_g_l_median_iqr": (S.ALBUMIN, N_("Albumin (g/L)")),
+    "bilirubin_umol_l_median_iqr": (S.BILIRUBIN, N_("Total bilirubin (umol/L)")),
+    "albi_median_iqr": (S.ALBI_SCORE, N_("ALBI score")),
+    "max_diameter_cm_median_iqr": (S.MAX_DIAMETER, N_("Maximum tumour diameter (cm)")),
+    "afp_ng_ml_median_iqr": (S.AFP, N_("AFP (ng/mL)")),
 }
 
 
@@ -158,21 +162,21 @@ def _fisher_row(out: _Rows, section: str, quantity: str, published_p, test_row) 
         return
     out.add(
         section,
-        f"{quantity}: Fisher's exact p",
+        _("{quantity}: Fisher's exact p").format(quantity=quantity),
         "",
         published_p,
         test_row["fisher_p"],
         status=INCONSISTENT,
-        note=(
-            f"The paper used Pearson chi-square although the smallest expected count is "
-            f"{test_row['min_expected']:.2f} (< 5); Fisher's exact test "
-            f"({test_row['fisher_method']}) gives p = {test_row['fisher_p']:.3f}."
-        ),
+        note=_(
+            "The paper used Pearson chi-square although the smallest expected count is "
+            "{expected} (< 5); Fisher's exact test ({method}) gives p = {p}."
+        ).format(expected=f"{test_row['min_expected']:.2f}", method=test_row["fisher_method"],
+                 p=f"{test_row['fisher_p']:.3f}"),
     )
 
 
 def _table1(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
-    sec = "Table 1"
+    sec = _("Table 1")
     t1 = pv["table1"]
     tab = table_one(df).table
     row_of = {
@@ -182,47 +186,54 @@ def _table1(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
     age = row_of[(S.AGE, None)]
     for key, g in _GROUPS.items():
         mean, sd = t1["age_mean_sd"][key]
-        out.add(sec, "Age, mean", g, mean, age[group_column("mean", g)], 0.05)
-        out.add(sec, "Age, SD", g, sd, age[group_column("sd", g)], 0.05)
+        out.add(sec, _("Age, mean"), g, mean, age[group_column("mean", g)], 0.05)
+        out.add(sec, _("Age, SD"), g, sd, age[group_column("sd", g)], 0.05)
     x = [
         df.loc[df[S.TREATMENT_GROUP] == g, S.AGE].dropna().to_numpy(float) for g in _GROUPS.values()
     ]
     t = student_t(*x)
-    out.add(sec, "Age: t statistic", "", t1["age_mean_sd"]["stat"], t.statistic, 0.01)
-    out.add(sec, "Age: t-test p", "", t1["age_mean_sd"]["p"], t.p_value, 0.005)
+    out.add(sec, _("Age: t statistic"), "", t1["age_mean_sd"]["stat"], t.statistic, 0.01)
+    out.add(sec, _("Age: t-test p"), "", t1["age_mean_sd"]["p"], t.p_value, 0.005)
 
     done_tests = set()
     for key, (col, level, label) in _T1_COUNTS.items():
+        label = _(label)
         r = row_of[(col, level)]
         for gkey, g in _GROUPS.items():
-            out.add(sec, f"{label}, n", g, t1[key][gkey], r[group_column("n", g)])
+            out.add(sec, _("{label}, n").format(label=label), g, t1[key][gkey],
+                    r[group_column("n", g)])
         if "stat" in t1[key] and col not in done_tests:
             done_tests.add(col)
-            out.add(sec, f"{label}: chi-square", "", t1[key]["stat"], r["statistic"], _ROUNDING)
-            out.add(sec, f"{label}: p", "", t1[key]["p"], r["p_value"], _ROUNDING)
+            out.add(sec, _("{label}: chi-square").format(label=label), "", t1[key]["stat"],
+                    r["statistic"], _ROUNDING)
+            out.add(sec, _("{label}: p").format(label=label), "", t1[key]["p"], r["p_value"],
+                    _ROUNDING)
             _fisher_row(out, sec, label, t1[key]["p"], r)
     for lv in ("A", "B", "C"):
         r = row_of[(S.BCLC_STAGE, lv)]
         for gkey, g in _GROUPS.items():
-            out.add(sec, f"BCLC {lv}, n", g, t1["bclc_n"][gkey][lv], r[group_column("n", g)])
-    out.add(sec, "BCLC stage: chi-square", "", t1["bclc_n"]["stat"], r["statistic"], _ROUNDING)
-    out.add(sec, "BCLC stage: p", "", t1["bclc_n"]["p"], r["p_value"], _ROUNDING)
-    _fisher_row(out, sec, "BCLC stage", t1["bclc_n"]["p"], r)
+            out.add(sec, _("BCLC {stage}, n").format(stage=lv), g, t1["bclc_n"][gkey][lv], r[group_column("n", g)])
+    bclc = _("BCLC stage")
+    out.add(sec, _("{label}: chi-square").format(label=bclc), "", t1["bclc_n"]["stat"], r["statistic"], _ROUNDING)
+    out.add(sec, _("{label}: p").format(label=bclc), "", t1["bclc_n"]["p"], r["p_value"], _ROUNDING)
+    _fisher_row(out, sec, bclc, t1["bclc_n"]["p"], r)
 
     for key, (col, label) in _T1_QUARTILES.items():
+        label = _(label)
         r = row_of[(col, None)]
         for gkey, g in _GROUPS.items():
             med, q1, q3 = t1[key][gkey]
             for stat, pub in (("median", med), ("Q1", q1), ("Q3", q3)):
                 out.add(
                     sec,
-                    f"{label}, {stat}",
+                    _("{label}, {statistic}").format(
+                        label=label, statistic=_("median") if stat == "median" else stat),
                     g,
                     pub,
                     r[group_column(stat.lower(), g)],
                     0.01,
                     relative=True,
-                    note="SPSS quartiles (weighted average at (n + 1) p).",
+                    note=_("SPSS quartiles (weighted average at (n + 1) p)."),
                 )
         x = [
             df.loc[df[S.TREATMENT_GROUP] == g, col].dropna().to_numpy(float)
@@ -231,35 +242,39 @@ def _table1(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
         mw = mann_whitney_spss(*x)
         out.add(
             sec,
-            f"{label}: Mann-Whitney Z",
+            _("{label}: Mann-Whitney Z").format(label=label),
             "",
             t1[key]["z"],
             mw.statistic,
             0.01,
-            note="A rank statistic depends on the whole distribution, not only the "
-            "quartiles the paper reports.",
+            note=_("A rank statistic depends on the whole distribution, not only the "
+                   "quartiles the paper reports."),
         )
 
 
 # ---- Table 2 ---------------------------------------------------------------------------------
 def _table2(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
-    sec = "Table 2 (mRECIST)"
+    sec = _("Table 2 (mRECIST)")
     t2 = pv["table2_response_mrecist"]
     tab = response_rates(df).table.set_index("category")
     for cat in ("CR", "PR", "SD", "PD"):
         for gkey, g in _GROUPS.items():
-            out.add(sec, f"{cat}, n", g, t2[gkey][cat], tab.loc[cat, group_column("n", g)])
+            out.add(sec, _("{label}, n").format(label=cat), g, t2[gkey][cat],
+                    tab.loc[cat, group_column("n", g)])
     for rate in ("ORR", "DCR"):
         pub = t2[rate.lower()]
         for gkey, g in _GROUPS.items():
-            out.add(sec, f"{rate}, n", g, pub[gkey], tab.loc[rate, group_column("n", g)])
-        out.add(sec, f"{rate}: chi-square", "", pub["chi2"], tab.loc[rate, "statistic"], _ROUNDING)
-        out.add(sec, f"{rate}: p", "", pub["p"], tab.loc[rate, "p_value"], _ROUNDING)
+            out.add(sec, _("{label}, n").format(label=rate), g, pub[gkey],
+                    tab.loc[rate, group_column("n", g)])
+        out.add(sec, _("{label}: chi-square").format(label=rate), "", pub["chi2"],
+                tab.loc[rate, "statistic"], _ROUNDING)
+        out.add(sec, _("{label}: p").format(label=rate), "", pub["p"], tab.loc[rate, "p_value"],
+                _ROUNDING)
 
 
 # ---- Table 3 ---------------------------------------------------------------------------------
 def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
-    sec = "Table 3 (CTCAE v5)"
+    sec = _("Table 3 (CTCAE v5)")
     t3 = pv["table3_adverse_events_ctcae5"]
     tab = ae_table(df).table
     by = {
@@ -269,21 +284,21 @@ def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
     for gkey, g in _GROUPS.items():
         out.add(
             sec,
-            "Any adverse event, grade 1-2, n",
+            _("Any adverse event, grade 1-2, n"),
             g,
             t3["any_grade_1_2"][gkey],
             anyr[group_column("n", g)],
         )
         out.add(
             sec,
-            "Any adverse event, grade >= 3, n",
+            _("Any adverse event, grade >= 3, n"),
             g,
             t3["any_grade_3_plus"][gkey],
             any3[group_column("n", g)],
         )
     out.add(
         sec,
-        "Any adverse event: chi-square",
+        _("Any adverse event: chi-square"),
         "",
         t3["any_grade_1_2"]["chi2"],
         anyr["statistic"],
@@ -291,12 +306,12 @@ def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
     )
     out.add(
         sec,
-        "Any adverse event: p < 0.001",
+        _("Any adverse event: p < 0.001"),
         "",
         0.001,
         anyr["p_value"],
         status=REPRODUCED if anyr["p_value"] < 0.001 else DIFFERS,
-        note="Published as '< 0.001'.",
+        note=_("Published as '< 0.001'."),
     )
     sums = dict.fromkeys(_GROUPS, 0)
     for key, val in t3.items():
@@ -308,7 +323,8 @@ def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
         counts_ok = True
         for gkey, g in _GROUPS.items():
             sums[gkey] += val[gkey]
-            st = out.add(sec, f"{label}, n", g, val[gkey], r[group_column("n", g)])
+            st = out.add(sec, _("{label}, n").format(label=label), g, val[gkey],
+                         r[group_column("n", g)])
             counts_ok &= st == REPRODUCED
         # p from reproduced counts that misses the published p: the paper's slip, not the data's.
         ok = abs(r["p_value"] - val["p"]) <= _ROUNDING
@@ -317,15 +333,17 @@ def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
             ""
             if ok
             else (
-                f"Pearson chi-square on the published counts gives p = {r['p_value']:.4f}, which "
-                f"rounds to {r['p_value']:.3f}, not {val['p']:.3f}."
+                _("Pearson chi-square on the published counts gives p = {p4}, which rounds to "
+                  "{p3}, not {published}.").format(p4=f"{r['p_value']:.4f}",
+                                                    p3=f"{r['p_value']:.3f}",
+                                                    published=f"{val['p']:.3f}")
                 if counts_ok
                 else ""
             )
         )
         out.add(
             sec,
-            f"{label}: p (chi-square)",
+            _("{label}: p (chi-square)").format(label=label),
             "",
             val["p"],
             r["p_value"],
@@ -336,13 +354,13 @@ def _table3(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
         _fisher_row(out, sec, label, val["p"], r)
     for gkey, g in _GROUPS.items():
         out.add(
-            "Paper consistency",
-            "Sum of per-term AE counts = patients with any AE",
+            _("Paper consistency"),
+            _("Sum of per-term AE counts = patients with any AE"),
             g,
             sums[gkey],
             anyr[group_column("n", g)],
-            note="The per-term counts add up exactly to the 'any AE' count, so each patient "
-            "with an AE had exactly one listed AE.",
+            note=_("The per-term counts add up exactly to the 'any AE' count, so each patient "
+                   "with an AE had exactly one listed AE."),
         )
 
 
@@ -351,7 +369,7 @@ def _survival(out: _Rows, df: pd.DataFrame, pv: dict) -> dict:
     sv = pv["survival"]
     results = {}
     for ep in ("os", "pfs"):
-        sec = f"{ep.upper()} (Kaplan-Meier, log-rank, Cox)"
+        sec = _("{endpoint} (Kaplan-Meier, log-rank, Cox)").format(endpoint=ep.upper())
         pub = sv[ep]
         km = fit_km(df, ep, by=S.TREATMENT_GROUP).summary.set_index("group")
         lr = logrank_test(df, ep, S.TREATMENT_GROUP)
@@ -361,42 +379,42 @@ def _survival(out: _Rows, df: pd.DataFrame, pv: dict) -> dict:
         results[ep] = dict(km=km, cox=cox, hr=hr)
         for gkey, g in _GROUPS.items():
             if "deaths" in pub:
-                out.add(sec, "Deaths, n", g, pub["deaths"][gkey], km.loc[g, "events"])
+                out.add(sec, _("Deaths, n"), g, pub["deaths"][gkey], km.loc[g, "events"])
             note = (
                 ""
                 if "deaths" in pub
-                else (
-                    f"PFS events are not reported in the paper; this cohort has {int(km.loc[g, 'events'])}."
-                )
+                else _("PFS events are not reported in the paper; this cohort has {n}.").format(
+                    n=int(km.loc[g, "events"]))
             )
             out.add(
                 sec,
-                "Median survival (months)",
+                _("Median survival (months)"),
                 g,
                 pub["median_months"][gkey],
                 km.loc[g, "median"],
                 0.25,
                 note=note,
             )
-        out.add(sec, "Log-rank chi-square", "", pub["logrank_chi2"], lr.statistic, 0.2)
-        out.add(sec, "Log-rank p", "", pub["logrank_p"], lr.p_value, 0.005)
+        out.add(sec, _("Log-rank chi-square"), "", pub["logrank_chi2"], lr.statistic, 0.2)
+        out.add(sec, _("Log-rank p"), "", pub["logrank_p"], lr.p_value, 0.005)
         out.add(
             sec,
-            "Adjusted HR, local+systemic vs systemic",
+            _("Adjusted HR, local+systemic vs systemic"),
             "",
             pub["adjusted_hr"],
             hr["hr"],
             0.02,
-            note="Cox model with the paper's covariates (age, sex, Child-Pugh A vs B, BCLC "
-            "A/B vs C, maximum diameter, tumour number, log10 AFP, ALBI score), Efron ties.",
+            note=_("Cox model with the paper's covariates (age, sex, Child-Pugh A vs B, BCLC "
+                   "A/B vs C, maximum diameter, tumour number, log10 AFP, ALBI score), Efron "
+                   "ties."),
         )
         out.add(
-            sec, "Adjusted HR, 95% CI lower", "", pub["adjusted_hr_ci"][0], hr["hr_lower"], 0.03
+            sec, _("Adjusted HR, 95% CI lower"), "", pub["adjusted_hr_ci"][0], hr["hr_lower"], 0.03
         )
         out.add(
-            sec, "Adjusted HR, 95% CI upper", "", pub["adjusted_hr_ci"][1], hr["hr_upper"], 0.03
+            sec, _("Adjusted HR, 95% CI upper"), "", pub["adjusted_hr_ci"][1], hr["hr_upper"], 0.03
         )
-        out.add(sec, "Adjusted HR p", "", pub["adjusted_p"], hr["p_value"], 0.01)
+        out.add(sec, _("Adjusted HR p"), "", pub["adjusted_p"], hr["p_value"], 0.01)
     return results
 
 
@@ -407,35 +425,36 @@ def _cox_precision(out: _Rows, pv: dict, fits: dict) -> None:
         se_pub = np.log(hi / lo) / (2 * _Z95)
         events = fit["cox"].events
         se_min = 2 / np.sqrt(events)  # binary covariate: information <= 1/4 per event
-        quantity = f"{ep.upper()} adjusted HR: SE of log HR implied by the 95% CI"
+        quantity = _("{endpoint} adjusted HR: SE of log HR implied by the 95% CI").format(
+            endpoint=ep.upper())
         if se_pub < se_min:
             out.add(
-                "Paper consistency",
+                _("Paper consistency"),
                 quantity,
                 "",
                 se_pub,
                 fit["hr"]["se"],
                 status=INCONSISTENT,
-                note=(
-                    f"For a binary covariate the Cox information is at most 1/4 per event, "
-                    f"so with {events} events SE(log HR) >= 2/sqrt({events}) = {se_min:.3f} "
-                    f"(95% CI upper/lower ratio >= {np.exp(2 * _Z95 * se_min):.2f}). The "
-                    f"published CI {lo}-{hi} (ratio {hi / lo:.2f}, SE {se_pub:.3f}) is "
-                    "narrower than any data with this many events allow."
-                ),
+                note=_(
+                    "For a binary covariate the Cox information is at most 1/4 per event, "
+                    "so with {events} events SE(log HR) >= 2/sqrt({events}) = {se_min} "
+                    "(95% CI upper/lower ratio >= {ratio_min}). The published CI {lo}-{hi} "
+                    "(ratio {ratio}, SE {se}) is narrower than any data with this many events "
+                    "allow."
+                ).format(events=events, se_min=f"{se_min:.3f}",
+                         ratio_min=f"{np.exp(2 * _Z95 * se_min):.2f}", lo=lo, hi=hi,
+                         ratio=f"{hi / lo:.2f}", se=f"{se_pub:.3f}"),
             )
         else:
             out.add(
-                "Paper consistency",
+                _("Paper consistency"),
                 quantity,
                 "",
                 se_pub,
                 fit["hr"]["se"],
                 0.015,
-                note=(
-                    f"Needs at least 4 / SE^2 = {4 / se_pub**2:.0f} events; this cohort "
-                    f"has {events}."
-                ),
+                note=_("Needs at least 4 / SE^2 = {needed} events; this cohort has {events}.")
+                .format(needed=f"{4 / se_pub**2:.0f}", events=events),
             )
 
 
@@ -459,47 +478,47 @@ def _pd_versus_median(out: _Rows, df: pd.DataFrame, pv: dict) -> None:
         alt.loc[is_pd, S.PFS_EVENT] = 1
         bound = float(fit_km(alt, "pfs").summary["median"].iloc[0])
         late = times[times > 2 * first_scan]
-        quantity = "Median PFS if every PD patient progressed at the first assessment (months)"
+        quantity = _("Median PFS if every PD patient progressed at the first assessment "
+                     "(months)")
         if n_pd / n >= 0.5 and bound < med_pub[gkey] - 0.25:
             where = (
-                f" This cohort reproduces {med_pub[gkey]} only by placing {len(late)} PD "
-                f"progression(s) at {', '.join(f'{t:.2f}' for t in late)} months."
+                _(" This cohort reproduces {median} only by placing {n} PD progression(s) at "
+                  "{times} months.").format(median=med_pub[gkey], n=len(late),
+                                             times=", ".join(f"{t:.2f}" for t in late))
                 if len(late)
                 else ""
             )
             out.add(
-                "Paper consistency",
+                _("Paper consistency"),
                 quantity,
                 g,
                 med_pub[gkey],
                 bound,
                 status=INCONSISTENT,
-                note=(
-                    f"{n_pd} of {n} patients ({100 * n_pd / n:.1f}%) had best response PD, "
-                    f"i.e. progression at the first mRECIST assessment (median "
-                    f"{first_scan:.2f} months in these data). Then S_PFS <= "
-                    f"{(n - n_pd) / n:.3f} < 0.5 from that assessment on, so the median "
-                    f"PFS is at most {bound:.2f} months, not the published "
-                    f"{med_pub[gkey]}.{where}"
-                ),
+                note=_(
+                    "{n_pd} of {n} patients ({pct}%) had best response PD, i.e. progression "
+                    "at the first mRECIST assessment (median {first_scan} months in these "
+                    "data). Then S_PFS <= {s_max} < 0.5 from that assessment on, so the median "
+                    "PFS is at most {bound} months, not the published {published}."
+                ).format(n_pd=n_pd, n=n, pct=f"{100 * n_pd / n:.1f}",
+                         first_scan=f"{first_scan:.2f}", s_max=f"{(n - n_pd) / n:.3f}",
+                         bound=f"{bound:.2f}", published=med_pub[gkey]) + where,
             )
         else:
             out.add(
-                "Paper consistency",
+                _("Paper consistency"),
                 quantity,
                 g,
                 med_pub[gkey],
                 bound,
                 0.25,
-                note=(
-                    f"{n_pd} of {n} patients had best response PD: compatible with the "
-                    "published median."
-                ),
+                note=_("{n_pd} of {n} patients had best response PD: compatible with the "
+                       "published median.").format(n_pd=n_pd, n=n),
             )
 
 
 def _abstract_and_text(out: _Rows, df: pd.DataFrame, pv: dict, fits: dict) -> None:
-    sec = "Paper consistency"
+    sec = _("Paper consistency")
     tab = response_rates(df).table.set_index("category")
     ls = S.LOCAL_SYSTEMIC
     t2 = pv["table2_response_mrecist"]
@@ -509,30 +528,32 @@ def _abstract_and_text(out: _Rows, df: pd.DataFrame, pv: dict, fits: dict) -> No
         claim = ABSTRACT_CLAIMS[f"{k}_pct"]
         nearest = round(claim * n_ls / 100)
         if round(100 * nearest / n_ls, 1) == claim:
-            which = f"would be {nearest}/{n_ls}"
+            which = _("would be {k}/{n}").format(k=nearest, n=n_ls)
         else:
-            which = f"matches no count out of {n_ls}"
+            which = _("matches no count out of {n}").format(n=n_ls)
         out.add(
             sec,
-            f"Abstract {rate} (%)",
+            _("Abstract {rate} (%)").format(rate=rate),
             ls,
             claim,
             tab.loc[rate, group_column("pct", ls)],
             status=INCONSISTENT,
-            note=(
-                f"Table 2 and the Results give {t2[k]['local_systemic']}/{n_ls} = "
-                f"{tab.loc[rate, group_column('pct', ls)]:.2f}%, which the counts "
-                f"reproduce; the abstract's {claim}% {which}."
-            ),
+            note=_(
+                "Table 2 and the Results give {k}/{n} = {pct}%, which the counts reproduce; "
+                "the abstract's {claim}% {which}."
+            ).format(k=t2[k]["local_systemic"], n=n_ls,
+                     pct=f"{tab.loc[rate, group_column('pct', ls)]:.2f}", claim=claim,
+                     which=which),
         )
         out.add(
             sec,
-            f"Abstract {rate} chi-square",
+            _("Abstract {rate} chi-square").format(rate=rate),
             "",
             ABSTRACT_CLAIMS[f"{k}_chi2"],
             tab.loc[rate, "statistic"],
             status=INCONSISTENT,
-            note=f"Table 2 gives chi-square {t2[k]['chi2']}, which the counts reproduce.",
+            note=_("Table 2 gives chi-square {chi2}, which the counts reproduce.").format(
+                chi2=t2[k]["chi2"]),
         )
     # "Mean" OS/PFS in the abstract are the Kaplan-Meier medians of the Results.
     for ep, fit in fits.items():
@@ -543,31 +564,32 @@ def _abstract_and_text(out: _Rows, df: pd.DataFrame, pv: dict, fits: dict) -> No
             pub = pv["survival"][ep]["median_months"][gkey]
             out.add(
                 sec,
-                f"Abstract 'mean {ep.upper()}' (months)",
+                _("Abstract 'mean {endpoint}' (months)").format(endpoint=ep.upper()),
                 g,
                 pub,
                 km.loc[g, "median"],
                 status=INCONSISTENT,
-                note=(
-                    f"The abstract calls {pub} months a mean; the Results call it the "
-                    f"median, and it matches the Kaplan-Meier median "
-                    f"({km.loc[g, 'median']:.2f}). The restricted mean up to "
-                    f"{tau:.1f} months is {means[g]:.2f} in this cohort."
-                ),
+                note=_(
+                    "The abstract calls {published} months a mean; the Results call it the "
+                    "median, and it matches the Kaplan-Meier median ({median}). The "
+                    "restricted mean up to {tau} months is {rmst} in this cohort."
+                ).format(published=pub, median=f"{km.loc[g, 'median']:.2f}",
+                         tau=f"{tau:.1f}", rmst=f"{means[g]:.2f}"),
             )
     n_sys = int((df[S.TREATMENT_GROUP] == S.SYSTEMIC).sum())
     dcr_sys = t2["dcr"]["systemic"]
     out.add(
         sec,
-        "Results text: denominator of the systemic DCR '48.72% (19/56)'",
+        _("Results text: denominator of the systemic DCR '48.72% (19/56)'"),
         S.SYSTEMIC,
         56,
         n_sys,
         status=INCONSISTENT,
-        note=(
-            f"{dcr_sys}/{n_sys} = {100 * dcr_sys / n_sys:.2f}% (the published percentage); "
-            f"{dcr_sys}/56 would be {100 * dcr_sys / 56:.2f}%: '56' is a typo for 39."
-        ),
+        note=_(
+            "{k}/{n} = {pct}% (the published percentage); {k}/56 would be {pct56}%: '56' is "
+            "a typo for 39."
+        ).format(k=dcr_sys, n=n_sys, pct=f"{100 * dcr_sys / n_sys:.2f}",
+                 pct56=f"{100 * dcr_sys / 56:.2f}"),
     )
 
 
@@ -605,11 +627,11 @@ def paper_check(df: pd.DataFrame, published: dict | None = None) -> pd.DataFrame
             out.skipped(name, exc)
             return default
 
-    guarded("Table 1", lambda: _table1(out, df, pv))
-    guarded("Table 2", lambda: _table2(out, df, pv))
-    guarded("Table 3", lambda: _table3(out, df, pv))
-    fits = guarded("Survival", lambda: _survival(out, df, pv), default={})
-    guarded("Abstract", lambda: _abstract_and_text(out, df, pv, fits))
-    guarded("PD vs median PFS", lambda: _pd_versus_median(out, df, pv))
-    guarded("Cox precision", lambda: _cox_precision(out, pv, fits))
+    guarded(N_("Table 1"), lambda: _table1(out, df, pv))
+    guarded(N_("Table 2"), lambda: _table2(out, df, pv))
+    guarded(N_("Table 3"), lambda: _table3(out, df, pv))
+    fits = guarded(N_("Survival"), lambda: _survival(out, df, pv), default={})
+    guarded(N_("Abstract"), lambda: _abstract_and_text(out, df, pv, fits))
+    guarded(N_("PD vs median PFS"), lambda: _pd_versus_median(out, df, pv))
+    guarded(N_("Cox precision"), lambda: _cox_precision(out, pv, fits))
     return out.frame()

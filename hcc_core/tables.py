@@ -15,7 +15,7 @@ from . import schema as S
 from . import suppression
 from .errors import CohortError, MissingColumnsError
 from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
-from .i18n import N_, _
+from .i18n import DEFAULT_LANGUAGE, N_, _, get_language
 from .memo import factorize
 from .stats_tests import (
     CONTINGENCY_COLUMNS,
@@ -46,6 +46,7 @@ __all__ = [
     "group_column",
     "label_of",
     "level_label",
+    "shown_level",
     "format_p",
     "format_n_pct",
 ]
@@ -147,6 +148,12 @@ def level_label(column: str, level) -> str:
     """Human label of a level: ``level_label("local_modality", "none")`` is "Systemic only"."""
     label = LEVEL_LABELS.get(column, {}).get(level)
     return str(level) if label is None else _(label)
+
+
+def shown_level(column: str, level) -> str:
+    """A level as a sentence shows it: the data's code in English ("local+systemic"), in words
+    (:func:`level_label`) in a translated interface ("局部 + 系统治疗"), as the app shows groups."""
+    return str(level) if get_language() == DEFAULT_LANGUAGE else level_label(column, level)
 
 
 def group_column(stat: str, group) -> str:

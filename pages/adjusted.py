@@ -33,20 +33,21 @@ METHOD_LABELS = _ui.Translated({"iptw": N_("Inverse probability weighting (IPTW)
 ESTIMAND_LABELS = _ui.Translated({"ATE": N_("Whole cohort (ATE)"),
                                   "ATT": N_("Treated patients (ATT)")})
 endpoint = st.radio(_("Endpoint"), list(_ui.ENDPOINT_LABELS), format_func=_ui.ENDPOINT_LABELS.get,
-                    horizontal=True, **_ui.linked("adj_endpoint"))
+                    horizontal=True, **_ui.linked("adj_endpoint", _ui.ENDPOINT_LABELS))
 candidates = list(dict.fromkeys([*PAPER_PS_COVARIATES, S.LOCAL_MODALITY, S.CHILD_PUGH_SCORE,
                                  S.ALBI_GRADE, AFP_400, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY,
                                  S.CHRONIC_HEPATITIS]))
 covariates = st.multiselect(
     _("Covariates of the propensity score (preset: the paper's multivariable model)"),
     candidates,
-    default=list(PAPER_PS_COVARIATES), **_ui.linked("adj_covariates"), format_func=term_label)
+    format_func=term_label,
+    **_ui.linked("adj_covariates", candidates, default=list(PAPER_PS_COVARIATES)))
 c1, c2, c3 = st.columns([2, 2, 2])
 method = c1.radio(_("Method"), list(METHOD_LABELS), format_func=METHOD_LABELS.get,
-                  **_ui.linked("adj_method"))
+                  **_ui.linked("adj_method", METHOD_LABELS))
 if method == "iptw":
     estimand = c2.radio(_("Effect in"), list(ESTIMAND_LABELS), format_func=ESTIMAND_LABELS.get,
-                        **_ui.linked("adj_estimand"))
+                        **_ui.linked("adj_estimand", ESTIMAND_LABELS))
 else:
     estimand = "ATT" if method == "match" else "ATO"
     c2.markdown("**" + _("Effect in") + "**")
@@ -78,8 +79,9 @@ if result is not None:
     st.subheader(_("Treatment hazard ratio, three ways"))
     table = result.hazard_ratios.reset_index(drop=True)
     _ui.show_chart(lambda: charts.forest_chart(table, title=_(
-        "Hazard ratio, {treated} vs {control} (95% CI)").format(treated=ps.treated,
-                                                                control=ps.control),
+        "Hazard ratio, {treated} vs {control} (95% CI)").format(
+            treated=_ui.level_label(S.TREATMENT_GROUP, ps.treated),
+            control=_ui.level_label(S.TREATMENT_GROUP, ps.control)),
                                                font_size=v.font_size),
                    f"adjusted_hr_{endpoint}",
                    options=(tuple(covariates), method, estimand, caliper, trim),
@@ -100,7 +102,9 @@ if result is not None:
     _ui.show_chart(lambda: charts.km_chart(result.km, font_size=v.font_size,
                                            risk_title=_("Weighted number at risk (sum of "
                                                         "weights)"),
-                                           risk_format=".1f"),
+                                           risk_format=".1f",
+                                           group_labels=_ui.group_names(
+                                               S.TREATMENT_GROUP, result.km.summary["group"])),
                    f"adjusted_km_{endpoint}",
                    options=(tuple(covariates), method, estimand, caliper, trim),
                    endpoint=endpoint, method=f"{result.km.method}; {ps.method}")
@@ -118,10 +122,12 @@ if result is not None:
                  "treated / control, ideally near 1; '–' for yes/no terms."))
 
     st.subheader(_("Propensity score distribution"))
-    if suppression.reveals(ps.ps_histogram()["count"]):
+    hist = ps.ps_histogram()
+    if suppression.reveals(hist["count"]):
         st.caption(suppression.chart_withheld_note())
     else:
-        _ui.show_chart(lambda: charts.ps_histogram_chart(ps.ps_histogram(), ps.overlap,
+        hist["group"] = [_ui.level_label(S.TREATMENT_GROUP, g) for g in hist["group"]]
+        _ui.show_chart(lambda: charts.ps_histogram_chart(hist, ps.overlap,
                                                          font_size=v.font_size),
                        "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
                                                          caliper, trim), method=ps.method)

@@ -29,13 +29,14 @@ st.title(_("Cox regression"))
 ENDPOINT_LABELS = _ui.ENDPOINT_LABELS
 c1, c2 = st.columns([1, 3])
 endpoint = c1.radio(_("Endpoint"), list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
-                    **_ui.linked("cox_endpoint"))
+                    **_ui.linked("cox_endpoint", ENDPOINT_LABELS))
 candidates = list(dict.fromkeys([*PAPER_COX_COVARIATES, S.LOCAL_MODALITY, S.CHILD_PUGH_SCORE,
                                  S.ALBI_GRADE, AFP_400, S.AV_FISTULA, S.EXTRAHEPATIC_SUPPLY,
                                  S.CHRONIC_HEPATITIS]))
 covariates = c2.multiselect(
     _("Covariates (preset: the paper's multivariable model)"), candidates,
-    default=list(PAPER_COX_COVARIATES), format_func=term_label, **_ui.linked("cox_covariates"))
+    format_func=term_label,
+    **_ui.linked("cox_covariates", candidates, default=list(PAPER_COX_COVARIATES)))
 st.caption(v.subtitle(endpoint))
 REF, COMP = (level_label(S.TREATMENT_GROUP, a) for a in (S.SYSTEMIC, S.LOCAL_SYSTEMIC))
 FAVOURS = (_("Favours {arm}").format(arm=COMP.lower()), _("Favours {arm}").format(arm=REF.lower()))
@@ -101,9 +102,12 @@ def _treatment_summary(plan) -> None:
 
 if not covariates:
     st.info(_("Choose at least one covariate."))
-# The open tab's label is in the URL: a link made in one language opens the first tab in the other.
-TABS = [_("Model"), _("Univariable screen"), _("Subgroup forest"), _("Local therapy in time")]
-tab_model, tab_uni, tab_sub, tab_time = st.tabs(TABS, **_ui.linked_tabs("cox_tab"))
+# The open tab's code is in the URL (cox_tab=subgroups), so a link opens the same tab in
+# either language; the labels are translated.
+TABS = {"model": _("Model"), "univariable": _("Univariable screen"),
+        "subgroups": _("Subgroup forest"), "time": _("Local therapy in time")}
+tab_model, tab_uni, tab_sub, tab_time = st.tabs(list(TABS.values()),
+                                                **_ui.linked_tabs("cox_tab", TABS))
 with tab_model:  # only the open tab is computed (its models are most of the page's time)
     plan = (_ui.compute(plan_cox, endpoint, tuple(covariates))
             if covariates and tab_model.open is not False else None)
@@ -120,7 +124,7 @@ with tab_model:  # only the open tab is computed (its models are most of the pag
                 format_func={"reduced": _("Reduced model (fits these data)"),
                              "full": _("Full preset ({k} coefficients, with its warnings)")
                              .format(k=k)}.get,
-                horizontal=True, **_ui.linked("cox_model"))
+                horizontal=True, **_ui.linked("cox_model", ["reduced", "full"]))
             show_full = choice == "full"
         if not show_full:
             st.subheader(_("Reduced model"))

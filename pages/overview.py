@@ -62,6 +62,7 @@ if rows:  # one method for both endpoints: median_follow_up's own words
 if ov is not None:
     st.subheader(_("Missing data"))
     percent = _("Missing, %")
-    missing = ov.missing.rename(columns={"column": _("Column"), "missing": _("Missing"),
-                                         "missing_percent": percent})
+    missing = ov.missing.assign(column=[S.field_label(c) for c in ov.missing["column"]])
+    missing = missing.rename(columns={"column": _("Column"), "missing": _("Missing"),
+                                      "missing_percent": percent})
     _ui.show_table(missing.round({percent: 1}), "missing_data", export_df=ov.missing)

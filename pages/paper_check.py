@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from hcc_core import paper_check
+from hcc_core import schema as S
 from hcc_core.i18n import _
+from hcc_core.paper_check import STATUS_LABELS
 from pages import _ui
 
 v = _ui.view()
@@ -20,5 +22,8 @@ if res is not None:
     headers = {"section": _("Section"), "quantity": _("Quantity"), "group": _("Group"),
                "published": _("Published"), "recomputed": _("Recomputed"),
                "tolerance": _("Tolerance"), "status": _("Status"), "note": _("Note")}
-    shown = res.rename(columns={c: headers.get(c, c.capitalize()) for c in res.columns})
+    shown = res.assign(  # the result keeps codes; the table reads in the chosen language
+        group=[_ui.level_label(S.TREATMENT_GROUP, g) if g else "" for g in res["group"]],
+        status=[_(STATUS_LABELS.get(s, s)) for s in res["status"]])
+    shown = shown.rename(columns={c: headers.get(c, c.capitalize()) for c in res.columns})
     _ui.show_table(shown, "paper_check", export_df=res)

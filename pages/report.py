@@ -32,7 +32,7 @@ for section in pack.survival:
     st.code(section.sentence, language=None, wrap_lines=True)
 
 for section in pack.survival:
-    st.subheader(report.ENDPOINT_TITLES.get(section.endpoint, section.endpoint))
+    st.subheader(_(report.ENDPOINT_TITLES.get(section.endpoint, section.endpoint)))
     left, right = st.columns([2, 1])
     if section.chart_png is not None:
         left.image(section.chart_png)

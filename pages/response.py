@@ -7,6 +7,7 @@ import streamlit as st
 from hcc_core import OVERALL, charts, format_response, level_label, response_rates, suppression
 from hcc_core.i18n import _
 from pages import _ui
+from pages._ui import lang
 from pages._ui.grouping import compare_by
 
 v = _ui.view()
@@ -17,7 +18,7 @@ res = _ui.compute(response_rates, by=by, overall=overall)
 if res is not None:
     shown = format_response(res)
     _ui.show_table(shown, "response", method=res.method)
-    counts = res.counts.assign(group=[g if g == OVERALL else level_label(by, g)
+    counts = res.counts.assign(group=[lang.core("Overall") if g == OVERALL else level_label(by, g)
                                       for g in res.counts["group"]])
     if suppression.reveals(res.counts["n"]):
         st.caption(suppression.chart_withheld_note())

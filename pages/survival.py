@@ -28,11 +28,11 @@ if analysis == _tte.CUMULATIVE_INCIDENCE:
 
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1.4])
 endpoint = c1.radio(_("Endpoint"), list(ENDPOINT_LABELS), format_func=ENDPOINT_LABELS.get,
-                    **_ui.linked("surv_endpoint"))
-by = c2.selectbox(_("Compare by"), by_options, **_ui.linked("surv_by"),
+                    **_ui.linked("surv_endpoint", ENDPOINT_LABELS))
+by = c2.selectbox(_("Compare by"), by_options, **_ui.linked("surv_by", by_options),
                   format_func=lambda c: _("Whole cohort") if c is None else _ui.group_label(c))
 conf_type = c3.selectbox(_("Confidence interval"), list(CI_TYPES), format_func=CI_TYPES.get,
-                         **_ui.linked("surv_ci"))
+                         **_ui.linked("surv_ci", CI_TYPES))
 show_ci = c4.toggle(_("CI band"), value=True, **_ui.linked("surv_band"))
 if analysis == _tte.LANDMARK:
     _tte.landmark_section(v, endpoint, by, conf_type, show_ci)

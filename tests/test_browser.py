@@ -371,8 +371,8 @@ def _answer(page) -> str:
 def test_the_link_is_the_view_across_pages_and_browsers(server, browser):
     """Issue 12 item 8: settings are in the URL, survive a page switch and back, and the link
     opened in a new browser shows the same view. No patient data in the URL."""
-    link = (server + "/survival?child_pugh=A&surv_endpoint=Progression-free+survival+%28PFS%29"
-            "&surv_by=BCLC+stage&surv_medians=true&surv_step=12&presentation=true")
+    link = (server + "/survival?child_pugh=A&surv_endpoint=pfs"
+            "&surv_by=bclc_stage&surv_medians=true&surv_step=12&presentation=true")
     context = browser.new_context(viewport={"width": 1600, "height": 1100})
     page = context.new_page()
     try:
@@ -387,7 +387,7 @@ def test_the_link_is_the_view_across_pages_and_browsers(server, browser):
         _wait_idle(page)
         page.wait_for_selector(".vega-embed")
         url = page.url
-        for part in ("child_pugh=A", "surv_endpoint=", "surv_by=BCLC", "surv_medians=true",
+        for part in ("child_pugh=A", "surv_endpoint=", "surv_by=bclc_stage", "surv_medians=true",
                      "surv_step=12", "presentation=true"):
             assert part in url, (part, url)
         assert _answer(page) == first

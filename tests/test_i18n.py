@@ -276,3 +276,38 @@ def test_no_lang_and_no_browser_locale_is_english():
     at.run()
     assert at.sidebar.title[0].value == "HCC Cohort Explorer"
     assert at.sidebar.selectbox(key="lang").value == "en"
+
+
+def test_link_keeps_lang_zh_and_choice_codes(zh):
+    """The link keeps ``lang=zh`` and a choice as its code, not its Chinese label (Streamlit's
+    bind would write the label "简体中文" and drop ``lang=zh`` as not one of them)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.switch_page("pages/survival.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["lang"] == "zh"
+    at.radio(key="surv_endpoint").set_value("pfs").run()
+    assert at.radio(key="surv_endpoint").value == "pfs"
+    assert at.query_params["surv_endpoint"] == "pfs"
+    assert at.query_params["lang"] == "zh"
+
+
+@pytest.mark.parametrize("first, second", [("zh", "en"), ("en", "zh")])
+def test_cox_tab_link_opens_the_same_tab_in_the_other_language(zh, first, second):
+    """A link made in one language (cox_tab=univariable) opens the same tab in the other, and
+    switching language keeps the open tab and its code in the link."""
+    labels = {"en": "Univariable screen", "zh": "单因素筛选"}
+    for code in (first, second):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update({"lang": code, "cox_tab": "univariable"})
+        at.switch_page("pages/cox.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.session_state["cox_tab"] == labels[code]
+        assert at.query_params["cox_tab"] == "univariable"
+    set_language(second)  # AppTest formats the page's widget values in the test's thread
+    at.sidebar.selectbox(key="lang").set_value(first).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["cox_tab"] == labels[first]
+    assert at.query_params["cox_tab"] == "univariable"

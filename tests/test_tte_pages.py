@@ -6,7 +6,6 @@ pin (tests/test_competing.py, tests/test_finegray.py, tests/test_landmark.py).
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from hcc_core import cumulative_incidence, fit_finegray, gray_test, load_cohort
@@ -94,10 +93,12 @@ def test_cox_page_time_dependent_tab_and_piecewise_when_ph_flags_treatment():
     adjust = [c for c in shown_fit.covariates if c != s.TREATMENT_GROUP]
     pw = piecewise_hr(demo, "os", adjust, (12.0,))
     frames = [d.value for d in at.dataframe]
-    shown = next(f for f in frames if "period" in f.columns)
-    assert shown["hr"].tolist() == pytest.approx(pw.table["hr"].tolist(), rel=1e-12)
+    shown = next(f for f in frames if f.columns[0] == "Period")  # in words, numbers formatted
+    assert shown["Period"].tolist() == pw.table["period"].tolist()
+    assert shown["HR (95% CI)"].tolist() == [
+        f"{r.hr:.2f} ({r.hr_lower:.2f}-{r.hr_upper:.2f})" for r in pw.table.itertuples()]
     assert "RMST difference at 24 months" in text  # beside the piecewise HRs (Model tab)
-    at.session_state["cox_tab"] = "Local therapy in time"  # tabs render when opened
+    at.query_params["cox_tab"] = "time"  # tabs render when opened (a link to the tab)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     text = _text(at)

@@ -74,12 +74,18 @@ def _values(df: pd.DataFrame, name: str) -> pd.Series:
     return df[name]
 
 
+# Terms that are not a column: the time-dependent local-therapy term (cox.time_to_event).
+TERM_WORDS = {"local therapy (time-dependent)": N_("Local therapy (time-dependent)")}
+
+
 def term_label(term: str) -> str:
     """Human label of a model term: 'sex[F]' -> 'Sex: Female vs Male', 'age' -> 'Age (years)'.
 
     A categorical term ``column[level]`` is named against the column's reference level (its
     first level in schema order, or the derived covariate's first level).
     """
+    if term in TERM_WORDS:
+        return _(TERM_WORDS[term])
     if not term.endswith("]") or "[" not in term:
         return label_of(term)
     column, level = term[:-1].split("[", 1)

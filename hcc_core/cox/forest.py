@@ -11,6 +11,7 @@ from ..cohort import pfs_death_notes
 from ..errors import CohortError
 from ..i18n import N_, _
 from ..survival import _factorize, _survival_data
+from ..tables import shown_level
 from .batch import Part, fit_parts
 from .design import _drop_collinear, _encode, _order_levels, _values
 from .results import _z, wald
@@ -97,10 +98,12 @@ def subgroup_forest(
         }
         if row["n_reference"] == 0 or row["n_comparator"] == 0:
             empty = arms[0] if row["n_reference"] == 0 else arms[1]
-            row["note"] = _("No patients in arm '{arm}'; HR not estimable.").format(arm=empty)
+            row["note"] = _("No patients in arm '{arm}'; HR not estimable.").format(
+                arm=shown_level(treatment, empty))
         elif row["events_reference"] == 0 or row["events_comparator"] == 0:
             none = arms[0] if row["events_reference"] == 0 else arms[1]
-            row["note"] = _("No events in arm '{arm}'; HR not estimable.").format(arm=none)
+            row["note"] = _("No events in arm '{arm}'; HR not estimable.").format(
+                arm=shown_level(treatment, none))
         else:
             fits.append((row, sel))
         return row
@@ -184,7 +187,8 @@ def subgroup_forest(
     out.attrs["method"] = _(
         "Cox model per subgroup level (treatment only, Efron ties; HR {comparator} vs "
         "{reference}, Wald {level} CI); interaction: likelihood-ratio test of treatment x subgroup"
-    ).format(comparator=arms[1], reference=arms[0], level=f"{conf_level:.0%}")
+    ).format(comparator=shown_level(treatment, arms[1]),
+             reference=shown_level(treatment, arms[0]), level=f"{conf_level:.0%}")
     out.attrs["reference"], out.attrs["comparator"] = arms[0], arms[1]
     out.attrs["notes"] = tuple(notes)
     return out

@@ -17,7 +17,7 @@ from . import engine
 from .arrays import fit_arrays
 from .batch import Part, fit_parts
 from .concordance import concordance
-from .design import _Design, _design, _encode, _take
+from .design import _Design, _design, _encode, _take, term_label
 from .zph import zph
 
 __all__ = ["CoxResult", "cox_univariable", "fit_cox"]
@@ -181,7 +181,9 @@ def fit_notes(terms: list[str], fit, ph: pd.DataFrame) -> list[str]:
         notes.append(infinite_note([terms[j] for j in fit.infinite]))
     viol = ph.index[(ph["p_value"] < 0.05)].tolist()
     if viol:
-        detail = ", ".join(f"{t} (p = {ph.loc[t, 'p_value']:.3g})" for t in viol)
+        words = {"GLOBAL": _("Global test")}
+        detail = ", ".join(f"{words.get(t) or term_label(t)} (p = {ph.loc[t, 'p_value']:.3g})"
+                           for t in viol)
         notes.append(
             _(
                 "The proportional-hazards assumption looks violated (cox.zph p < 0.05) for "

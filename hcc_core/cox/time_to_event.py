@@ -246,7 +246,7 @@ def fit_time_dependent_cox(
         res.n_periods,
         res.events,
         res.n_excluded,
-        tuple(n for n in res.notes if n != IMMORTAL_TIME_NOTE),
+        tuple(n for n in res.notes if n not in (IMMORTAL_TIME_NOTE, _(IMMORTAL_TIME_NOTE))),
         res.method,
     )
 

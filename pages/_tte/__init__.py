@@ -12,6 +12,7 @@ import streamlit as st
 from hcc_core import charts, cumulative_incidence, fit_finegray, gray_test, term_label
 from hcc_core import schema as S
 from hcc_core.cox.design import AFP_400, BCLC_AB_VS_C, LOG10_AFP
+from hcc_core.formatting import format_hr_table
 from hcc_core.i18n import N_, _
 from hcc_core.landmark import landmark_survival
 from pages import _ui
@@ -26,6 +27,9 @@ CIF_ENDPOINTS = _ui.Translated({
 ANALYSIS_LABELS = _ui.Translated({KAPLAN_MEIER: "Kaplan-Meier",
                                   CUMULATIVE_INCIDENCE: N_("Cumulative incidence"),
                                   LANDMARK: N_("Landmark")})
+# Simon-Makuch curves: hcc_core.timedep.LOCAL_STATES, the patient's state before / after the start.
+LOCAL_STATE_LABELS = _ui.Translated({"systemic only": N_("systemic only"),
+                                     "local therapy": N_("local therapy")})
 CIF_COLUMN = {"ttp": S.PROGRESSION_EVENT, "hcc_death": S.DEATH_CAUSE}
 RATE_TIMES = (12.0, 24.0)
 
@@ -33,7 +37,7 @@ RATE_TIMES = (12.0, 24.0)
 def analysis_choice() -> str:
     """The 'Kaplan-Meier / Cumulative incidence / Landmark' switch at the top of the page."""
     return st.radio(_("Analysis"), ANALYSES, horizontal=True, format_func=ANALYSIS_LABELS.get,
-                    **_ui.linked("surv_analysis"))
+                    **_ui.linked("surv_analysis", ANALYSES))
 
 
 def _ci_text(est: float, lo: float, hi: float) -> str:
@@ -50,8 +54,8 @@ def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
     """Cumulative incidence curves, Gray's test and the Fine-Gray subdistribution HR."""
     c1, c2, c3 = st.columns([3, 2, 1])
     endpoint = c1.radio(_("Event"), list(CIF_ENDPOINTS), format_func=CIF_ENDPOINTS.get,
-                        **_ui.linked("cif_endpoint"))
-    by = c2.selectbox(_("Compare by"), by_options, format_func=_by_label, **_ui.linked("surv_by"))
+                        **_ui.linked("cif_endpoint", CIF_ENDPOINTS))
+    by = c2.selectbox(_("Compare by"), by_options, format_func=_by_label, **_ui.linked("surv_by", by_options))
     show_ci = c3.toggle(_("CI bands"), value=True, **_ui.linked("surv_band"))
     if CIF_COLUMN[endpoint] not in v.df.columns:
         st.info(_(
@@ -73,7 +77,8 @@ def cumulative_incidence_section(v: _ui.View, by_options: list) -> None:
     st.subheader(CIF_ENDPOINTS[endpoint])
     _ui.show_chart(
         lambda: charts.cif_chart(cif, show_ci=show_ci, p_value_text=" · ".join(answer) or None,
-                                 font_size=v.font_size),
+                                 font_size=v.font_size,
+                                 group_labels=_ui.group_names(by, cif.summary["group"])),
         f"cif_{endpoint}", options=(by, show_ci),
     )
     st.caption(cif.method)
@@ -148,7 +153,8 @@ def landmark_section(v: _ui.View, endpoint: str, by: str | None, conf_type: str,
         lambda: charts.km_chart(km, show_ci=show_ci, p_value_text=p_text,
                                 x_title=_("Months after the {months}-month landmark").format(
                                     months=f"{at:g}"),
-                                font_size=v.font_size),
+                                font_size=v.font_size,
+                                group_labels=_ui.group_names(by, km.summary["group"])),
         f"landmark_{endpoint}", options=(by, conf_type, show_ci, float(at)),
     )
     st.caption(res.method)
@@ -219,7 +225,7 @@ def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
                     hr=_hr_text(td)) + "  \n"
                 + _("Naive, local+systemic group from month 0: HR {hr}").format(
                     hr=_hr_text(naive)))
-    st.info(res.immortal_time_note)
+    st.info(_(res.immortal_time_note))
     st.caption(res.method + ". " + _("{n} patients ({rows} periods), {events} events; "
                                      "adjusted for: {covariates}.").format(
         n=res.n, rows=res.n_rows, events=res.events, covariates=_names(adjust)))
@@ -228,14 +234,23 @@ def time_dependent_section(v: _ui.View, endpoint: str, covariates) -> None:
                      "{covariates}.").format(covariates=_names(skipped)))
     for note in res.notes:
         st.info(note)
-    table = pd.concat({_("Time-dependent"): res.table, _("Naive"): res.naive_table},
-                      names=["model"]).reset_index()
-    table.insert(1, "label", [term_label(t) for t in table["term"]])
-    _ui.show_table(table, f"cox_time_dependent_{endpoint}")
+    parts, notes = [], []
+    for model, fit in ((_("Time-dependent"), res.table), (_("Naive"), res.naive_table)):
+        shown = format_hr_table(fit, {t: term_label(t) for t in fit.index})
+        shown.insert(0, _("Model"), model)
+        parts.append(shown)
+        notes += shown.attrs["notes"]
+    numbers = pd.concat({"time-dependent": res.table, "naive": res.naive_table},
+                        names=["model"]).reset_index()  # the download keeps the numbers
+    _ui.show_table(pd.concat(parts, ignore_index=True), f"cox_time_dependent_{endpoint}",
+                   export_df=numbers, endpoint=endpoint, method=res.method)
+    for note in dict.fromkeys(notes):
+        st.caption(note)
     sm = _ui.compute(simon_makuch, endpoint)
     if sm is not None:
         st.subheader(_("Simon-Makuch curves"))
-        _ui.show_chart(lambda: charts.km_chart(sm, font_size=v.font_size),
+        _ui.show_chart(lambda: charts.km_chart(sm, font_size=v.font_size,
+                                               group_labels=dict(LOCAL_STATE_LABELS)),
                        f"simon_makuch_{endpoint}")
         st.caption(sm.method + ". " + _("Patients move from the first curve to the second "
                                         "when local therapy starts; the numbers at risk can "
@@ -273,7 +288,13 @@ def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFr
         shown = pw.table.assign(label=pw.table["period"])
         _ui.show_chart(lambda: charts.forest_chart(shown, font_size=v.font_size),
                        f"cox_piecewise_{endpoint}", options=(float(cut), adjust))
-        _ui.show_table(pw.table, f"cox_piecewise_{endpoint}")
+        periods = pw.table.set_index("period")
+        table = format_hr_table(periods).rename(columns={_("Covariate"): _("Period")})
+        table.insert(1, _("Events"), [int(e) for e in periods["events"]])
+        _ui.show_table(table, f"cox_piecewise_{endpoint}", export_df=pw.table,
+                       endpoint=endpoint, method=pw.method)
+        for note in table.attrs.get("notes", ()):
+            st.caption(note)
         st.caption(pw.method + "; " + _("adjusted for: {covariates}.").format(
             covariates=_names(adjust)))
         for note in pw.notes:
@@ -284,7 +305,8 @@ def piecewise_section(v: _ui.View, endpoint: str, covariates, ph_test: pd.DataFr
         st.markdown(_(
             "RMST difference at {tau} months ({group} minus {versus}): **{difference} months** "
             "({lower} to {upper}), p = {p}").format(
-                tau=f"{tau:g}", group=row['group'], versus=row['versus'],
+                tau=f"{tau:g}", group=_ui.level_label(S.TREATMENT_GROUP, row['group']),
+                versus=_ui.level_label(S.TREATMENT_GROUP, row['versus']),
                 difference=f"{row['difference']:.2f}", lower=f"{row['difference_lower']:.2f}",
                 upper=f"{row['difference_upper']:.2f}", p=_ui.fmt_p(row['p_value'])))
         st.caption(rm.attrs.get("method", ""))

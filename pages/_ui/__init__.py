@@ -14,17 +14,22 @@ The link is the view
 Every widget that changes what a page shows puts its value in the URL, keeps it when the user
 switches pages and comes back, and is restored from a shared link. One argument per widget::
 
-    endpoint = st.radio("Endpoint", ["os", "pfs"], **_ui.linked("surv_endpoint"))
+    endpoint = st.radio("Endpoint", ENDPOINTS, format_func=ENDPOINT_LABELS.get,
+                        **_ui.linked("surv_endpoint", ENDPOINTS))
     tau = st.number_input("Horizon tau (months)", 1.0, 60.0, 24.0, **_ui.linked("surv_tau"))
-    tabs = st.tabs(["Model", "Univariable"], **_ui.linked_tabs("cox_tab"))
+    tabs = st.tabs(list(TABS.values()), **_ui.linked_tabs("cox_tab", TABS))
 
 The key is the URL parameter name: prefix it with the page (``surv_``, ``cox_``, ...) so two
-pages never share one. Streamlit's public ``bind="query-params"`` does the URL part (values
-equal to the default are left out; values a hand-edited link makes invalid are ignored) and
+pages never share one. A link holds codes, never words, so a link made in one language opens the
+same view in the other: Streamlit's ``bind="query-params"`` puts a choice widget's *label* (its
+``format_func`` text, translated) in the URL, so a choice (radio, selectbox, multiselect) names
+its options (``linked(key, options)``) and this module keeps their codes in the URL itself;
+toggles and numbers, the same in every language, use ``bind="query-params"``. Either way values
+equal to the default are left out, values a hand-edited link makes invalid are ignored and
 ``persist_state="session"`` keeps the value across page switches. ``st.tabs`` has no
-``persist_state``: :func:`linked_tabs` remembers the open tab itself and reruns the page when
-the tab changes, so a page can compute only the open tab. Only settings go in the URL, never
-patient data. The sidebar filters have their own compact form (``Filters.to_query_params``).
+``persist_state``: :func:`linked_tabs` remembers the open tab (by code) itself and reruns the
+page when the tab changes, so a page can compute only the open tab. Only settings go in the URL,
+never patient data. The sidebar filters have their own compact form (``Filters.to_query_params``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import hashlib
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,28 +164,82 @@ def fragment(section: Callable[..., None]) -> Callable[..., None]:
     return st.fragment(run)
 
 
-def linked(key: str) -> dict[str, Any]:
+_UNSET: Any = object()
+_ALL = "all"  # the code of a None option ("Compare by: whole cohort") in a link
+
+
+def _code(option: Any) -> str:
+    return _ALL if option is None else str(option)
+
+
+def linked(key: str, options: Iterable[Any] | None = None, *,
+           default: Any = _UNSET) -> dict[str, Any]:
     """Widget arguments that put the widget's value in the URL and keep it across pages.
 
-    ``st.selectbox("Compare by", options, **_ui.linked("surv_by"))``; see the module
-    docstring. ``key`` is also the URL parameter name.
+    ``st.toggle("CI band", True, **_ui.linked("surv_band"))``;
+    ``st.radio("Endpoint", ENDPOINTS, format_func=..., **_ui.linked("surv_endpoint", ENDPOINTS))``;
+    a multiselect gives its default here, not to the widget:
+    ``st.multiselect(label, candidates, **_ui.linked("cox_covariates", candidates, default=[...]))``.
+    ``key`` is also the URL parameter name; see the module docstring.
     """
-    return {"key": key, "bind": "query-params", "persist_state": "session"}
+    if options is None:
+        return {"key": key, "bind": "query-params", "persist_state": "session"}
+    by_code = {_code(o): o for o in options}
+    multi = default is not _UNSET and isinstance(default, (list, tuple))
+    if default is _UNSET:
+        default = next(iter(by_code.values()), None)
+    state = st.session_state
+    seeded = False
+    if key not in state and key in st.query_params:  # the widget's first run in this session
+        codes = [c for c in st.query_params.get_all(key) if c in by_code]
+        if multi:
+            state[key], seeded = [by_code[c] for c in codes], True
+        elif codes:
+            state[key], seeded = by_code[codes[0]], True
+    value = state[key] if key in state else default
+    if multi:
+        wanted = [_code(v) for v in value] or [""] if list(value) != list(default) else []
+    else:
+        wanted = [_code(value)] if value != default and _code(value) in by_code else []
+    if wanted != st.query_params.get_all(key):
+        if wanted:
+            st.query_params[key] = wanted if multi else wanted[0]
+        else:
+            del st.query_params[key]
+    extra = {"default": list(default)} if multi and not seeded else {}
+    return {"key": key, "persist_state": "session", **extra}
 
 
-def linked_tabs(key: str) -> dict[str, Any]:
-    """:func:`linked` for ``st.tabs`` (which has no ``persist_state``).
+def linked_tabs(key: str, tabs: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`linked` for ``st.tabs(list(tabs.values()), ...)``: ``tabs`` maps each tab's code
+    (in the URL) to its label (in the chosen language).
 
-    The open tab's label goes in the URL; the page reruns when the tab changes (read the open
-    tab with ``tab.open``, or ``st.session_state[key]``), and the tab is remembered across
-    page switches.
+    The page reruns when the tab changes (read the open tab with ``tab.open``, or
+    :func:`open_tab`), and the tab is remembered across page switches and language changes.
     """
-    remembered = st.session_state.setdefault("_linked_tabs", {})
-    if key in st.session_state:
-        remembered[key] = st.session_state[key]
-    elif key in remembered:
-        st.session_state[key] = remembered[key]
-    return {"key": key, "bind": "query-params", "on_change": "rerun"}
+    state = st.session_state
+    remembered = state.setdefault("_linked_tabs", {})
+    codes = list(tabs)
+    by_label = {label: code for code, label in tabs.items()}
+    if state.get(key) in by_label:  # the tab open last run, or the one just clicked
+        code = by_label[state[key]]
+    else:  # first run, back from another page, or the labels changed language
+        linked = st.query_params.get(key)
+        code = linked if linked in tabs else remembered.get(key)
+        if code is not None:
+            state[key] = tabs[code]
+    code = code if code in tabs else codes[0]
+    remembered[key] = code
+    if code != codes[0] and st.query_params.get(key) != code:
+        st.query_params[key] = code
+    elif code == codes[0] and key in st.query_params:
+        del st.query_params[key]
+    return {"key": key, "on_change": "rerun"}
+
+
+def open_tab(key: str) -> str | None:
+    """The code of the open tab of :func:`linked_tabs` ``key`` (None before it is drawn)."""
+    return st.session_state.get("_linked_tabs", {}).get(key)
 
 
 class _NotShared(Exception):
@@ -515,6 +574,14 @@ def level_label(column: str | None, value: Any) -> str:
     if column is not None and get_language() != DEFAULT_LANGUAGE:
         return core_level_label(column, value)
     return str(value)
+
+def group_names(column: str | None, groups: Any) -> dict[str, str]:
+    """Chart legend labels (``group_labels=``) of a result's groups: :func:`level_label`
+    (none for an ungrouped result: the chart names its one curve)."""
+    if column is None:
+        return {}
+    return {str(g): level_label(column, g) for g in pd.unique(pd.Series(list(groups)))}
+
 
 NON_RANDOMISED = N_(
     "This is a non-randomised comparison: differences between groups may reflect who was "

@@ -17,6 +17,6 @@ def compare_by(prefix: str) -> tuple[str, bool]:
     options = [c for c in COMPARE_BY if c in _ui.view().df.columns] or list(COMPARE_BY)
     c1, c2 = st.columns([3, 1])
     by = c1.radio(_("Compare by"), options, format_func=lambda c: _(COMPARE_BY[c]), horizontal=True,
-                  **_ui.linked(f"{prefix}_by"))
+                  **_ui.linked(f"{prefix}_by", options))
     overall = c2.toggle(_("Overall column"), value=True, **_ui.linked(f"{prefix}_overall"))
     return by, overall

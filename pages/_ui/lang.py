@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from hcc_core.i18n import LANGUAGES, _, get_language, set_language
+from hcc_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, get_language, set_language
 
 PARAM = "lang"  # URL parameter and widget key
 SWITCH_LABEL = "Language / 语言"  # both languages: whoever opens the app can read it
@@ -50,10 +50,22 @@ def begin() -> str:
 
 
 def switch(where: Any = None) -> str:
-    """The "Language / 语言" switch (English / 简体中文), kept in the URL as ``lang=``."""
+    """The "Language / 语言" switch (English / 简体中文), kept in the URL as ``lang=``.
+
+    The URL holds the code (``lang=zh``), written here on every run rather than by Streamlit's
+    ``bind="query-params"``, which would write the option's label ("简体中文") and drop
+    ``lang=zh`` from a shared link as not one of its labels. English leaves the link clean
+    unless the browser asks for another language (then ``lang=en`` keeps the choice).
+    """
     where = where or st.sidebar
-    return set_language(where.selectbox(SWITCH_LABEL, list(LANGUAGES), format_func=LANGUAGES.get,
-                                        key=PARAM, bind="query-params", persist_state="session"))
+    code = set_language(where.selectbox(SWITCH_LABEL, list(LANGUAGES), format_func=LANGUAGES.get,
+                                        key=PARAM, persist_state="session"))
+    if code != DEFAULT_LANGUAGE or browser_language() != DEFAULT_LANGUAGE:
+        if st.query_params.get(PARAM) != code:
+            st.query_params[PARAM] = code
+    elif PARAM in st.query_params:
+        del st.query_params[PARAM]
+    return code
 
 
 def core(msgid: str) -> str:
