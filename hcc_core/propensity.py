@@ -594,7 +594,7 @@ def _describe(method, estimand, stabilize, caliper, ratio, covs) -> str:
         "{how}; propensity score from logistic regression (R glm, binomial) on {covariates}; "
         "balance as standardised mean differences with the pooled SD of the unadjusted sample "
         "(cobalt bal.tab, binary = 'std', s.d.denom = 'pooled')."
-    ).format(how=how, covariates=", ".join(covs))
+    ).format(how=how, covariates=", ".join(term_label(c) for c in covs))
 
 
 def e_value(hr: float, lower: float, upper: float, rare: bool = False) -> tuple[float, float]:
