@@ -128,7 +128,7 @@ def landmark(df: pd.DataFrame, endpoint: str, at: float) -> LandmarkResult:
     method = _(
         "Landmark analysis at {at} months: patients with {column} > {at} (R's time > at), time "
         "measured from the landmark"
-    ).format(at=f"{at:g}", column=time_col)
+    ).format(at=f"{at:g}", column=schema.field_label(time_col))
     return LandmarkResult(
         endpoint,
         float(at),
