@@ -52,7 +52,8 @@ def _get(url: str, timeout: float = 5.0, opener=None) -> tuple[int, dict, str]:
 def test_nginx_accepts_the_rendered_configuration(tmp_path):
     nginx = need_tool(NGINX, "the multi-process deployment (scripts/run.sh installs it)")
     conf = serve.render_nginx_conf("127.0.0.1:18080", [18081, 18082, 18083], str(tmp_path))
-    assert "@" not in re.sub(r"#.*", "", conf), "a template field was left unfilled"
+    assert not re.search(r"@[A-Z_]+@", conf), "a template field was left unfilled"
+    assert "location ^~ /static/" in conf  # the installed Streamlit's front end, from nginx
     assert conf.count("server 127.0.0.1:1808") == 3
     (tmp_path / "nginx.conf").write_text(conf)
     r = subprocess.run([nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c",
@@ -140,6 +141,14 @@ def test_health_cookie_and_metrics_through_nginx(topology):
     assert re.fullmatch(r"[0-9a-f]{32}", next(iter(jar)).value)
     status, headers, _ = _get(url + "/", opener=opener)
     assert status == 200 and "Set-Cookie" not in headers
+    # The front end's files come from nginx itself (its ETag is "<mtime>-<size>" in hex; a
+    # worker's is a digest), as JavaScript, with Streamlit's cache header, byte for byte.
+    script = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', body).group(1)
+    status, headers, js = _get(f"{url}/{script}")
+    assert status == 200 and re.fullmatch(r'"[0-9a-f]+-[0-9a-f]+"', headers["ETag"])
+    assert headers["Content-Type"] == "application/javascript"
+    assert headers["Cache-Control"] == "public, immutable, max-age=31536000"
+    assert js == _get(f"http://127.0.0.1:{topology['worker_ports'][0]}/{script}")[2]
     # Streamlit's metrics (sessions, memory per session) are not served to the network.
     assert _get(url + "/_stcore/metrics")[0] == 404
     # ...although each worker has them on loopback.
