@@ -199,8 +199,10 @@ def sidebar(page: str, sign_in: bool) -> None:
     k = suppression.DEFAULT_K
     hide_small = st.sidebar.toggle(
         _("Hide counts below {k} (for sharing)").format(k=k),
-        help=_("Small-cell suppression: tables, numbers at risk and every download show counts "
-               "of 1 to {last} patients as <{k}, and say so.").format(last=k - 1, k=k),
+        help=_("Small-cell suppression: tables, sentences, numbers at risk and every download "
+               "show counts of 1 to {last} patients as <{k}, and say so; a chart drawn from such "
+               "counts, or a difference that would give one back, is not shown.").format(
+                   last=k - 1, k=k),
         **_ui.linked("suppress"))
     suppression.set_suppression(suppression.DEFAULT_K if hide_small else None)
     count_line.markdown(f"**{format_group_counts(df, full)}**")
