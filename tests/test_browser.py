@@ -130,6 +130,24 @@ def _wait_idle(page, timeout=60_000):
             raise AssertionError(f"the app did not settle within {timeout / 1000:.0f} s")
 
 
+def _choose_in_sidebar(page, label: str, option: str, attempts: int = 4) -> None:
+    """Pick ``option`` in the sidebar multiselect ``label``. A script run that starts while the
+    dropdown is open re-renders the sidebar and closes it (seen on a busy CI machine, in
+    test_deploy and test_browser_i18n), so an
+    option that does not become clickable is tried again after the app has settled."""
+    for attempt in range(attempts):
+        page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            page.keyboard.press("Escape")
+            return
+        except Exception:  # playwright's TimeoutError: the dropdown closed under a rerun
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            _wait_idle(page, timeout=120_000)
+
+
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -9,6 +9,7 @@ tests/test_browser.py.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from babel.messages.pofile import read_po
@@ -19,6 +20,7 @@ from tests.test_browser import (  # noqa: F401 (fixtures)
     PAGES,
     SHOTS,
     _assert_no_exception,
+    _choose_in_sidebar,
     _wait_idle,
     browser,
     server,
@@ -94,9 +96,11 @@ def test_link_keeps_lang_zh_through_filter_and_page_switch(server, sized_page): 
     page.goto(f"{server}/survival?lang=zh")
     _wait_idle(page)
     assert "lang=zh" in page.url, page.url
-    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Child-Pugh 分级").click()
-    page.get_by_role("option", name="B", exact=True).click()
-    page.keyboard.press("Escape")
+    _choose_in_sidebar(page, "Child-Pugh 分级", "B")
+    # The widget shows "B" at once; wait for the server's run to write the link.
+    deadline = time.time() + 120
+    while time.time() < deadline and "child_pugh=B" not in page.url:
+        page.wait_for_timeout(200)
     _wait_idle(page)
     assert "child_pugh=B" in page.url and "lang=zh" in page.url, page.url
     page.locator('[data-testid="stSidebarNav"] a', has_text="Cox 回归").first.click()

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
-from tests.test_browser import _wait_idle
+from tests.test_browser import _choose_in_sidebar, _wait_idle
 
 sys.path.insert(0, str(ROOT / "scripts" / "deploy"))
 import serve  # noqa: E402  (scripts/deploy/ is not a package: it ships as plain files in the image)
@@ -202,15 +202,25 @@ def test_websocket_sessions_stick_to_their_worker(topology):
 
 @pytest.mark.slow
 def test_health_answers_while_the_workers_are_busy(topology):
-    """Eight sessions run the Cox page at once; nginx's /healthz stays fast and /readyz answers."""
+    """24 sessions run the Cox page at once, each on its own filter state; nginx's /healthz
+    stays fast and /readyz answers. The states differ because the demo cohort's results are
+    shared by a worker's sessions: eight sessions on the same state (as this test had) cost one
+    computation and no longer kept the workers busy (CI of 11-30, max run 0.74 s)."""
     from bench.load_client import AppClient
 
     url = topology["url"]
+    states = ([f"modality={m}&child_pugh={c}" for m in ("none", "mTACE", "HAIC", "IMRT")
+               for c in ("A", "B")]
+              + [f"modality={m}&bclc={b}" for m in ("none", "mTACE", "HAIC", "IMRT")
+                 for b in ("A", "B", "C")]
+              + [f"child_pugh={c}&bclc={b}" for c in ("A", "B") for b in ("A", "B")])
+    assert len(set(states)) == 24
 
     async def busy() -> list[float]:
-        clients = [AppClient(url, timeout=300) for _ in range(8)]
-        for c in clients:
+        clients = [AppClient(url, timeout=300) for _ in states]
+        for c, query in zip(clients, states, strict=True):
             await c.connect()
+            c.query_string = query  # the session's first run reads its filters from the link
         await asyncio.gather(*(c.rerun() for c in clients))
         runs = await asyncio.gather(*(c.rerun(page="cox") for c in clients))
         for c in clients:
@@ -283,23 +293,6 @@ def test_chromium_uses_the_app_through_nginx(topology):
             page.screenshot(path=str(shots / f"through_nginx_{width}x{height}.png"))
             page.close()
         browser.close()
-
-
-def _choose_in_sidebar(page, label: str, option: str, attempts: int = 4) -> None:
-    """Pick ``option`` in the sidebar multiselect ``label``. A script run that starts while the
-    dropdown is open re-renders the sidebar and closes it (seen on a busy CI machine), so an
-    option that does not become clickable is tried again after the app has settled."""
-    for attempt in range(attempts):
-        page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label).click()
-        try:
-            page.get_by_role("option", name=option, exact=True).click(timeout=15_000)
-            page.keyboard.press("Escape")
-            return
-        except Exception:  # playwright's TimeoutError: the dropdown closed under a rerun
-            if attempt == attempts - 1:
-                raise
-            page.keyboard.press("Escape")
-            _wait_idle(page, timeout=120_000)
 
 
 def _rss(port: int) -> int:
