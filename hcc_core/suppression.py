@@ -107,9 +107,9 @@ def shown(n):
     """
     if (hidden := count_text(n)) is not None:
         return hidden
-    try:
-        return int(n)
-    except (TypeError, ValueError):
+    try:  # numpy and float counts print as integers; anything else (a weighted sum) as given
+        return int(n) if float(n).is_integer() else n
+    except (TypeError, ValueError, OverflowError):
         return n
 
 

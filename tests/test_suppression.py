@@ -225,6 +225,7 @@ def test_counts_in_sentences(cohort):
     from hcc_core.report import survival_sentence
 
     assert sup.shown(3) == 3 and sup.shown(0) == 0
+    assert sup.shown(12.0) == 12 and sup.shown(28.7) == 28.7  # a weighted sum is not truncated
     with sup.suppressing(5):
         assert [sup.shown(n) for n in (0, 1, 4, 5, 12)] == [0, "<5", "<5", 5, 12]
         # 8 systemic, 4 local + systemic (P09-P12) of 12
