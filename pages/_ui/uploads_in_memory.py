@@ -7,8 +7,9 @@ right after (its uploaded-file manager is in-memory), so the spool only adds a c
 on disk while the upload arrives. Raising the spool size above the largest upload the server
 accepts (``server.maxUploadSize``, see :mod:`hcc_core.limits`) keeps the whole upload in memory;
 the server's streaming size cap stops a larger body before it is buffered. ``spool_max_size`` is
-the class attribute Starlette documents for this (NiceGUI's documentation recommends the same
-override for large uploads). The container and Kubernetes setups also mount ``/tmp`` as tmpfs, so
+a public class attribute with its own docstring in Starlette ("The maximum size of the spooled
+temporary file used to store file data"); NiceGUI's documentation recommends the same override
+for large uploads. The container and Kubernetes setups also mount ``/tmp`` as tmpfs, so
 any other temporary file is memory too.
 """
 
