@@ -123,14 +123,11 @@ if result is not None:
 
     st.subheader(_("Propensity score distribution"))
     hist = ps.ps_histogram()
-    if suppression.reveals(hist["count"]):
-        st.caption(suppression.chart_withheld_note())
-    else:
-        hist["group"] = [_ui.level_label(S.TREATMENT_GROUP, g) for g in hist["group"]]
-        _ui.show_chart(lambda: charts.ps_histogram_chart(hist, ps.overlap,
-                                                         font_size=v.font_size),
-                       "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
-                                                         caliper, trim), method=ps.method)
+    hist["group"] = [_ui.level_label(S.TREATMENT_GROUP, g) for g in hist["group"]]
+    _ui.show_chart(lambda: charts.ps_histogram_chart(hist, ps.overlap, font_size=v.font_size),
+                   "adjusted_ps_histogram", options=(tuple(covariates), method, estimand,
+                                                     caliper, trim), method=ps.method,
+                   counts=hist["count"])
     lo, hi = ps.overlap
     st.caption(_("c-statistic of the score {c} (0.5 = groups indistinguishable; above 0.8 = "
                  "poor overlap). Shaded: common support {lower} to {upper}; {n} patient(s) "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from hcc_core import OVERALL, charts, format_response, level_label, response_rates, suppression
+from hcc_core import OVERALL, charts, format_response, level_label, response_rates
 from hcc_core.i18n import _
 from pages import _ui
 from pages._ui import lang
@@ -20,12 +20,9 @@ if res is not None:
     _ui.show_table(shown, "response", method=res.method)
     counts = res.counts.assign(group=[lang.core("Overall") if g == OVERALL else level_label(by, g)
                                       for g in res.counts["group"]])
-    if suppression.reveals(res.counts["n"]):
-        st.caption(suppression.chart_withheld_note())
-    else:
-        _ui.show_chart(lambda: charts.response_bar_chart(
-            counts, font_size=v.font_size, heading=_("Best overall response (mRECIST)"),
-            subheading=v.subtitle()), "response_bars", options=(by, overall),
-            method=res.method)
+    _ui.show_chart(lambda: charts.response_bar_chart(
+        counts, font_size=v.font_size, heading=_("Best overall response (mRECIST)"),
+        subheading=v.subtitle()), "response_bars", options=(by, overall),
+        method=res.method, counts=res.counts["n"])
     for line in [*shown.attrs["notes"], *res.footnotes]:  # symbols, method, then notes
         st.caption(line)

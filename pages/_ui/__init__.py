@@ -506,7 +506,7 @@ def _container_sized(node: Any) -> bool:
 
 def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
                stretch: bool = False, endpoint: str | None = None,
-               method: str | None = None) -> None:
+               method: str | None = None, counts: Any = None) -> None:
     """Show the chart ``build()`` makes, with PNG and SVG downloads rendered on click.
 
     The Vega-Lite spec is cached per (data, filters, ``name``, ``options``) in the session, so
@@ -515,9 +515,14 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     same error guard as :func:`compute`: a chart that cannot be drawn shows a message. The
     downloaded PNG/SVG carry a footnote with the stamp (population, n, ``endpoint``,
     ``method``, date, version, data fingerprint) and are named by page and filters.
+    ``counts``: the patient counts the chart is drawn from; when small-cell suppression hides
+    any of them, a sentence replaces the chart (it would give them back).
     """
     from . import pack
 
+    if counts is not None and suppression.reveals(counts):
+        st.caption(suppression.chart_withheld_note())
+        return
     v = view()
     status, spec = _memo((v.data_key, v.filters_key, "chart", name, options, v.font_size,
                           suppression.current(), get_language()),
