@@ -9,7 +9,6 @@ from hcc_core import (
     PAPER_PS_COVARIATES,
     adjusted_comparison,
     charts,
-    suppression,
     term_label,
 )
 from hcc_core import schema as S
@@ -132,9 +131,7 @@ if result is not None:
     st.caption(_("c-statistic of the score {c} (0.5 = groups indistinguishable; above 0.8 = "
                  "poor overlap). Shaded: common support {lower} to {upper}; {n} patient(s) "
                  "outside it.").format(c=f"{ps.c_statistic:.3f}", lower=f"{lo:.3f}",
-                                       upper=f"{hi:.3f}",
-                                       n=suppression.count_text(ps.n_outside_overlap)
-                                       or ps.n_outside_overlap))
+                                       upper=f"{hi:.3f}", n=count_shown(ps.n_outside_overlap)))
 
     st.subheader(_("Weights and effective sample size"))
     _ui.show_table(format_weights(ps.ess), "adjusted_weights", method=ps.method)
