@@ -1,9 +1,9 @@
 """Chart builders: take result objects, return charts; compute no statistics.
 
-The charts redrawn on every filter change (Kaplan-Meier, cumulative incidence, forest plots)
-are plain Vega-Lite dicts built directly: Altair's objects, copies and schema validation were
-most of a redraw's time (tests/test_charts.py validates these dicts against the schema). The
-others return ``alt.Chart``. Streamlit, :func:`chart_png` and :func:`chart_svg` take both.
+Every chart is a plain Vega-Lite dict built directly: Altair's objects, copies and schema
+validation were most of a redraw's time. tests/test_charts.py validates these dicts against the
+schema Altair ships, and tests/test_chart_specs.py pins them to the specs Altair built.
+Streamlit, :func:`chart_png` and :func:`chart_svg` take them (and Altair charts too).
 
 Colours are the Okabe-Ito palette (colour-blind safe); every text size is at least
 ``font_size`` (14 px by default, larger in presentation mode). Curves are sent to the browser
@@ -13,6 +13,7 @@ does not grow with the number of patients.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import unicodedata
@@ -89,15 +90,6 @@ def _config(font_size: int) -> dict:
     }
 
 
-def _configure(chart: alt.TopLevelMixin, font_size: int) -> alt.TopLevelMixin:
-    import altair as alt
-
-    # One Config assigned in place: each chained configure_*() call deep-copies the whole
-    # chart, inline data included, which was most of a chart's build time.
-    chart.config = alt.Config(**_config(font_size))
-    return chart
-
-
 def _top(spec: dict, font_size: int, datasets: dict | None = None) -> dict:
     """A top-level plain Vega-Lite spec: config, schema and the named datasets."""
     out = {"config": _config(font_size), **spec, "$schema": SCHEMA_URL}
@@ -107,12 +99,25 @@ def _top(spec: dict, font_size: int, datasets: dict | None = None) -> dict:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as JSON-ready dicts (NaN -> null), without Altair's schema machinery."""
+    """Rows as JSON-ready dicts, the values Altair would send for ``df`` (NaN, infinite and
+    missing -> null), without its schema machinery."""
     cols = [df[c].tolist() for c in df.columns]
     for i, dtype in enumerate(df.dtypes):
         if pd.api.types.is_float_dtype(dtype):
-            cols[i] = [None if x != x else x for x in cols[i]]
+            cols[i] = [None if x != x or x in (math.inf, -math.inf) else x for x in cols[i]]
+        elif not (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            cols[i] = [None if x is None or x is pd.NA or x != x else x  # x != x: NaN
+                       for x in cols[i]]
     return [dict(zip(df.columns, row, strict=True)) for row in zip(*cols, strict=True)]
+
+
+def _named(values: list[dict], datasets: dict) -> dict:
+    """``values`` added to ``datasets`` under a name made from their content, as Altair names
+    the inline data it moves to the top: the same rows, the same name, the same spec."""
+    text = json.dumps(values, sort_keys=True, default=str)
+    name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    datasets[name] = values
+    return {"name": name}
 
 
 def _q(field: str, **kw) -> dict:
@@ -742,51 +747,42 @@ def response_bar_chart(
     subheading: str | None = None,
     width: int = 560,
     font_size: int = 14,
-) -> alt.Chart:
+) -> dict:
     """Stacked 100% bars of best response (CR/PR/SD/PD/NE) per group.
 
     ``counts`` is long: ``group, response, n, percent`` in display order (group names in
     words). ``heading``/``subheading`` title the chart (who it shows); ``width`` is the bars'.
+    Returns a plain Vega-Lite dict, the spec Altair would build, without its validation.
     """
-    import altair as alt
-
     order = ["CR", "PR", "SD", "PD", "NE"]
     palette = [OKABE_ITO[2], OKABE_ITO[5], OKABE_ITO[3], OKABE_ITO[1], "#999999"]
     d = counts.assign(group=counts["group"].astype(str),
                       order=counts["response"].map({r: i for i, r in enumerate(order)}))
-    chart = (
-        alt.Chart(d)
-        .mark_bar()
-        .encode(
-            y=alt.Y("group:N", title=None, sort=list(pd.unique(d["group"]))),
-            x=alt.X("n:Q", stack="normalize", title=_("Patients (%)"),
-                    axis=alt.Axis(format="%")),
-            color=alt.Color("response:N", scale=alt.Scale(domain=order, range=palette),
-                            title=_("Best response (mRECIST)"),
-                            legend=alt.Legend(orient="top", titleLimit=0)),
-            order=alt.Order("order:Q"),
-            tooltip=["group:N", "response:N", "n:Q",
-                     alt.Tooltip("percent:Q", format=".1f", title="%")],
-        )
-        .properties(width=width, height=max(60 * d["group"].nunique(), 120))
-    )
+    datasets: dict = {}
+    bars = {"mark": {"type": "bar"}, "encoding": {
+        "color": _n("response", legend={"orient": "top", "titleLimit": 0},
+                    scale={"domain": order, "range": palette},
+                    title=_("Best response (mRECIST)")),
+        "order": _q("order"),
+        "tooltip": [_n("group"), _n("response"), _q("n"),
+                    _q("percent", format=".1f", title="%")],
+        "x": _q("n", axis={"format": "%"}, stack="normalize", title=_("Patients (%)")),
+        "y": _n("group", sort=list(pd.unique(d["group"])), title=None),
+    }, "height": max(60 * d["group"].nunique(), 120), "width": width}
     # A one-panel concat keeps its declared size in every renderer (Streamlit resizes a
     # single view to its container, which collapses a short bar chart).
-    out = alt.vconcat(chart)
+    chart = {"vconcat": [bars], "data": _named(_records(d), datasets)}
     if heading:
-        out = out.properties(title=alt.TitleParams(heading, subtitle=subheading or ""))
-    return _configure(out, font_size)
+        chart["title"] = {"text": heading, "subtitle": subheading or ""}
+    return _top(chart, font_size, datasets)
 
 
-def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
-              font_size: int = 14) -> alt.VConcatChart:
+def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1, font_size: int = 14) -> dict:
     """Love plot: |standardised mean difference| per term before and after adjustment.
 
     ``balance`` is ``PropensityResult.balance`` (``label, smd_before, smd_after``), drawn in
-    its order with a dashed line at ``threshold``.
+    its order with a dashed line at ``threshold``. Returns a plain Vega-Lite dict.
     """
-    import altair as alt
-
     labels = balance["label"].astype(str).tolist()
     samples = [_("Before adjustment"), _("After adjustment")]
     d = pd.concat([
@@ -796,67 +792,71 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1,
                       "smd": balance["smd_after"].abs().to_numpy()}),
     ], ignore_index=True)
     x_max = max(float(np.nanmax(d["smd"])) if len(d) else 0.0, threshold) * 1.1
-    x = alt.X("smd:Q", title=_("Absolute standardised mean difference"),
-              scale=alt.Scale(domain=[0, x_max], nice=False),
-              axis=alt.Axis(tickCount=6, labelOverlap=True, format=".2~f"))
-    y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=320))
-    points = alt.Chart(d).mark_point(size=110, filled=True).encode(
-        x=x, y=y,
-        color=alt.Color("sample:N", scale=alt.Scale(domain=samples,
-                                                    range=[OKABE_ITO[1], OKABE_ITO[0]]),
-                        title=None, legend=alt.Legend(orient="top")),
-        shape=alt.Shape("sample:N", scale=alt.Scale(domain=samples, range=["circle", "square"]),
-                        legend=None),
-        tooltip=[alt.Tooltip("label:N", title=_("Term")), alt.Tooltip("sample:N", title=""),
-                 alt.Tooltip("smd:Q", title="|SMD|", format=".3f")],
-    )
-    rule = alt.Chart(pd.DataFrame({"t": [threshold]})).mark_rule(
-        strokeDash=[4, 4], color="#555").encode(x="t:Q")
-    chart = alt.layer(rule, points).properties(width=WIDTH - 280,
-                                               height=max(26 * len(labels), 80))
-    return _configure(alt.vconcat(chart), font_size)
+    datasets: dict = {}
+    rule = {"data": _named([{"t": threshold}], datasets),
+            "mark": {"type": "rule", "color": "#555", "strokeDash": [4, 4]},
+            "encoding": {"x": _q("t")}}
+    points = {"data": _named(_records(d), datasets),
+              "mark": {"type": "point", "filled": True, "size": 110},
+              "encoding": {
+                  "color": _n("sample", legend={"orient": "top"},
+                              scale={"domain": samples, "range": [OKABE_ITO[1], OKABE_ITO[0]]},
+                              title=None),
+                  "shape": _n("sample", legend=None,
+                              scale={"domain": samples, "range": ["circle", "square"]}),
+                  "tooltip": [_n("label", title=_("Term")), _n("sample", title=""),
+                              _q("smd", format=".3f", title="|SMD|")],
+                  "x": _q("smd", axis={"format": ".2~f", "labelOverlap": True, "tickCount": 6},
+                          scale={"domain": [0, x_max], "nice": False},
+                          title=_("Absolute standardised mean difference")),
+                  "y": _n("label", axis={"labelLimit": 320}, sort=labels, title=None),
+              }}
+    chart = {"layer": [rule, points], "height": max(26 * len(labels), 80), "width": WIDTH - 280}
+    return _top({"vconcat": [chart]}, font_size, datasets)
 
 
 def ps_histogram_chart(hist: pd.DataFrame, overlap: tuple[float, float], *,
-                       font_size: int = 14) -> alt.VConcatChart:
+                       font_size: int = 14) -> dict:
     """Mirrored histogram of propensity scores: the first group above the axis, the second
     below, the common-support region shaded.
 
     ``hist`` is ``PropensityResult.ps_histogram()`` (``group, bin_start, bin_end, count``);
-    ``overlap`` is ``PropensityResult.overlap``.
+    ``overlap`` is ``PropensityResult.overlap``. Returns a plain Vega-Lite dict.
     """
-    import altair as alt
-
     groups = [str(g) for g in pd.unique(hist["group"])]
     d = hist.assign(group=hist["group"].astype(str))
     d["height"] = np.where(d["group"] == groups[0], d["count"], -d["count"])
     top = max(int(d["count"].max()) if len(d) else 1, 1)
-    x = alt.X("bin_start:Q", title=_("Propensity score"), scale=alt.Scale(domain=[0, 1]))
-    y = alt.Y("height:Q", title=_("Patients"),
-              scale=alt.Scale(domain=[-top * 1.1, top * 1.1]),
-              axis=alt.Axis(labelExpr="abs(datum.value)"))
+    datasets: dict = {}
     layers = []
     lo, hi = overlap
     if np.isfinite(lo) and np.isfinite(hi):
-        layers.append(alt.Chart(pd.DataFrame({"lo": [lo], "hi": [hi]})).mark_rect(
-            color="#999999", opacity=0.15).encode(x="lo:Q", x2="hi:Q"))
-    layers.append(alt.Chart(d[d["count"] > 0]).mark_bar(opacity=0.85).encode(
-        x=x, x2="bin_end:Q", y=y, y2=alt.datum(0),
-        color=alt.Color("group:N", scale=_colour_scale(groups), title=None,
-                        legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("group:N", title=_("Group")),
-                 alt.Tooltip("bin_start:Q", title=_("PS from"), format=".2f"),
-                 alt.Tooltip("bin_end:Q", title=_("PS to"), format=".2f"),
-                 alt.Tooltip("count:Q", title=_("Patients"))],
-    ))
-    layers.append(alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#333").encode(
-        y="zero:Q"))
-    chart = alt.layer(*layers).properties(
-        width=WIDTH - 160, height=300,
-        title=alt.Title(_("{first} above the axis, {second} below").format(
-                            first=groups[0], second=groups[1]),
-                        subtitle=_("shaded: the range of scores both groups reach")))
-    return _configure(alt.vconcat(chart), font_size)
+        layers.append({"data": _named(_records(pd.DataFrame({"lo": [lo], "hi": [hi]})),
+                                      datasets),
+                       "mark": {"type": "rect", "color": "#999999", "opacity": 0.15},
+                       "encoding": {"x": _q("lo"), "x2": {"field": "hi"}}})
+    layers.append({"data": _named(_records(d[d["count"] > 0]), datasets),
+                   "mark": {"type": "bar", "opacity": 0.85},
+                   "encoding": {
+        "color": _n("group", legend={"orient": "top"}, scale=_colour_scale(groups), title=None),
+        "tooltip": [_n("group", title=_("Group")),
+                    _q("bin_start", format=".2f", title=_("PS from")),
+                    _q("bin_end", format=".2f", title=_("PS to")),
+                    _q("count", title=_("Patients"))],
+        "x": _q("bin_start", scale={"domain": [0, 1]}, title=_("Propensity score")),
+        "x2": {"field": "bin_end"},
+        "y": _q("height", axis={"labelExpr": "abs(datum.value)"},
+                scale={"domain": [-top * 1.1, top * 1.1]}, title=_("Patients")),
+        "y2": {"datum": 0},
+    }})
+    layers.append({"data": _named([{"zero": 0}], datasets),
+                   "mark": {"type": "rule", "color": "#333"},
+                   "encoding": {"y": _q("zero")}})
+    title = {"text": _("{first} above the axis, {second} below").format(
+                 first=groups[0], second=groups[1]),
+             "subtitle": _("shaded: the range of scores both groups reach")}
+    chart = {"layer": layers, "height": 300, "title": title, "width": WIDTH - 160}
+    return _top({"vconcat": [chart]}, font_size, datasets)
 
 
 def _fixed_width(node):

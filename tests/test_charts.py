@@ -42,7 +42,7 @@ def test_thin_curve_bounds_points_and_keeps_endpoints_and_shape():
 def test_response_bars_use_okabe_ito_and_normalised_stack():
     counts = pd.DataFrame({"group": ["systemic"] * 2, "response": ["PR", "PD"], "n": [7, 20],
                            "percent": [25.9, 74.1]})
-    spec = charts.response_bar_chart(counts).to_dict()
+    spec = charts.response_bar_chart(counts)
     enc = spec["vconcat"][0]["encoding"]
     assert enc["x"]["stack"] == "normalize"
     assert set(enc["color"]["scale"]["range"]) <= set(charts.OKABE_ITO) | {"#999999"}
@@ -51,9 +51,9 @@ def test_response_bars_use_okabe_ito_and_normalised_stack():
 
 def test_font_size_is_at_least_14_px():
     counts = pd.DataFrame({"group": ["a"], "response": ["CR"], "n": [1], "percent": [100.0]})
-    cfg = charts.response_bar_chart(counts).to_dict()["config"]
+    cfg = charts.response_bar_chart(counts)["config"]
     assert cfg["axis"]["labelFontSize"] >= 14 and cfg["legend"]["labelFontSize"] >= 14
-    big = charts.response_bar_chart(counts, font_size=22).to_dict()["config"]
+    big = charts.response_bar_chart(counts, font_size=22)["config"]
     assert big["axis"]["labelFontSize"] == 22
 
 

@@ -278,7 +278,7 @@ def test_love_plot_and_histogram_charts_show_the_numbers():
     from hcc_core import charts
 
     _, res = _fit("veteran")
-    spec = charts.love_plot(res.balance).to_dict()
+    spec = charts.love_plot(res.balance)
     rows = [r for ds in spec["datasets"].values() for r in ds if "smd" in r]
     assert len(rows) == 2 * len(res.balance)
     after = {r["label"]: r["smd"] for r in rows if r["sample"] == "After adjustment"}
@@ -286,7 +286,7 @@ def test_love_plot_and_histogram_charts_show_the_numbers():
         dict(zip(res.balance["label"], res.balance["smd_after"].abs(), strict=True))
     )
     assert any(r.get("t") == 0.1 for ds in spec["datasets"].values() for r in ds)
-    spec = charts.ps_histogram_chart(res.ps_histogram(), res.overlap).to_dict()
+    spec = charts.ps_histogram_chart(res.ps_histogram(), res.overlap)
     bars = [r for ds in spec["datasets"].values() for r in ds if "height" in r]
     assert all(r["height"] <= 0 for r in bars if r["group"] == "systemic")
     assert (
