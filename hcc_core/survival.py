@@ -19,7 +19,7 @@ from . import schema
 from .cohort import pfs_death_notes
 from .errors import CohortError
 from .i18n import N_, _
-from .memo import factorize
+from .memo import IdentityMemo, factorize
 
 __all__ = [
     "CONF_TYPES",
@@ -62,9 +62,20 @@ def _as_float(col: pd.Series) -> np.ndarray:
 
 
 def _survival_data(df: pd.DataFrame, endpoint: str, analysis: str) -> _SurvData:
-    """Time/event arrays for ``endpoint``; rows with a missing time or event are dropped."""
+    """Time/event arrays for ``endpoint``; rows with a missing time or event are dropped.
+
+    Computed once per frame and endpoint (``hcc_core.memo``): one refresh runs a dozen analyses
+    on the same filtered frame. The arrays are read-only, so no caller can change another
+    analysis's numbers.
+    """
     time_col, event_col = schema.endpoint_columns(endpoint)
     schema.require_columns(df, [time_col, event_col], analysis)
+    return _SURV_DATA.get(df, endpoint)
+
+
+def _survival_data_now(df: pd.DataFrame, endpoint: str) -> _SurvData:
+    """``_survival_data`` computed afresh (columns known to be present)."""
+    time_col, event_col = schema.endpoint_columns(endpoint)
     time = _as_float(df[time_col])
     event = _as_float(df[event_col])
     keep = ~(np.isnan(time) | np.isnan(event))
@@ -85,7 +96,12 @@ def _survival_data(df: pd.DataFrame, endpoint: str, analysis: str) -> _SurvData:
                 "of therapy and cannot be negative; correct those rows."
             ).format(column=time_col)
         )
+    for a in (time, event, keep):
+        a.flags.writeable = False
     return _SurvData(time, event, keep, int(keep.size - time.size))
+
+
+_SURV_DATA = IdentityMemo(_survival_data_now)
 
 
 def _group_codes(
