@@ -13,6 +13,7 @@ does not grow with the number of patients.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -98,17 +99,26 @@ def _top(spec: dict, font_size: int, datasets: dict | None = None) -> dict:
     return out
 
 
+def _rows(columns: dict) -> list[dict]:
+    """Rows as JSON-ready dicts from ``{name: array}``: the values Altair would send (NaN,
+    infinite and missing -> null), without its schema machinery."""
+    cols = []
+    for values in columns.values():
+        kind = getattr(values, "dtype", np.dtype(object)).kind
+        values = values.tolist() if hasattr(values, "tolist") else list(values)
+        if kind == "f":
+            values = [None if x != x or x in (math.inf, -math.inf) else x for x in values]
+        elif kind not in "iub":
+            values = [None if x is None or x is pd.NA or x != x else x  # x != x: NaN
+                      for x in values]
+        cols.append(values)
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as JSON-ready dicts, the values Altair would send for ``df`` (NaN, infinite and
-    missing -> null), without its schema machinery."""
-    cols = [df[c].tolist() for c in df.columns]
-    for i, dtype in enumerate(df.dtypes):
-        if pd.api.types.is_float_dtype(dtype):
-            cols[i] = [None if x != x or x in (math.inf, -math.inf) else x for x in cols[i]]
-        elif not (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            cols[i] = [None if x is None or x is pd.NA or x != x else x  # x != x: NaN
-                       for x in cols[i]]
-    return [dict(zip(df.columns, row, strict=True)) for row in zip(*cols, strict=True)]
+    """:func:`_rows` of a DataFrame's columns."""
+    return _rows({c: df[c].to_numpy() for c in df.columns})
 
 
 def _named(values: list[dict], datasets: dict) -> dict:
@@ -136,6 +146,24 @@ def _layer(data, mark: dict, encoding: dict) -> dict:
             "mark": mark, "encoding": encoding}
 
 
+def _group_positions(groups) -> list[np.ndarray]:
+    """Row positions of each group, groups in order of first appearance (as
+    ``groupby(sort=False)``; missing groups left out)."""
+    codes, uniques = pd.factorize(groups)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [order[bounds[k]:bounds[k + 1]] for k in range(len(uniques))]
+
+
+def _thinned(t: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions in one group's times ``t`` that :func:`thin_curve` keeps."""
+    if len(t) <= max_points:
+        return np.arange(len(t))
+    grid = np.linspace(t[0], t[-1], max_points)
+    idx = np.unique(np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1))
+    return np.union1d(idx, [0, len(t) - 1])
+
+
 def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> pd.DataFrame:
     """Thin a long step curve to at most ``max_points`` rows per group.
 
@@ -143,28 +171,23 @@ def thin_curve(curve: pd.DataFrame, max_points: int = MAX_POINTS_PER_GROUP) -> p
     spaced times, so the drawn step function is unchanged at screen resolution. Curves
     already short enough are returned as they are.
     """
-    parts = []
-    for _group, g in curve.groupby("group", sort=False):
-        if len(g) <= max_points:
-            parts.append(g)
-            continue
-        t = g["time"].to_numpy()
-        grid = np.linspace(t[0], t[-1], max_points)
-        idx = np.unique(np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(g) - 1))
-        idx = np.union1d(idx, [0, len(g) - 1])
-        parts.append(g.iloc[idx])
-    return pd.concat(parts, ignore_index=True) if parts else curve
+    parts = _group_positions(curve["group"].to_numpy())
+    if not parts:
+        return curve
+    t = curve["time"].to_numpy()
+    keep = np.concatenate([p[_thinned(t[p], max_points)] for p in parts])
+    return curve.iloc[keep].reset_index(drop=True)
 
 
-def _censor_points(curve: pd.DataFrame, max_ticks: int) -> pd.DataFrame:
-    cens = curve[curve["censored"] > 0]
+def _censor_positions(groups: np.ndarray, censored: np.ndarray, max_ticks: int) -> np.ndarray:
+    """Rows drawn as censor ticks: every censored row, every k-th past ``max_ticks`` a group."""
+    cens = np.flatnonzero(censored > 0)
     parts = []
-    for _group, g in cens.groupby("group", sort=False):
-        if len(g) > max_ticks:
-            step = math.ceil(len(g) / max_ticks)
-            g = g.iloc[::step]
-        parts.append(g)
-    return pd.concat(parts, ignore_index=True) if parts else cens
+    for p in _group_positions(groups[cens]):
+        if len(p) > max_ticks:
+            p = p[::math.ceil(len(p) / max_ticks)]
+        parts.append(cens[p])
+    return np.concatenate(parts) if parts else cens
 
 
 DASHES = ([1, 0], [8, 4], [2, 3], [12, 4, 2, 4], [4, 4], [16, 4], [2, 8], [8, 2, 2, 2])
@@ -268,8 +291,14 @@ def km_chart(
     if getattr(km, "by", None) is None:  # the whole cohort: one group, named "all" in the data
         labels.setdefault("all", _("all"))
     curve = km.curve
-    groups = [labels.get(str(g), str(g)) for g in pd.unique(curve["group"])]
-    curve = curve.assign(group=curve["group"].astype(str).map(lambda g: labels.get(g, g)))
+    # Arrays, not DataFrame operations: this runs on every filter change.
+    codes, uniques = pd.factorize(curve["group"].to_numpy(), use_na_sentinel=False)
+    groups = [labels.get(str(g), str(g)) for g in uniques]
+    group_of = np.array(groups, dtype=object)[codes]  # each row's group, as shown
+
+    def rounded(column: str, rows: np.ndarray, decimals: int) -> np.ndarray:
+        return np.round(curve[column].to_numpy()[rows], decimals)
+
     t_max = float(curve["time"].max()) if len(curve) else 1.0
     if risk_times is None:
         step = 6.0 if t_max > 12 else max(t_max / 4, 1.0)
@@ -285,9 +314,13 @@ def km_chart(
     no_legend = _n("group", legend=None, scale=_colour_scale(groups))
     per_group = min(MAX_POINTS_PER_GROUP, MAX_POINTS_TOTAL // max(len(groups), 1))
     # Rounded well below screen resolution: halves the payload sent to the browser.
-    drawn = thin_curve(curve, per_group)[["group", "time", "survival", "lower", "upper"]]
-    drawn = drawn.round({"time": 3, "survival": 5, "lower": 5, "upper": 5})
-    datasets = {"km_curve": _records(drawn)}
+    parts = _group_positions(group_of)
+    t = curve["time"].to_numpy()
+    drawn = (np.concatenate([p[_thinned(t[p], per_group)] for p in parts]) if parts
+             else np.arange(len(curve)))
+    datasets = {"km_curve": _rows({"group": group_of[drawn], "time": rounded("time", drawn, 3),
+                                   **{c: rounded(c, drawn, 5)
+                                      for c in ("survival", "lower", "upper")}})}
     x = _q("time", axis=x_axis, scale=x_scale, title=x_title)
     layers = []
     if show_ci:
@@ -312,10 +345,11 @@ def km_chart(
     layers.append(_layer("km_curve", {"type": "line", "interpolate": "step-after",
                                       "strokeWidth": 2.5}, line_enc))
     max_ticks = min(MAX_CENSOR_TICKS_PER_GROUP, MAX_POINTS_TOTAL // 4 // max(len(groups), 1))
-    ticks = _censor_points(curve, max_ticks)[["group", "time", "survival"]]
-    ticks = ticks.round({"time": 3, "survival": 5})
+    ticks = _censor_positions(group_of, curve["censored"].to_numpy(), max_ticks)
     if len(ticks):
-        datasets["km_ticks"] = _records(ticks)
+        datasets["km_ticks"] = _rows({"group": group_of[ticks],
+                                      "time": rounded("time", ticks, 3),
+                                      "survival": rounded("survival", ticks, 5)})
         layers.append(_layer("km_ticks", {"type": "point", "filled": True, "opacity": 0.9,
                                           "shape": "cross", "size": 70},
                              {"color": colour, "x": _q("time", scale=x_scale),
@@ -342,26 +376,30 @@ def km_chart(
     top = {"layer": layers, "height": height, "width": width}
 
     risk = km.risk_table(risk_times)
-    risk = risk.assign(group=risk["group"].astype(str).map(lambda g: labels.get(g, g)))
+    risk_group = [labels.get(g, g) for g in risk["group"].astype(str)]
     at_risk = _("at risk")
     kinds = [("at_risk", at_risk)]
     if extended_risk and {"cumulative_censored", "cumulative_events"} <= set(risk.columns):
         kinds += [("cumulative_censored", _("censored")), ("cumulative_events", _("events"))]
     # Row keys are unique ("group|kind"); the label shown is the group on its at-risk row and
     # the kind on the KMunicate rows below it.
-    rows = pd.concat([risk.assign(row=risk["group"] + "|" + name, value=risk[column])
-                      for column, name in kinds], ignore_index=True)
+    rows = {"group": np.array(risk_group * len(kinds), dtype=object),
+            "row": np.array([f"{g}|{name}" for _, name in kinds for g in risk_group],
+                            dtype=object),
+            "time": np.tile(risk["time"].to_numpy(), len(kinds)),
+            "value": np.concatenate([risk[column].to_numpy() for column, _ in kinds])}
     order = [f"{g}|{name}" for g in groups for _, name in kinds]
     text = _q("value", format=risk_format)
-    hidden = rows["value"].map(suppression.hides)
-    if hidden.any():  # small-cell suppression: "<5" drawn as text, said in the row's title
+    values = rows["value"].tolist()
+    hidden = [suppression.hides(v) for v in values]
+    if any(hidden):  # small-cell suppression: "<5" drawn as text, said in the row's title
         python_format = ".0f" if risk_format == "d" else risk_format
-        shown = rows["value"].map(lambda v: format(v, python_format))
-        rows = rows.assign(label=shown.where(~hidden, f"<{suppression.current()}"))
+        below = f"<{suppression.current()}"
+        rows["label"] = np.array([below if h else format(v, python_format)
+                                  for v, h in zip(values, hidden, strict=True)], dtype=object)
         text = _n("label")
         risk_title = f"{risk_title} · {suppression.footnote()}"
-    fields = ["group", "row", "time", "value"] + (["label"] if "label" in rows else [])
-    datasets["km_risk"] = _records(rows[fields])
+    datasets["km_risk"] = _rows(rows)
     quoted = at_risk.replace("\\", "\\\\").replace("'", "\\'")
     label_expr = (f"split(datum.label, '|')[1] == '{quoted}' ? split(datum.label, '|')[0] : "
                   "split(datum.label, '|')[1]")
@@ -437,6 +475,7 @@ _CHAR_EM = 0.53  # average glyph width of the chart font, in em (sans-serif, dig
 _HEAD_LINES = 3  # header lines above the rows
 
 
+@functools.lru_cache(maxsize=4096)  # the same labels and numbers on every redraw
 def _em_chars(line: str) -> float:
     """Length of ``line`` in average glyphs: a Chinese character is a full em wide."""
     return sum(1 / _CHAR_EM if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
@@ -473,28 +512,30 @@ def _forest_domain(hr, lower, upper) -> tuple[float, float]:
     return lo, hi
 
 
-def _forest_rows(table: pd.DataFrame, label_col: str) -> pd.DataFrame:
-    d = table.reset_index(drop=True).copy()
+def _forest_rows(table: pd.DataFrame, label_col: str) -> dict:
+    """The forest's rows as columns (lists and arrays: cheaper than a DataFrame per redraw)."""
+    d: dict = {"label": table[label_col].astype(str).tolist()}
+    n = len(d["label"])
     for c in ("hr", "hr_lower", "hr_upper", "p_value"):
         # An empty result has object columns; numbers only from here on.
-        d[c] = pd.to_numeric(d[c], errors="coerce") if c in d else np.nan
-    d["label"] = d[label_col].astype(str)
-    d["header"] = d["header"].astype(bool) if "header" in d else False
-    d["indent"] = (d["indent"] == True) if "indent" in d else False  # noqa: E712 (NaN: False)
-    d["estimable"] = [
-        (not h) and fmt.hr_estimable(a, b, c)
-        for h, a, b, c in zip(d["header"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True)
-    ]
+        d[c] = (pd.to_numeric(table[c], errors="coerce").to_numpy() if c in table
+                else np.full(n, np.nan))
+    d["header"] = (table["header"].to_numpy().astype(bool) if "header" in table
+                   else np.zeros(n, dtype=bool))
+    d["indent"] = (table["indent"].to_numpy() == True if "indent" in table  # noqa: E712 (NaN)
+                   else np.zeros(n, dtype=bool))
+    header = d["header"].tolist()
+    hr, lower, upper = d["hr"].tolist(), d["hr_lower"].tolist(), d["hr_upper"].tolist()
+    d["estimable"] = np.array([(not h) and fmt.hr_estimable(a, b, c)
+                               for h, a, b, c in zip(header, hr, lower, upper, strict=True)],
+                              dtype=bool)
     d["text"] = [
         "" if h else (fmt.format_hr(a, b, c) if e else _(NOT_ESTIMABLE))
-        for h, e, a, b, c in zip(
-            d["header"], d["estimable"], d["hr"], d["hr_lower"], d["hr_upper"], strict=True
-        )
+        for h, e, a, b, c in zip(header, d["estimable"].tolist(), hr, lower, upper, strict=True)
     ]
     d["p_text"] = ["" if h else fmt.format_p(p) if np.isfinite(p) else ""
-                   for h, p in zip(d["header"], d["p_value"], strict=True)]
-    return d[["label", "header", "indent", "estimable", "text", "p_text", "hr", "hr_lower",
-              "hr_upper"]]
+                   for h, p in zip(header, d["p_value"].tolist(), strict=True)]
+    return d
 
 
 def forest_chart(
@@ -535,11 +576,11 @@ def forest_chart(
     label_header = _(label_header) if label_header else label_header
     d = _forest_rows(table, label_col)
     src = table.reset_index(drop=True)
-    n_rows = len(d)
+    n_rows = len(d["label"])
     if "p_heading" in src:
         d["p_text"] = [
             fmt.format_p(q) if h and not fmt.is_missing(q) else t
-            for h, q, t in zip(d["header"], src["p_heading"], d["p_text"], strict=True)
+            for h, q, t in zip(d["header"].tolist(), src["p_heading"], d["p_text"], strict=True)
         ]
     spacing = max(8, font_size // 2)
 
@@ -554,12 +595,12 @@ def forest_chart(
         d[col] = [
             "" if h or fmt.is_missing(pd.to_numeric(a, errors="coerce"))
             else f"{suppression.shown(a)}/{suppression.shown(b)}"
-            for h, a, b in zip(d["header"], src[ev], src[n], strict=True)
+            for h, a, b in zip(d["header"].tolist(), src[ev], src[n], strict=True)
         ]
         count_cols.append((col, header_lines(header)))
     extra_cols = []
     for header, col in extra:
-        d[col] = src[col].fillna("").astype(str).to_numpy()
+        d[col] = src[col].fillna("").astype(str).tolist()
         extra_cols.append((col, header_lines(header)))
     right = [("text", header_lines(_("HR (95% CI)")))]
     if any(d["p_text"]):
@@ -598,7 +639,7 @@ def forest_chart(
         # Vega-Lite has no font-weight channel: heading rows are a second, bold layer.
         # Vega places a multi-line text's first line at y: a layer per line count, each
         # shifted up by half its extra lines, centres every label on its row.
-        values, ys = d[col].tolist(), d["y"].tolist()
+        values, ys = list(d[col]), d["y"].tolist()
         n_lines = [str(t).count("\n") + 1 for t in values]
         indent = d[indent_col].tolist() if indent_col else [False] * n_rows
         bolds = d[bold_col].tolist() if bold_col else [False] * n_rows
@@ -624,19 +665,13 @@ def forest_chart(
     panels = [text_panel("label", header_lines(label_header), label_w, "header", "indent")]
     panels += [text_panel(c, hl, width_of(c, hl)) for c, hl in count_cols]
 
-    est = d[d["estimable"].astype(bool).to_numpy()]
-    if len(est):
-        lo, hi = _forest_domain(est["hr"].to_numpy(), est["hr_lower"].to_numpy(),
-                                est["hr_upper"].to_numpy())
-    else:
-        lo, hi = 0.5, 2.0
-    drawn = est.assign(
-        x1=est["hr_lower"].clip(lower=lo, upper=hi),
-        x2=est["hr_upper"].clip(lower=lo, upper=hi),
-        left=est["hr_lower"] < lo,
-        right=est["hr_upper"] > hi,
-        inside=(est["hr"] >= lo) & (est["hr"] <= hi),
-    )[["y", "label", "text", "p_text", "hr", "x1", "x2", "left", "right", "inside"]]
+    est = d["estimable"]
+    hr, lower, upper = d["hr"][est], d["hr_lower"][est], d["hr_upper"][est]
+    lo, hi = _forest_domain(hr, lower, upper) if len(hr) else (0.5, 2.0)
+    drawn = {"y": d["y"][est],
+             **{c: np.array(d[c], dtype=object)[est] for c in ("label", "text", "p_text")},
+             "hr": hr, "x1": np.clip(lower, lo, hi), "x2": np.clip(upper, lo, hi),
+             "left": lower < lo, "right": upper > hi, "inside": (hr >= lo) & (hr <= hi)}
     x_scale = {"domain": [lo, hi], "nice": False, "type": "log"}
     ticks = [t for t in _FOREST_TICKS if lo <= t <= hi]
     if plot_w < 18 * font_size:  # narrow: fewer labels, so they never touch
@@ -654,9 +689,9 @@ def forest_chart(
                                           "fontSize": font_size, "fontWeight": "bold"},
                {"text": _n("t"), "x": {"value": plot_w / 2}, "y": y_px}),
     ]
-    if len(drawn):
+    if len(hr):
         tooltip = [_n("label"), _n("text", title=_("HR (95% CI)")), _n("p_text", title="p")]
-        rows = _records(drawn)
+        rows = _rows(drawn)
         dot = {"type": "point", "color": OKABE_ITO[0], "filled": True, "opacity": 1}
         layers += [
             _layer(rows, {"type": "rule", "color": OKABE_ITO[0], "strokeWidth": 2},
@@ -715,17 +750,19 @@ def subgroup_forest_chart(
     comparator).
     """
     rows = []
-    for sub, block in forest.groupby("subgroup", sort=False):
-        first = block.iloc[0]
+    columns = {c: forest[c].tolist() for c in forest.columns}
+    records = [dict(zip(columns, r, strict=True)) for r in zip(*columns.values(), strict=True)]
+    for pos in _group_positions(forest["subgroup"].to_numpy()):
+        block = [records[i] for i in pos]
+        first, sub = block[0], block[0]["subgroup"]
         if len(block) == 1 and str(first["level"]) == "all":
-            rows.append({**first.to_dict(), "label": str(sub), "header": False})
+            rows.append({**first, "label": str(sub), "header": False})
             continue
         rows.append({"label": str(sub), "header": True, "hr": np.nan, "hr_lower": np.nan,
                      "hr_upper": np.nan, "p_value": np.nan,
                      "p_heading": first.get("p_interaction", np.nan)})
-        for _row, r in block.iterrows():
-            rows.append({**r.to_dict(), "label": str(r["level"]), "header": False,
-                         "indent": True})
+        rows += [{**r, "label": str(r["level"]), "header": False, "indent": True}
+                 for r in block]
     d = pd.DataFrame(rows)
     ref, comp = (_(a) for a in arms)
     events_n = _("events/n")

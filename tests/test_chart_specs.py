@@ -173,3 +173,93 @@ def test_ps_histogram_is_the_altair_spec(propensity, language):
           altair_ps_histogram_chart(hist, propensity.overlap))
     _same(charts.ps_histogram_chart(hist, (np.nan, np.nan), font_size=20),
           altair_ps_histogram_chart(hist, (np.nan, np.nan), font_size=20))
+
+
+# Kaplan-Meier, cumulative incidence and forest charts were plain dicts before; their specs on
+# the demo cohort are pinned in a fixture written by the code before it was made faster
+# (`python -m tests.test_chart_specs` rewrites it: only when a chart is meant to change).
+SPECS = DATA.parent / "tests" / "reference" / "chart_specs_demo.json"
+
+
+def _pinned_charts(df) -> dict:
+    from hcc_core import (
+        PAPER_COX_COVARIATES,
+        cox_univariable,
+        cumulative_incidence,
+        fit_cox,
+        fit_km,
+        subgroup_forest,
+    )
+    from hcc_core.suppression import suppressing
+
+    km_arm = fit_km(df, "os", by=S.TREATMENT_GROUP, conf_type="log-log")
+    km_mod = fit_km(df, "pfs", by=S.LOCAL_MODALITY)
+    cif = cumulative_incidence(df, "ttp", by=S.TREATMENT_GROUP)
+    cox = fit_cox(df, "os", tuple(PAPER_COX_COVARIATES)).table.reset_index(names="term")
+    cox["label"] = cox["term"]
+    uni = cox_univariable(df, "os", tuple(PAPER_COX_COVARIATES)).reset_index(names="term")
+    uni["label"] = uni["term"]
+    forest = subgroup_forest(df, "os", (S.CHILD_PUGH_CLASS, S.BCLC_STAGE, S.LOCAL_MODALITY))
+
+    def km_suppressed():
+        with suppressing(5):
+            return charts.km_chart(km_mod, extended_risk=True)
+
+    return {
+        "km_arm": lambda: charts.km_chart(
+            km_arm, p_value_text="Log-rank p = 0.012", title="OS", answer=["n = 95", "HR"],
+            subtitle="All patients · n = 95 · Overall survival (OS) · demo data"),
+        "km_modality": lambda: charts.km_chart(
+            km_mod, median_lines=True, line_styles=True, extended_risk=True, font_size=20,
+            group_labels={"none": "systemic only"}, responsive=False),
+        "km_suppressed": km_suppressed,
+        "cif": lambda: charts.cif_chart(cif, show_ci=False, p_value_text="Gray's p = 0.3"),
+        "forest_cox": lambda: charts.forest_chart(
+            cox, label_header=_("Covariate"), heading="OS: hazard ratios", subheading="S"),
+        "forest_univariable": lambda: charts.forest_chart(
+            uni, label_header=_("Covariate"), counts=[(_("Events/n"), "events", "n")],
+            font_size=20),
+        "subgroup_forest": lambda: charts.subgroup_forest_chart(forest, heading="H"),
+    }
+
+
+def _close(new, old, where: str = "") -> None:
+    """Equal, numbers to 1e-9 (the statistics under them may move in the last digits)."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict) and new.keys() == old.keys(), where
+        for k in old:
+            _close(new[k], old[k], f"{where}/{k}")
+    elif isinstance(old, list):
+        assert isinstance(new, list) and len(new) == len(old), where
+        for i, (a, b) in enumerate(zip(new, old, strict=True)):
+            _close(a, b, f"{where}[{i}]")
+    elif isinstance(old, float):
+        assert type(new) is float and new == pytest.approx(old, rel=1e-9, abs=1e-12), where
+    else:
+        assert type(new) is type(old) and new == old, where
+
+
+def _specs(df) -> dict:
+    out = {}
+    for lang in ("en", "zh"):
+        set_language(lang)
+        try:
+            out.update({f"{name}_{lang}": json.loads(json.dumps(build()))
+                        for name, build in _pinned_charts(df).items()})
+        finally:
+            set_language("en")
+    return out
+
+
+def test_km_cif_and_forest_specs_are_pinned(demo):
+    pinned = json.loads(SPECS.read_text(encoding="utf-8"))
+    specs = _specs(demo)
+    assert specs.keys() == pinned.keys()
+    for name, spec in specs.items():
+        _close(spec, pinned[name], name)
+
+
+if __name__ == "__main__":
+    SPECS.write_text(json.dumps(_specs(load_cohort(DATA / "demo_cohort.csv").data),
+                                ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+                     encoding="utf-8")
