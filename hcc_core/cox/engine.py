@@ -45,7 +45,8 @@ TOLER_INF = np.sqrt(EPS)  # coxph.control toler.inf
 
 def _suffix(v: np.ndarray) -> np.ndarray:
     """Suffix sums along the last axis with a trailing 0: out[..., i] = v[..., i:].sum()."""
-    out = np.zeros((*v.shape[:-1], v.shape[-1] + 1))
+    out = np.empty((*v.shape[:-1], v.shape[-1] + 1))
+    out[..., -1] = 0.0
     np.cumsum(v[..., ::-1], axis=-1, out=out[..., -2::-1])
     return out
 
@@ -73,14 +74,14 @@ def _per_row(rs: RiskSets, per_k: np.ndarray, own: np.ndarray | None = None) -> 
     """Sum of ``per_k`` (one value per death time) over each row's risk-set death times; minus,
     for a death row, ``own`` at its own death time."""
     G, L = rs.w.shape
-    cs = np.zeros((G, rs.kmax + 1))
-    cs[rs.kg, rs.klocal + 1] = per_k
-    cs = np.cumsum(cs, axis=1).reshape(-1)
+    cs = np.zeros(G * (rs.kmax + 1))
+    cs[rs.kcs] = per_k
+    cs = np.cumsum(cs.reshape(G, rs.kmax + 1), axis=1).reshape(-1)
     out = cs[rs.hi_f] - cs[rs.lo_f]
     if own is not None:  # a death row's own time is the last death time up to its stop
-        last = np.zeros((G, rs.kmax + 1))
-        last[rs.kg, rs.klocal + 1] = own
-        out -= last.reshape(-1)[rs.hi_f] * rs.event.reshape(-1)
+        last = np.zeros(G * (rs.kmax + 1))
+        last[rs.kcs] = own
+        out -= last[rs.hi_f] * rs.event.reshape(-1)
     return out.reshape(G, L)
 
 
@@ -113,10 +114,12 @@ def _outer_sums(rs: RiskSets, A, A2, d11, d12, d22) -> np.ndarray:
     # each group's death times in its own row of a (G, kmax, p) layout (zeros after them), so
     # the sums over death times are one batched matrix product per term
     G, p = rs.w.shape[0], A.shape[1]
-    a, b = np.zeros((G, rs.kmax, p)), np.zeros((G, rs.kmax, p))
-    a[rs.kg, rs.klocal], b[rs.kg, rs.klocal] = A, A2
-    d = np.zeros((3, G, rs.kmax, 1))
-    d[:, rs.kg, rs.klocal, 0] = d11, d12, d22
+    a, b = np.zeros((G * rs.kmax, p)), np.zeros((G * rs.kmax, p))
+    a[rs.kpad], b[rs.kpad] = A, A2
+    a, b = a.reshape(G, rs.kmax, p), b.reshape(G, rs.kmax, p)
+    d = np.zeros((3, G * rs.kmax))
+    d[:, rs.kpad] = d11, d12, d22
+    d = d.reshape(3, G, rs.kmax, 1)
     at = a.transpose(0, 2, 1)
     cross = np.matmul(at, b * d[1])
     return (

@@ -54,6 +54,8 @@ class RiskSets:
     dA: np.ndarray  # ... into (G, p, L + 1)
     lo_f: np.ndarray  # flat indices of lo, hi into (G, kmax + 1) cumulative sums
     hi_f: np.ndarray
+    kcs: np.ndarray  # flat index of each death time into (G, kmax + 1): its group's row, klocal + 1
+    kpad: np.ndarray  # ... into (G, kmax): its group's row, klocal
     counting: bool  # (start, stop] data: agfit4's rules
     ties: str
 
@@ -242,6 +244,8 @@ def prepare(
         dA=flat_p(kdend),
         lo_f=(lo + goff).reshape(-1),
         hi_f=(hi + goff).reshape(-1),
+        kcs=kg * (kmax + 1) + klocal + 1,
+        kpad=kg * kmax + klocal,
         counting=start is not None,
         ties=ties,
     )
@@ -276,6 +280,7 @@ def take_groups(rs: RiskSets, sel: np.ndarray) -> RiskSets:
     goff = np.arange(sel.size)[:, None] * (kmax + 1)
     lo, hi = rs.lo[sel], rs.hi[sel]
     kfirst, kend, kstart, kdend = (regroup(k) for k in (rs.kfirst, rs.kend, rs.kstart, rs.kdend))
+    klocal = rs.klocal[kmask]
     return RiskSets(
         XT=rs.XT[sel],
         w=rs.w[sel],
@@ -290,7 +295,7 @@ def take_groups(rs: RiskSets, sel: np.ndarray) -> RiskSets:
         kgstart=np.concatenate(([0], np.cumsum(kcount)[:-1])),
         dg=newid[rs.dg[dmask]],
         dc=rs.dc[dmask],
-        klocal=rs.klocal[kmask],
+        klocal=klocal,
         dseg=np.flatnonzero(dnew),
         dk=dk,
         frac=frac,
@@ -310,6 +315,8 @@ def take_groups(rs: RiskSets, sel: np.ndarray) -> RiskSets:
         dA=_flat_p(kdend, L, p),
         lo_f=(lo + goff).reshape(-1),
         hi_f=(hi + goff).reshape(-1),
+        kcs=kg * (kmax + 1) + klocal + 1,
+        kpad=kg * kmax + klocal,
         counting=rs.counting,
         ties=rs.ties,
     )
