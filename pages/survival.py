@@ -12,6 +12,7 @@ from hcc_core import schema as S
 from hcc_core.i18n import N_, _
 from hcc_core.suppression import shown as count_shown
 from pages import _tte, _ui
+from pages._ui.copy import copyable_sentence
 
 v = _ui.view()
 st.title(_("Survival"))
@@ -170,8 +171,8 @@ if km is not None:
                             .format(method=cox.method, reference=ref) if cox is not None else ""))
     for note in dict.fromkeys(km.notes + (cox.notes if cox is not None else ())):  # once each
         st.info(note)
-    # Results in words, from the results above (the copy button is on the box's right).
-    st.code(report.survival_sentence(km, lr, cox), language=None, wrap_lines=True)
+    # Results in words, from the results above, with a copy box one click away.
+    copyable_sentence(report.survival_sentence(km, lr, cox))
     if by in (S.TREATMENT_GROUP, S.LOCAL_MODALITY):
         _ui.caution(_ui.NON_RANDOMISED)
 

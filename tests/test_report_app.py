@@ -9,6 +9,7 @@ from hcc_core import apply_filters, fit_cox, fit_km, load_cohort, logrank_test
 from hcc_core import schema as S
 from hcc_core.cohort import Filters
 from hcc_core.report import survival_sentence
+from pages._ui.copy import plain_markdown
 from tests.conftest import DATA, ROOT
 from tests.test_app import _served_routing  # noqa: F401  (autouse fixture: served routing)
 
@@ -47,7 +48,18 @@ def test_sidebar_offers_slides_and_report_on_every_page():
 
 def test_survival_page_shows_the_sentence_with_a_copy_box():
     at = _open("pages/survival.py")
-    assert [c.value for c in at.code] == [_sentence(DEMO.data, "os")]
+    sentence = _sentence(DEMO.data, "os")
+    # Shown as text (escaped Markdown reads back as the sentence), copy box in a popover.
+    assert plain_markdown(sentence) in [m.value for m in at.markdown]
+    assert [c.value for c in at.code] == [sentence]
+    assert [p.proto.popover.label for p in at.get("popover")] == ["Copy the sentence"]
+
+
+def test_plain_markdown_escapes_what_markdown_would_read_as_markup():
+    assert plain_markdown("HR 0.52 (95% CI 0.31-0.87), p = 0.01") == (
+        "HR 0.52 \\(95% CI 0.31\\-0.87\\), p = 0.01")
+    assert plain_markdown("*A* vs _B_ [$5] <b>") == (
+        "\\*A\\* vs \\_B\\_ \\[\\$5\\] \\<b\\>")
 
 
 def test_report_page_previews_the_pack_of_the_filtered_view():
