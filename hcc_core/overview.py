@@ -71,9 +71,15 @@ def _by_group(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             out[name] = sums.astype(np.int64)
     by_group = pd.DataFrame(out)
     ranks = []
-    for c in keys:
+    for c, code, u in zip(keys, codes, uniques, strict=True):
+        # each group's schema rank, looked up once per distinct value (as by_group[c].map(order)
+        # .fillna(len(order)): float when some value has no rank, else integer)
         order = {lv: i for i, lv in enumerate(S.LEVELS.get(c, ()))}
-        ranks.append(by_group[c].map(order).fillna(len(order)).to_numpy())
+        found = [order.get(v) for v in u]
+        lut = np.array([len(order) if f is None else f for f in found])
+        known = np.array([f is not None for f in found])
+        rank = lut[code[rows]]
+        ranks.append(rank if known[code[rows]].all() else rank.astype(float))
     # as DataFrame.sort_values: quicksort for one key, a stable lexsort for several
     idx = np.argsort(ranks[0], kind="quicksort") if len(ranks) == 1 else np.lexsort(ranks[::-1])
     return by_group.take(idx).reset_index(drop=True)
@@ -105,7 +111,11 @@ def cohort_overview(df: pd.DataFrame) -> OverviewResult:
     present = [c.name for c in S.COLUMNS if c.name in df] + [
         c for c in S.ae_columns(df) if c not in S.COLUMN_BY_NAME
     ]
-    n_missing = df.isna().sum().loc[present].astype(int).tolist() if present else []
+    n_missing = (
+        df.isna().to_numpy().sum(axis=0)[df.columns.get_indexer(present)].astype(int).tolist()
+        if present
+        else []
+    )
     missing = pd.DataFrame({
         "column": present,
         "missing": n_missing,
