@@ -21,6 +21,7 @@ __all__ = [
     "INDENT",
     "SYMBOL_NOTES",
     "is_missing",
+    "rows_of",
     "format_p",
     "format_number",
     "format_n_pct",
@@ -60,6 +61,13 @@ SYMBOL_NOTES: dict[str, str] = {
     NE: N_("not estimable"),
     DASH: N_("no value"),
 }
+
+
+def rows_of(table: pd.DataFrame) -> list[dict]:
+    """The rows of ``table`` as dicts of Python values, as ``iterrows`` gives them for a
+    table with a text column, without a Series per row: formatters run on every rerun."""
+    columns = {c: table[c].tolist() for c in table.columns}
+    return [dict(zip(columns, r, strict=True)) for r in zip(*columns.values(), strict=True)]
 
 
 def is_missing(x) -> bool:
@@ -241,7 +249,7 @@ def format_hr_table(
     labels = labels or {}
     covariate, events, hr_ci = _("Covariate"), _("Events"), _("HR (95% CI)")
     rows, notes = [], []
-    for term, r in table.iterrows():
+    for term, r in zip(table.index, rows_of(table), strict=True):
         label = labels.get(term, str(term))
         ok = hr_estimable(r["hr"], r["hr_lower"], r["hr_upper"])
         row = {covariate: label}
@@ -276,7 +284,7 @@ def format_subgroup_table(forest: pd.DataFrame, arms: tuple[str, str]) -> pd.Dat
     ref, comp = arms
     events_n = _("{arm}, events/n")
     rows = []
-    for _row, r in forest.iterrows():
+    for r in rows_of(forest):
         rows.append({
             _("Subgroup"): str(r["subgroup"]),
             _("Level"): "" if str(r["level"]) == "all" else str(r["level"]),

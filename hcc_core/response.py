@@ -13,7 +13,7 @@ import pandas as pd
 from . import schema as S
 from . import suppression
 from .errors import CohortError
-from .formatting import DASH, format_n_pct, format_number, format_p, symbol_notes
+from .formatting import DASH, format_n_pct, format_number, format_p, rows_of, symbol_notes
 from .i18n import N_, _
 from .memo import factorize
 from .stats_tests import (
@@ -270,7 +270,7 @@ def format_response(result: ResponseResult, digits: int | None = None) -> pd.Dat
     }
     chi_head, fisher_head = _("Chi-square"), _(FISHER_HEAD)
     out = []
-    for _row, row in t.iterrows():
+    for row in rows_of(t):
         if row["category"] == "NE" and all(row[group_column("n", g)] == 0 for g in groups):
             continue
         rate = row["kind"] == "rate"

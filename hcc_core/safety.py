@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import schema as S
 from .errors import CohortError, MissingColumnsError
-from .formatting import DASH, INDENT, format_n_pct, format_p, symbol_notes
+from .formatting import DASH, INDENT, format_n_pct, format_p, rows_of, symbol_notes
 from .i18n import N_, _
 from .stats_tests import CONTINGENCY_COLUMNS, contingency_test, fisher_note
 from .tables import (
@@ -284,7 +284,7 @@ def format_ae_table(result: AEResult, digits: int | None = None) -> pd.DataFrame
     out, category = [], None
     ae_head, fisher_head = _("Adverse event"), _(FISHER_HEAD)
     blank = dict.fromkeys([*heads, P_HEAD, fisher_head], "")
-    for _row, row in result.table.iterrows():
+    for row in rows_of(result.table):
         if row["category"] != category:
             category = row["category"]
             if category != "any":

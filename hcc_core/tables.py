@@ -14,7 +14,16 @@ import pandas as pd
 from . import schema as S
 from . import suppression
 from .errors import CohortError, MissingColumnsError
-from .formatting import DASH, INDENT, NE, format_n_pct, format_number, format_p, symbol_notes
+from .formatting import (
+    DASH,
+    INDENT,
+    NE,
+    format_n_pct,
+    format_number,
+    format_p,
+    rows_of,
+    symbol_notes,
+)
 from .i18n import DEFAULT_LANGUAGE, N_, _, get_language
 from .memo import factorize
 from .stats_tests import (
@@ -611,8 +620,11 @@ def format_table_one(
     heads = [_group_header(result.by, g, n[g]) for g in cols]
     characteristic = _("Characteristic")
     out = []
-    for var, block in result.table.groupby("variable", sort=False):
-        first = block.iloc[0]
+    blocks: dict = {}  # rows per variable, in order
+    for row in rows_of(result.table):
+        blocks.setdefault(row["variable"], []).append(row)
+    for var, block in blocks.items():
+        first = block[0]
         label = label_of(var)
         tests = _test_cells(first)
         if first["kind"] == "continuous":
@@ -622,14 +634,14 @@ def format_table_one(
             }
             out.append({characteristic: label, **cells, **tests})
             continue
-        levels = list(block["level"])
+        levels = [row["level"] for row in block]
         if compact_binary and set(levels) <= {S.NO, S.YES} and S.LEVELS.get(var) == (S.NO, S.YES):
-            yes = block[block["level"] == S.YES]
+            yes = [row for row in block if row["level"] == S.YES]
             cells = {
                 h: (
                     format_n_pct(
-                        yes.iloc[0][group_column("n", g)],
-                        yes.iloc[0][group_column("pct", g)],
+                        yes[0][group_column("n", g)],
+                        yes[0][group_column("pct", g)],
                         digits,
                     )
                     if len(yes)
@@ -640,7 +652,9 @@ def format_table_one(
             out.append({characteristic: label, **cells, **tests})
             continue
         out.append({characteristic: label, **dict.fromkeys(heads, ""), **tests})
-        for _level, row in block[block["level"].notna()].iterrows():
+        for row in block:
+            if pd.isna(row["level"]):
+                continue
             cells = {
                 h: format_n_pct(row[group_column("n", g)], row[group_column("pct", g)], digits)
                 for g, h in zip(cols, heads, strict=True)
