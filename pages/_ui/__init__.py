@@ -448,6 +448,25 @@ def _arrow_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_RUN_STAMP = "_run_stamp"
+
+
+def _run_stamp() -> tuple[report.Provenance, Any]:
+    """This run's provenance stamp and filters, made once for all the run's downloads.
+
+    app.py sets a new view on every run (a fragment rerun keeps the last run's, as the
+    sidebar cannot change without a full run), so the view identifies the run.
+    """
+    from . import pack
+
+    v = view()
+    held = st.session_state.get(_RUN_STAMP)
+    if held is None or held[0] is not v:
+        held = (v, pack.provenance(v), pack.filters())
+        st.session_state[_RUN_STAMP] = held
+    return held[1], held[2]
+
+
 def _exported(make: Callable[[], Any], kind: str, file_name: str) -> Callable[[], Any]:
     """``make`` for a download button; the audit trail records the export when it is built."""
     from . import auth
@@ -467,15 +486,13 @@ def show_table(df: pd.DataFrame, name: str, *, hide_index: bool = True,
     ``#`` lines, a Notes sheet) and are named by page and filters (``table1_cp-A.xlsx``).
     No pandas Styler: it imports matplotlib, which writes a font cache to disk.
     """
-    from . import pack
-
     # Small-cell suppression of count columns (Table 1's n, numbers at risk, ...): one rule,
     # hcc_core.suppression; formatted cells ("3 (7.9)") were already suppressed when formatted.
     df = suppression.suppress_counts(df)
     table_view(df, hide_index=hide_index)
     out = suppression.suppress_counts(df if export_df is None else export_df)
-    notes = pack.provenance().lines(endpoint=endpoint, method=method)
-    tag = pack.filters()
+    provenance, tag = _run_stamp()
+    notes = provenance.lines(endpoint=endpoint, method=method)
     csv_name, xlsx_name = report.file_name(name, tag, "csv"), report.file_name(name, tag, "xlsx")
     c1, c2, _space = st.columns([1, 1, 4])
     c1.download_button(_("Download CSV"),
@@ -518,8 +535,6 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     ``counts``: the patient counts the chart is drawn from; when small-cell suppression hides
     any of them, a sentence replaces the chart (it would give them back).
     """
-    from . import pack
-
     if counts is not None and suppression.reveals(counts):
         st.caption(suppression.chart_withheld_note())
         return
@@ -535,9 +550,8 @@ def show_chart(build: Callable[[], Any], name: str, options: tuple = (), *,
     # A chart whose views are sized "container" (e.g. every KM chart) takes the column width.
     stretch = stretch or _container_sized(spec)
     st.vega_lite_chart(spec, theme=None, width="stretch" if stretch else "content")
-    stamped = report.stamp_chart_spec(spec, pack.provenance(v), endpoint=endpoint,
-                                      method=method)
-    tag = pack.filters()
+    provenance, tag = _run_stamp()
+    stamped = report.stamp_chart_spec(spec, provenance, endpoint=endpoint, method=method)
     png_name, svg_name = report.file_name(name, tag, "png"), report.file_name(name, tag, "svg")
     c1, c2, _space = st.columns([1, 1, 4])
     c1.download_button(_("Download PNG"),
