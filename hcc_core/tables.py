@@ -516,7 +516,7 @@ def _frame(rows: list[dict], groups: tuple, stats: tuple, lead=None, tail=_TEST_
         values = [r.get(col, default) for r in rows]
         text = col in lead or col in _TEXT_COLUMNS
         data[col] = np.array(values, dtype=object if text else None)
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the arrays are this frame's own: no second copy
 
 
 _DEFAULTS = {"test": "", "fisher_method": "", "low_expected": False}

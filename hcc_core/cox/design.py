@@ -267,12 +267,16 @@ def _drop_collinear(X, terms, owner, weights=None):
     # the Gram matrix (Schur complements), eliminating only the kept columns.
     kept: list[int] = []
     S = G.copy()
-    diag = np.diag(G).copy()
-    for j in range(X.shape[1]):
+    diag = np.diag(G).tolist()
+    p = X.shape[1]
+    for j in range(p):
         if S[j, j] > _COLLINEAR_TOL * max(diag[j], 1e-300) and diag[j] > 0:
             kept.append(j)
-            S[j + 1 :, j + 1 :] -= np.outer(S[j + 1 :, j], S[j, j + 1 :]) / S[j, j]
-    dropped = [terms[j] for j in range(X.shape[1]) if j not in kept]
+            if j + 1 < p:
+                S[j + 1 :, j + 1 :] -= np.outer(S[j + 1 :, j], S[j, j + 1 :]) / S[j, j]
+    if len(kept) == p:  # the common case: nothing to drop, no copy
+        return X, list(terms), list(owner), []
+    dropped = [terms[j] for j in range(p) if j not in kept]
     return X[:, kept], [terms[j] for j in kept], [owner[j] for j in kept], dropped
 
 

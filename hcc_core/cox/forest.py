@@ -73,22 +73,23 @@ def subgroup_forest(
     time, event = sd.time[order], sd.event[order]
     ok_arm = arm_code >= 0
     trt = (arm_code == 1).astype(float)
+    dead, is_ref, is_cmp = event == 1, arm_code == 0, arm_code == 1  # counted, not summed
 
     fits: list[tuple[dict, np.ndarray]] = []  # rows whose HR is estimable, and their rows
     extra: dict[int, list[str]] = {}  # notes added to a row after its fit's note
 
     def level_row(sub: str, level, sel: np.ndarray) -> dict:
         sel = sel & ok_arm
-        ref, cmp_ = sel & (trt == 0), sel & (trt == 1)
+        ref, cmp_ = sel & is_ref, sel & is_cmp
         row = {
             "subgroup": sub,
             "level": level,
-            "n": int(sel.sum()),
-            "events": int(event[sel].sum()),
-            "n_reference": int(ref.sum()),
-            "events_reference": int(event[ref].sum()),
-            "n_comparator": int(cmp_.sum()),
-            "events_comparator": int(event[cmp_].sum()),
+            "n": np.count_nonzero(sel),
+            "events": np.count_nonzero(sel & dead),
+            "n_reference": np.count_nonzero(ref),
+            "events_reference": np.count_nonzero(ref & dead),
+            "n_comparator": np.count_nonzero(cmp_),
+            "events_comparator": np.count_nonzero(cmp_ & dead),
             "hr": np.nan,
             "hr_lower": np.nan,
             "hr_upper": np.nan,
