@@ -437,9 +437,10 @@ def _arrow_ready(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its mixed text-and-number columns (Table 1's "%", "-" beside ratios) as
     text, as Streamlit shows them anyway: it converts such a column to text only after a
     failed conversion to Arrow, whose traceback it logs on every run."""
-    mixed = [i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_object_dtype(dtype)
-             and pd.api.types.infer_dtype(df.iloc[:, i], skipna=True) in ("mixed",
-                                                                          "mixed-integer")]
+    objects = [i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_object_dtype(dtype)]
+    values = df.iloc[:, objects].to_numpy()  # one array for every text column, read per column
+    mixed = [i for j, i in enumerate(objects)
+             if pd.api.types.infer_dtype(values[:, j], skipna=True) in ("mixed", "mixed-integer")]
     if not mixed:
         return df
     out = df.copy()
