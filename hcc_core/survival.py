@@ -425,7 +425,7 @@ class KMResult:
         out = {"group": self.curve["group"].to_numpy()[rows], "time": tt}
         for c in ("survival", "lower", "upper"):
             out[c] = np.where(unknown, np.nan, self.curve[c].to_numpy()[rows])
-        return pd.DataFrame(out)
+        return pd.DataFrame(out, copy=False)  # fresh arrays: no second copy
 
     def risk_table(self, times) -> pd.DataFrame:
         """Numbers at risk (time >= t) and cumulative events/censorings up to ``t``, per group.
@@ -452,7 +452,8 @@ class KMResult:
                 "at_risk": count(at_risk),
                 "cumulative_events": count(cumulative("events")),
                 "cumulative_censored": count(cumulative("censored")),
-            }
+            },
+            copy=False,
         )
 
 
@@ -579,7 +580,8 @@ def fit_km(
             "at_risk": at_risk,
             "events": counts(stack(0.0, lambda km, lo, up: km.n_event)),
             "censored": counts(stack(0.0, lambda km, lo, up: km.n_censor)),
-        }
+        },
+        copy=False,  # every column is a new array: no second copy
     )
     summary = pd.DataFrame(
         {
@@ -589,7 +591,8 @@ def fit_km(
             "median": med_ci[:, 0],
             "median_lower": med_ci[:, 1],
             "median_upper": med_ci[:, 2],
-        }
+        },
+        copy=False,
     )
     return KMResult(
         endpoint,
@@ -695,7 +698,8 @@ def logrank_test(df: pd.DataFrame, endpoint: str, by: str) -> LogRankResult:
     observed, expected, var = _logrank_arrays(time, event, codes, len(levels))
     stat, dof = _chisq(observed, expected, var)
     table = pd.DataFrame(
-        {"group": levels, "n": counts.astype(int), "observed": observed, "expected": expected}
+        {"group": levels, "n": counts.astype(int), "observed": observed, "expected": expected},
+        copy=False,
     )
     p = _chi2_sf(stat, dof)
     return LogRankResult(endpoint, by, stat, dof, p, table, n_excl, notes, _(LOGRANK_METHOD))
@@ -772,7 +776,8 @@ def pairwise_logrank(
             "statistic": stat,
             "p_value": p,
             "p_adjusted": adjust_p_values(p, adjust),
-        }
+        },
+        copy=False,
     )
     out.attrs["method"] = _(
         "Pairwise log-rank tests (R survdiff, rho = 0, 1 df each); p-values adjusted by "
@@ -861,7 +866,8 @@ def rmst(
             "difference_lower": np.where(is_ref, np.nan, diff - z * dse),
             "difference_upper": np.where(is_ref, np.nan, diff + z * dse),
             "p_value": np.where(is_ref | (dse == 0), np.nan, p),
-        }
+        },
+        copy=False,
     )
     out.attrs["method"] = _(
         "Restricted mean survival time to {tau} months (area under the Kaplan-Meier curve; "

@@ -457,7 +457,7 @@ def cox_univariable(
         cols["n"] = np.repeat(np.array([f[3] for f in fits], dtype=np.int64), k)
         cols["events"] = np.repeat(np.array([f[4] for f in fits], dtype=np.int64), k)
         terms = [t for f in fits for t in f[1]]
-        out = pd.DataFrame(cols, index=pd.Index(terms, name="term"))
+        out = pd.DataFrame(cols, index=pd.Index(terms, name="term"), copy=False)
     else:
         out = pd.DataFrame(columns=["covariate", *UNIVARIABLE_COLUMNS, "n", "events"])
     out.attrs["method"] = (

@@ -58,4 +58,5 @@ def zph(rs: engine.RiskSets, beta, assign: dict[str, list[int]], stop, event, st
     return pd.DataFrame(
         {"chisq": chisq, "df": dof, "p_value": special.chdtrc(dof, chisq)},
         index=pd.Index([t for t, _ in tests], name="term"),
+        copy=False,
     )
