@@ -317,13 +317,13 @@ def _csv_pandas(text: str, delimiter: str, name: str, nrows: int | None = None) 
 
 def _csv_arrow(
     utf8: bytes, delimiter: str, max_chars: int
-) -> tuple[pd.DataFrame, bool, np.ndarray] | None:
+) -> tuple[pd.DataFrame, bool, np.ndarray, dict] | None:
     """Arrow's multithreaded CSV reader, for the files it reads exactly as pandas does.
 
-    Returns (table, has a cell longer than ``max_chars``, missing-cell mask), or None for
-    anything unusual (rows
-    with another number of cells, line breaks inside quotes, an unclosed quote, old Mac line
-    ends): the pandas reader then reads the file, with the messages users know.
+    Returns (table, has a cell longer than ``max_chars``, missing-cell mask, {column number ->
+    (codes, distinct values)}), or None for anything unusual (rows with another number of
+    cells, line breaks inside quotes, an unclosed quote, old Mac line ends): the pandas reader
+    then reads the file, with the messages users know.
     """
     import pyarrow as pa  # lazy: only needed for CSV
     import pyarrow.compute as pc
@@ -352,36 +352,38 @@ def _csv_arrow(
         return None
     if table.num_rows != utf8.count(b"\n") + (not utf8.endswith(b"\n")):
         return None  # a quoted cell spans lines (or a quote is never closed): pandas decides
-    columns = {}
+    columns, factorized = {}, {}
     long_cell = False
     missing = np.zeros((table.num_rows, width), dtype=bool)
     for i, column in enumerate(table.columns):
-        column = column.combine_chunks()
-        if column.null_count:
-            missing[:, i] = column.is_null().to_numpy(zero_copy_only=False)
-        # One Python string per distinct value, shared by its rows: far fewer objects to make,
-        # and hashing them later (factorize) reuses each string's cached hash.
-        coded = column.dictionary_encode()
+        # One Python string per distinct value, shared by its rows (far fewer objects to make);
+        # the codes spare validation from hashing every cell again (pd.factorize).
+        coded = column.combine_chunks().dictionary_encode()
         # the longest cell is the longest distinct value (measured on the few distinct ones)
         longest = pc.max(pc.utf8_length(coded.dictionary)).as_py()
         long_cell |= longest is not None and longest > max_chars
-        if len(coded.dictionary) <= len(column) // 2:
-            distinct = np.full(len(coded.dictionary) + 1, np.nan, dtype=object)
-            distinct[:-1] = coded.dictionary.to_numpy(zero_copy_only=False)
-            codes = pc.fill_null(coded.indices, len(coded.dictionary))
-            values = distinct[codes.to_numpy(zero_copy_only=False)]
-        else:
-            values = column.to_numpy(zero_copy_only=False)
-            values[missing[:, i]] = np.nan
-        columns[i] = values
-    return pd.DataFrame(columns, copy=False), long_cell, missing
+        codes = pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False)
+        missing[:, i] = codes < 0
+        factorized[i] = (codes, coded.dictionary.to_numpy(zero_copy_only=False))
+        columns[i] = np.append(factorized[i][1], np.nan)[codes]  # code -1 (empty) -> NaN
+    return pd.DataFrame(columns, copy=False), long_cell, missing, factorized
+
+
+def _body_codes(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a column without its header cell, as ``pd.factorize`` of the body gives them."""
+    head, body = codes[0], codes[1:]
+    if head >= 0 and not (body == head).any():  # the header's text is no patient's value
+        distinct = np.delete(distinct, head)
+        body = body - (body > head)
+    return body.astype(np.min_scalar_type(-len(distinct) - 1)), distinct
 
 
 def _parse_csv(
     data: bytes, name: str, max_rows: int, max_chars: int, deadline: Deadline
-) -> tuple[pd.DataFrame, str, bool, np.ndarray | None]:
+) -> tuple[pd.DataFrame, str, bool, np.ndarray | None, dict]:
     """(body with the user's headers, delimiter, whether cells must be checked for length,
-    the body's missing-cell mask when the reader gave it for free)."""
+    the body's missing-cell mask and {header -> (codes, distinct values)} when the reader gave
+    them for free)."""
     text, encoding = _decode(data, name)
     delimiter = _delimiter(text)
     _check_deadline(deadline, name)
@@ -397,7 +399,7 @@ def _parse_csv(
     n_lines = utf8.count(end) + (not utf8.endswith(end))  # the header line included
     arrow = None if n_lines - 1 > max_rows else _csv_arrow(utf8, delimiter, max_chars)
     if arrow is not None:
-        table, check_lengths, missing = arrow
+        table, check_lengths, missing, factorized = arrow
     else:
         table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
         if len(table) - 1 > max_rows:
@@ -406,14 +408,15 @@ def _parse_csv(
         # or when quoted cells span lines (more lines than rows).
         lines = data.splitlines()
         check_lengths = len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_chars
-        missing = None
+        missing, factorized = None, {}
     _check_deadline(deadline, name)
     if table.empty:
-        return table, delimiter, False, None
+        return table, delimiter, False, None, {}
     header = _header_names(table.iloc[0].tolist(), name)
     body = table.iloc[1:]
     body.columns = header
-    return body, delimiter, check_lengths, None if missing is None else missing[1:]
+    codes = {header[i]: _body_codes(*pair) for i, pair in factorized.items()}
+    return body, delimiter, check_lengths, None if missing is None else missing[1:], codes
 
 
 def _check_workbook_archive(data: bytes, name: str) -> None:
@@ -582,6 +585,9 @@ class Upload:
         All sheets of the workbook (``()`` for CSV).
     blank : ndarray of bool
         Rows whose every cell is empty.
+    codes : dict
+        {header -> (codes, distinct values)} of CSV columns as ``pd.factorize`` gives them (free
+        from the reader; validation reuses them instead of hashing every cell again).
     """
 
     table: pd.DataFrame
@@ -591,6 +597,7 @@ class Upload:
     sheet: str
     sheets: tuple[str, ...]
     blank: np.ndarray
+    codes: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def _read(
@@ -614,13 +621,13 @@ def _read(
         )
     delimiter = chosen = ""
     sheets: tuple[str, ...] = ()
-    missing = None
+    missing, codes = None, {}
     if data.startswith(b"PK\x03\x04"):
         table, chosen, sheets = _parse_xlsx(data, name, sheet, max_rows, deadline)
         check_lengths = True
     else:
         _check_not_binary(data, name)
-        table, delimiter, check_lengths, missing = _parse_csv(
+        table, delimiter, check_lengths, missing, codes = _parse_csv(
             data, name, max_rows, max_field_chars, deadline
         )
     table.index = pd.RangeIndex(2, 2 + len(table), name="row")
@@ -642,7 +649,7 @@ def _read(
         )
     blank = missing.all(axis=1)
     sha = hashlib.sha256(data).hexdigest()
-    return Upload(table, name, sha, delimiter, chosen, sheets, blank)
+    return Upload(table, name, sha, delimiter, chosen, sheets, blank, codes)
 
 
 def read_upload(
@@ -940,9 +947,11 @@ def load_cohort(
     table, name, delimiter = raw.table, raw.name, raw.delimiter
     n_rows = len(table)
     blank = raw.blank
+    codes = raw.codes
     warnings: list[str] = []
     if blank.any():
         table = table[~blank]
+        codes = {c: (k[~blank], u) for c, (k, u) in codes.items()}  # blank rows: code -1 only
         warnings.append(
             _("{n} completely empty row(s) of '{name}' were skipped.").format(
                 n=int(blank.sum()), name=name
@@ -951,12 +960,14 @@ def load_cohort(
     used, applied, map_warnings = _apply_mapping(table, mapping, name)
     warnings += map_warnings
     hints = {c: u for u, c in suggest_mapping(table.columns).items() if u != c}
+    source = {c: u for u, c in applied.items()}
     data, more, derived = validate_cohort(
         used,
         name,
         decimal_comma=delimiter == ";",
         hints=hints,
         death_as_pfs_event=death_as_pfs_event,
+        factorized={c: codes[source.get(c, c)] for c in used if source.get(c, c) in codes},
     )
     return Cohort(
         data=data,

@@ -84,10 +84,12 @@ _GROUP = {
 _DATE_RE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_LISTED = 5
 _ALBI_CUTS = (-2.60, -1.39)
 
 Normaliser = Callable[[object], object]
+Factorized = tuple[np.ndarray, np.ndarray] | None  # (codes, distinct values) as pd.factorize
 
 
 def _key(value: object) -> str:
@@ -154,14 +156,18 @@ def _bad_values(df: pd.DataFrame, column: str, mask, expected: str) -> str:
 # Per-kind normalisation (on unique values: fast for 100,000 rows) -----------------------------
 
 
-def _map_distinct(series: pd.Series, fn: Normaliser) -> tuple[np.ndarray, list, np.ndarray]:
-    """(codes, ``fn`` of each distinct value + a last NaN slot for code -1, rejected mask)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+def _map_distinct(
+    series: pd.Series, fn: Normaliser, factorized: Factorized = None, bulk=None
+) -> tuple[np.ndarray, list, np.ndarray]:
+    """(codes, ``fn`` of each distinct value + a last NaN slot for code -1, rejected mask);
+    ``bulk(distinct values)`` may give many results at once (None where ``fn`` must decide)."""
+    codes, uniques = factorized or pd.factorize(series, use_na_sentinel=True)
+    done = [None] * len(uniques) if bulk is None else bulk(uniques)
     out: list[object] = []
     bad = np.zeros(len(uniques) + 1, dtype=bool)  # last slot: code -1 (NaN) is never bad
     for i, value in enumerate(uniques):
-        if _is_missing(value):
-            out.append(np.nan)
+        if done[i] is not None or _is_missing(value):
+            out.append(np.nan if done[i] is None else done[i])
             continue
         try:
             out.append(fn(value))
@@ -173,7 +179,7 @@ def _map_distinct(series: pd.Series, fn: Normaliser) -> tuple[np.ndarray, list, 
 
 
 def _map_unique(
-    series: pd.Series, fn: Normaliser, dtype: str = "object"
+    series: pd.Series, fn: Normaliser, dtype: str = "object", factorized: Factorized = None
 ) -> tuple[pd.Series, np.ndarray]:
     """Apply ``fn`` to each distinct value; returns (result, mask of values ``fn`` rejected).
 
@@ -181,7 +187,8 @@ def _map_unique(
     ``"datetime64[ns]"`` the distinct results are converted once and then spread by code
     (object-to-Int64 or -datetime per row is slow).
     """
-    codes, out, bad = _map_distinct(series, fn)
+    bulk = _iso_dates if dtype == "datetime64[ns]" else None
+    codes, out, bad = _map_distinct(series, fn, factorized, bulk)
     if dtype == "datetime64[ns]":
         # Converted once per distinct date (object-to-datetime per row is slow), then spread.
         dates = pd.to_datetime(pd.Series(out, dtype=object)).astype("datetime64[ns]")
@@ -222,19 +229,23 @@ def _group_key(value: object) -> str:
     return re.sub(r"[\s&+_/-]", "", _key(value))
 
 
-def _numeric_text(raw: pd.Series) -> pd.Series:
+def _numeric_text(raw: pd.Series, factorized: Factorized = None) -> pd.Series:
     """``pd.to_numeric(raw, errors="coerce")``, computed once per distinct text for CSV columns."""
-    if raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) != "string":
+    if factorized is None and (
+        raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) != "string"
+    ):
         return pd.to_numeric(raw, errors="coerce")
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(raw, use_na_sentinel=True)
     numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
     numbers = np.append(numbers.to_numpy(dtype="float64", na_value=np.nan), np.nan)
     return pd.Series(numbers[codes], index=raw.index)
 
 
-def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]) -> pd.Series:
+def _to_number(
+    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str], factorized: Factorized
+) -> pd.Series:
     raw = df[column]
-    out = _numeric_text(raw)
+    out = _numeric_text(raw, factorized)
     if out.dtype == object:  # e.g. booleans from Excel
         out = pd.to_numeric(out.astype("string"), errors="coerce")
     out = out.astype("float64")
@@ -273,14 +284,12 @@ def _to_number(df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[
     _reject_non_finite(df, column, out, errors)
     col = s.COLUMN_BY_NAME.get(column)
     if col is not None:
-        low = col.minimum is not None and (out < col.minimum).any()
-        high = col.maximum is not None and (out > col.maximum).any()
-        if low or high:
-            mask = np.zeros(len(out), dtype=bool)
-            if col.minimum is not None:
-                mask |= (out < col.minimum).to_numpy()
-            if col.maximum is not None:
-                mask |= (out > col.maximum).to_numpy()
+        values, mask = out.to_numpy(), np.zeros(len(out), dtype=bool)
+        if col.minimum is not None:
+            mask |= values < col.minimum
+        if col.maximum is not None:
+            mask |= values > col.maximum
+        if mask.any():
             rng = (
                 _("between {low} and {high}").format(low=f"{col.minimum:g}", high=f"{col.maximum:g}")
                 if col.maximum is not None
@@ -310,17 +319,11 @@ def _reject_non_finite(df: pd.DataFrame, column: str, out: pd.Series, errors: li
     bad = infinite | nan_text
     if bad.any():
         out[infinite] = np.nan
-        errors.append(
-            _bad_values(
-                df,
-                column,
-                bad,
-                _(
-                    "a finite number; infinity, 'NaN' and numbers too large for a computer "
-                    "(such as 1e309) are not measurements"
-                ),
-            )
+        expected = _(
+            "a finite number; infinity, 'NaN' and numbers too large for a computer (such as "
+            "1e309) are not measurements"
         )
+        errors.append(_bad_values(df, column, bad, expected))
 
 
 def _to_date(value: object) -> pd.Timestamp:
@@ -335,6 +338,17 @@ def _to_date(value: object) -> pd.Timestamp:
         return pd.Timestamp(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         raise KeyError(value) from None
+
+
+def _iso_dates(uniques: np.ndarray) -> list:
+    """``_to_date`` of the values written exactly YYYY-MM-DD, in one parse; None elsewhere
+    (other writings and dates the parser refuses are left to ``_to_date``)."""
+    iso = np.flatnonzero([isinstance(v, str) and bool(_ISO_DATE.fullmatch(v)) for v in uniques])
+    text = pd.Series(uniques[iso], dtype=object)
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    done = np.full(len(uniques), None, dtype=object)
+    done[iso[parsed.notna().to_numpy()]] = list(parsed.dropna())
+    return list(done)
 
 
 def _kind(column: str) -> str:
@@ -373,30 +387,24 @@ def _coder(column: str) -> tuple[Normaliser, str] | None:
 
 
 def _normalise_column(
-    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str]
+    df: pd.DataFrame, column: str, decimal_comma: bool, errors: list[str], factorized: Factorized
 ) -> pd.Series:
     kind = _kind(column)
     raw = df[column]
     if kind == "number":
-        return _to_number(df, column, decimal_comma, errors)
+        return _to_number(df, column, decimal_comma, errors, factorized)
     if kind == "date":
-        out, bad = _map_unique(raw, _to_date, dtype="datetime64[ns]")
+        out, bad = _map_unique(raw, _to_date, "datetime64[ns]", factorized)
         if bad.any():
-            errors.append(
-                _bad_values(
-                    df,
-                    column,
-                    bad,
-                    _("a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell"),
-                )
-            )
+            expected = _("a date written as YYYY-MM-DD (e.g. 2023-04-17) or an Excel date cell")
+            errors.append(_bad_values(df, column, bad, expected))
         return out
     coder = _coder(column)
     if coder is None:
-        return _to_text(raw)
+        return _to_text(raw, factorized)
     fn, expected = coder
     coded = kind != "category" or column == s.ALBI_GRADE
-    out, bad = _map_unique(raw, fn, dtype="Int64" if coded else "object")
+    out, bad = _map_unique(raw, fn, "Int64" if coded else "object", factorized)
     if bad.any():
         errors.append(_bad_values(df, column, bad, expected))
     return out.astype("Int64") if coded else out
@@ -459,16 +467,15 @@ def recoding_preview(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _to_text(raw: pd.Series) -> pd.Series:
+def _to_text(raw: pd.Series, factorized: Factorized = None) -> pd.Series:
     """Free text (patient_id, agents): trimmed as written; missing tokens become NaN."""
-    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
-        # plain str methods per cell: a quarter of the time of the .str accessor's
-        texts = [v.strip() if isinstance(v, str) else v for v in raw.to_numpy(dtype=object)]
-        out = np.empty(len(texts), dtype=object)
-        out[:] = texts
-        out[[isinstance(t, str) and t.lower() in MISSING_TOKENS for t in texts]] = np.nan
-        return pd.Series(out, index=raw.index, dtype=object)
-    return raw.map(lambda v: np.nan if _is_missing(v) else _integral_text_id(v)).astype(object)
+    if factorized is None and pd.api.types.infer_dtype(raw, skipna=True) not in ("string", "empty"):
+        return raw.map(lambda v: np.nan if _is_missing(v) else _integral_text_id(v)).astype(object)
+    codes, uniques = factorized or pd.factorize(raw, use_na_sentinel=True)
+    texts = np.full(len(uniques) + 1, np.nan, dtype=object)  # the last slot: code -1
+    texts[:-1] = [v.strip() for v in uniques]  # each distinct text once, then spread by code
+    texts[[isinstance(t, str) and t.lower() in MISSING_TOKENS for t in texts]] = np.nan
+    return pd.Series(texts[codes], index=raw.index, dtype=object)
 
 
 def _integral_text_id(value: object) -> str:
@@ -631,6 +638,7 @@ def validate_cohort(
     decimal_comma: bool = False,
     hints: Mapping[str, str] | None = None,
     death_as_pfs_event: bool = True,
+    factorized: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Normalise codings, check consistency and derive fields of a canonically named table.
 
@@ -651,6 +659,9 @@ def validate_cohort(
         counted as a PFS event (default, the RECIST/mRECIST definition) or kept censored.
         Either way the patients are flagged in the bool column ``pfs_death_at_censoring``
         (present only when there are any) and named in a warning.
+    factorized : dict, optional
+        {column -> (codes, distinct values)} exactly as ``pd.factorize(raw[column])`` gives
+        them (up to order), e.g. from the CSV reader, so that the cells are not hashed again.
 
     Returns
     -------
@@ -701,7 +712,6 @@ def validate_cohort(
         )
     errors: list[str] = []
     warnings: list[str] = []
-    out = pd.DataFrame(index=raw.index)
     ordered = [c.name for c in s.COLUMNS if c.name in raw.columns]
     extra = [c for c in raw.columns if c not in s.COLUMN_BY_NAME]
     ordered += [c for c in extra if str(c).startswith(s.AE_PREFIX)]
@@ -712,8 +722,12 @@ def validate_cohort(
                 "{n} column(s) are not in the data dictionary and were not used: {columns}."
             ).format(n=len(unknown), columns=", ".join(repr(c) for c in unknown))
         )
-    for column in ordered:
-        out[column] = _normalise_column(raw, column, decimal_comma, errors)
+    factorized = factorized or {}
+    out = pd.DataFrame(  # new arrays, one per column: nothing shared with the user's table
+        {c: _normalise_column(raw, c, decimal_comma, errors, factorized.get(c)) for c in ordered},
+        index=raw.index,
+        copy=False,
+    )
 
     ids = out[s.PATIENT_ID]
     no_id = ids.isna().to_numpy()
