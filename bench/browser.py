@@ -38,6 +38,7 @@ __all__ = ["measure", "report_lines", "TARGETS"]
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
+FLOOR_APP = ROOT / "bench" / "floor_app.py"
 CHROMIUM = "/usr/bin/chromium"
 OUT = ROOT / "bench" / "out"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu",
@@ -155,14 +156,15 @@ def _free_port() -> int:
 
 
 class Server:
-    """``streamlit run app.py`` on a free port; ``started`` is the epoch time of the spawn."""
+    """``streamlit run app.py`` (or ``app``) on a free port; ``started`` is the epoch time of
+    the spawn."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Path = APP) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.time()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port",
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.port",
              str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -195,8 +197,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def _server() -> Iterator[Server]:
-    srv = Server()
+def _server(app: Path = APP) -> Iterator[Server]:
+    srv = Server(app)
     try:
         srv.wait_healthy()
         yield srv
@@ -363,6 +365,49 @@ def _warm(browser, reps: int) -> dict:
                 links.append(_first_chart(page, srv.url + _link(i)))
         out["new_session_warm"] = _stats(fresh)
         out["deep_link_warm"] = _stats(links)
+        out["cached_browser"] = _cached_browser(browser, srv.url + "/survival", reps)
+    return out
+
+
+def _cached_browser(browser, url: str, reps: int) -> dict:
+    """New sessions opened as new tabs of one browser that has opened the app before (its
+    HTTP cache holds Streamlit's front end, served as immutable files): a returning user."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1100})
+    ctx.add_init_script(_PROBE)
+    times = []
+    try:
+        for i in range(reps + 1):
+            page = ctx.new_page()
+            t = _first_chart(page, url)
+            page.close()
+            if i:  # the first tab fills the cache
+                times.append(t)
+    finally:
+        ctx.close()
+    return _stats(times)
+
+
+def _floor(browser, sessions: int, reps: int) -> dict:
+    """The same measurements on bench/floor_app.py: Streamlit with one KM chart and the
+    filter sidebar, nothing else (what the front end and one chart cost on this machine)."""
+    out = {}
+    with _server(FLOOR_APP) as srv:
+        with _context(browser) as page:
+            _first_chart(page, srv.url + "/")  # warms the server, not measured
+        fresh = []
+        for _ in range(reps):
+            with _context(browser) as page:
+                fresh.append(_first_chart(page, srv.url + "/"))
+        out["floor_new_session"] = _stats(fresh)
+        out["floor_cached_browser"] = _cached_browser(browser, srv.url + "/", reps)
+        lat: list[float] = []
+        for _ in range(sessions):
+            with _context(browser) as page:
+                page.goto(srv.url + "/")
+                page.wait_for_selector(_CHART, timeout=180_000)
+                _wait_quiet(page)
+                lat += _clicks(page, "survival (floor app)")
+        out["floor_click"] = _stats(lat)
     return out
 
 
@@ -415,7 +460,7 @@ def _memory(browser, csv: Path, sessions: int) -> dict:
 def measure(*, sizes: tuple[int, ...] = (10_000, 100_000), pages: tuple[str, ...] =
             ("survival", "cox"), sessions: int = 2, reps: int = 10, cold_reps: int = 3,
             memory_sessions: int = 3,
-            parts: tuple[str, ...] = ("click", "warm", "cold", "memory")) -> dict:
+            parts: tuple[str, ...] = ("click", "warm", "cold", "floor", "memory")) -> dict:
     """Every browser figure of issue 19 items 1, 2 and 5 (seconds, MiB)."""
     if not Path(CHROMIUM).exists():
         return {"error": f"{CHROMIUM} not found"}
@@ -443,6 +488,8 @@ def measure(*, sizes: tuple[int, ...] = (10_000, 100_000), pages: tuple[str, ...
                 res.update(_guard(_warm, browser, reps))
             if "cold" in parts:
                 res.update(_guard(_cold, browser, cold_reps))
+            if "floor" in parts:
+                res.update(_guard(_floor, browser, sessions, reps))
             print({k: _short(v) for k, v in res.items() if isinstance(v, dict)}, flush=True)
             if 100_000 in csvs and memory_sessions and "memory" in parts:
                 res["memory"] = _guard(_memory, browser, csvs[100_000], memory_sessions)
@@ -457,6 +504,37 @@ def _short(v: dict) -> str:
 
 def _fmt(s: float) -> str:
     return f"{s * 1000:,.0f} ms" if s < 10 else f"{s:,.1f} s"
+
+
+# (what, key in the real app, key in the floor app)
+FLOOR_ROWS = (
+    ("Click to updated chart, demo cohort, Survival", "click_demo_survival", "floor_click"),
+    ("New session on a warm server to first chart", "new_session_warm", "floor_new_session"),
+    ("The same, a new tab of a browser that has opened the app before", "cached_browser",
+     "floor_cached_browser"),
+)
+
+
+def _floor_lines(res: dict) -> list[str]:
+    """The real Survival page beside bench/floor_app.py (Streamlit + one KM chart)."""
+    rows = [(what, res.get(a), res.get(b)) for what, a, b in FLOOR_ROWS
+            if isinstance(res.get(a), dict) or isinstance(res.get(b), dict)]
+    if not rows:
+        return []
+    lines = [
+        "What the front end alone costs on this machine: the same timings on "
+        "`bench/floor_app.py`, a Streamlit app with the same five sidebar filters and nothing "
+        "on its page but a title and one KM chart (overall survival by treatment group, "
+        "computed on every run), served and clicked the same way (medians):\n",
+        "| what | Survival page | floor app (Streamlit + one KM chart) | the rest of the page |",
+        "|---|---:|---:|---:|"]
+    for what, ours, floor in rows:
+        cells = [_fmt(v["median"]) if v and "median" in v else "not measured"
+                 for v in (ours, floor)]
+        rest = (_fmt(ours["median"] - floor["median"])
+                if ours and floor and "median" in ours and "median" in floor else "-")
+        lines.append(f"| {what} | {cells[0]} | {cells[1]} | {rest} |")
+    return [*lines, ""]
 
 
 def report_lines(res: dict) -> list[str]:
@@ -492,6 +570,7 @@ def report_lines(res: dict) -> list[str]:
         lines.append(f"| {what} | {_fmt(v['median'])} | {_fmt(v['min'])} | {_fmt(v['max'])} "
                      f"| {v['n']} | <= {_fmt(target)} | {met} | {BEFORE.get(key, '-')} |")
     lines.append("")
+    lines += _floor_lines(res)
     mem = res.get("memory")
     if mem:
         lines.append("### 4b. Server memory with 100,000-row uploads (issue 19 item 5)\n")
@@ -522,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--cold-reps", type=int, default=3)
     ap.add_argument("--memory-sessions", type=int, default=3)
-    ap.add_argument("--parts", nargs="*", default=["click", "warm", "cold", "memory"])
+    ap.add_argument("--parts", nargs="*", default=["click", "warm", "cold", "floor", "memory"])
     a = ap.parse_args(argv)
     res = measure(sizes=tuple(a.sizes), pages=tuple(a.pages), sessions=a.sessions,
                   reps=a.reps, cold_reps=a.cold_reps, memory_sessions=a.memory_sessions,
