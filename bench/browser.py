@@ -387,10 +387,21 @@ def _cached_browser(browser, url: str, reps: int) -> dict:
     return _stats(times)
 
 
-def _floor(browser, sessions: int, reps: int) -> dict:
+def _floor(browser, sessions: int, reps: int, cold_reps: int) -> dict:
     """The same measurements on bench/floor_app.py: Streamlit with one KM chart and the
     filter sidebar, nothing else (what the front end and one chart cost on this machine)."""
     out = {}
+    start = []
+    for _ in range(cold_reps):
+        srv = Server(FLOOR_APP)
+        try:
+            srv.wait_healthy()
+            with _context(browser) as page:
+                _first_chart(page, srv.url + "/")
+                start.append(_chart_epoch(page) - srv.started)
+        finally:
+            srv.stop()
+    out["floor_server_start"] = _stats(start)
     with _server(FLOOR_APP) as srv:
         with _context(browser) as page:
             _first_chart(page, srv.url + "/")  # warms the server, not measured
@@ -489,7 +500,7 @@ def measure(*, sizes: tuple[int, ...] = (10_000, 100_000), pages: tuple[str, ...
             if "cold" in parts:
                 res.update(_guard(_cold, browser, cold_reps))
             if "floor" in parts:
-                res.update(_guard(_floor, browser, sessions, reps))
+                res.update(_guard(_floor, browser, sessions, reps, cold_reps))
             print({k: _short(v) for k, v in res.items() if isinstance(v, dict)}, flush=True)
             if 100_000 in csvs and memory_sessions and "memory" in parts:
                 res["memory"] = _guard(_memory, browser, csvs[100_000], memory_sessions)
@@ -512,6 +523,7 @@ FLOOR_ROWS = (
     ("New session on a warm server to first chart", "new_session_warm", "floor_new_session"),
     ("The same, a new tab of a browser that has opened the app before", "cached_browser",
      "floor_cached_browser"),
+    ("Server start to first chart", "server_start", "floor_server_start"),
 )
 
 
