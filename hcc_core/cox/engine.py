@@ -227,9 +227,8 @@ def pinv_stack(a: np.ndarray, ncol: np.ndarray | None = None) -> np.ndarray:
     if pad is not None:  # identity on the padding: the model's block is factorised as alone
         a = a.copy()
         a[pad[:, :, None] & np.eye(p, dtype=bool)] = 1.0
-    try:
-        with np.errstate(invalid="ignore"):
-            ci = np.linalg.inv(np.linalg.cholesky(a))
+    try:  # (cholesky and inv set their own floating-point error state)
+        ci = np.linalg.inv(np.linalg.cholesky(a))
         out = np.matmul(ci.transpose(0, 2, 1), ci)
     except np.linalg.LinAlgError:  # one of them is not positive definite
         out = np.zeros((G, p, p))
