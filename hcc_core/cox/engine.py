@@ -294,8 +294,9 @@ def newton(rs: RiskSets, ncol: np.ndarray | None = None) -> Newton:
             newlk[cur], un[cur], imn[cur] = loglik(rs_cur, newbeta[cur])
             # the decisions R takes per fit, taken for every active group at once
             iters[active] = it
-            last_ll[active], last_u[active] = newlk[active], un[active]
-            last_i[active], last_b[active] = imn[active], newbeta[active]
+            if rs.counting:  # only agfit4 may report the last evaluation
+                last_ll[active], last_u[active] = newlk[active], un[active]
+                last_i[active], last_b[active] = imn[active], newbeta[active]
             finite = (
                 np.isfinite(newlk) & np.isfinite(un).all(axis=1) & np.isfinite(imn).all(axis=(1, 2))
             )
