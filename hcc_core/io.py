@@ -346,6 +346,7 @@ def _csv_arrow(
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
+                check_utf8=False,  # the bytes were decoded (or re-encoded) as UTF-8 already
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -365,7 +366,8 @@ def _csv_arrow(
         codes = pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False)
         missing[:, i] = codes < 0
         factorized[i] = (codes, coded.dictionary.to_numpy(zero_copy_only=False))
-        columns[i] = np.append(factorized[i][1], np.nan)[codes]  # code -1 (empty) -> NaN
+        # code -1 (empty) -> NaN; take() with intp indices is twice as fast as [codes]
+        columns[i] = np.append(factorized[i][1], np.nan).take(codes.astype(np.intp))
     return pd.DataFrame(columns, copy=False), long_cell, missing, factorized
 
 
@@ -612,7 +614,7 @@ def _read(
     deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
     name = _source_name(source, filename)
     data = _read_bytes(source, name, max_bytes)
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not re.search(rb"[^ \t\r\n\xef\xbb\xbf]", data):  # as data.strip(...), without a copy
         raise CohortError(
             _(
                 "The file '{name}' is empty. Upload a file whose first row holds the column "

@@ -347,7 +347,7 @@ def _iso_dates(uniques: np.ndarray) -> list:
     text = pd.Series(uniques[iso], dtype=object)
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     done = np.full(len(uniques), None, dtype=object)
-    done[iso[parsed.notna().to_numpy()]] = list(parsed.dropna())
+    done[iso[parsed.notna().to_numpy()]] = list(parsed.dropna().to_numpy())  # unboxed: faster
     return list(done)
 
 
@@ -580,14 +580,13 @@ def _derive_group(
     if modality is None:
         group = out[s.TREATMENT_GROUP]
     else:
-        implied = pd.Series(
-            np.where(modality == s.MODALITY_NONE, s.SYSTEMIC, s.LOCAL_SYSTEMIC),
-            index=out.index,
-            dtype=object,
-        ).where(modality.notna())
+        # on the arrays: pandas' object-dtype comparisons cost ~10 ms each at 100,000 rows
+        mod, known = modality.to_numpy(), modality.notna().to_numpy()
+        arms = np.array([s.LOCAL_SYSTEMIC, s.SYSTEMIC, np.nan], dtype=object)
+        implied = arms.take(np.where(known, mod == s.MODALITY_NONE, 2))
         if has_group:
-            group = out[s.TREATMENT_GROUP]
-            clash = (implied.notna() & group.notna() & (implied != group)).to_numpy(dtype=bool)
+            group, found = out[s.TREATMENT_GROUP].to_numpy(), out[s.TREATMENT_GROUP].notna()
+            clash = known & found.to_numpy() & (implied != group)
             if clash.any():
                 errors.append(
                     _(
@@ -598,7 +597,7 @@ def _derive_group(
                     ).format(where=_where(out, clash), systemic=s.SYSTEMIC, local=s.LOCAL_SYSTEMIC)
                 )
             # Empty modality in the systemic arm can only mean "no local therapy".
-            fill = (modality.isna() & (group == s.SYSTEMIC)).to_numpy(dtype=bool)
+            fill = ~known & (group == s.SYSTEMIC)
             if fill.any():
                 out.loc[fill, s.LOCAL_MODALITY] = s.MODALITY_NONE
                 warnings.append(
@@ -607,10 +606,8 @@ def _derive_group(
                         "was set to 'none'."
                     ).format(n=int(fill.sum()), group=s.SYSTEMIC)
                 )
-            group = group.fillna(implied)
-        else:
-            group = implied
-        out[s.TREATMENT_GROUP] = group
+            implied = np.where(found, group, implied)
+        out[s.TREATMENT_GROUP] = pd.Series(implied, index=out.index, dtype=object)
     missing = out[s.TREATMENT_GROUP].isna().to_numpy(dtype=bool)
     if missing.any():
         cols = (
