@@ -431,13 +431,10 @@ def cox_univariable(
                 continue
             part = Part(np.flatnonzero(des.keep), des.X, _cells(des, des.X))
             fits.append((c, des.terms, part, int(time.size), int(event.sum())))
-    results: dict[int, tuple] = {}
     res = fit_parts(time_all, event_all, [f[2] for f in fits]) if fits else None
     for p in sorted({len(f[1]) for f in fits}):  # notes in the order of model size
         for j in (i for i, f in enumerate(fits) if len(f[1]) == p):
             c, terms = fits[j][0], fits[j][1]
-            se = np.sqrt(np.diag(res.var[j])[:p])
-            results[j] = wald(res.beta[j, :p], se, z)
             if not res.converged[j]:
                 notes.append(
                     _(
@@ -452,8 +449,12 @@ def cox_univariable(
     if fits:
         k = [len(f[1]) for f in fits]
         cols = {"covariate": np.repeat(np.array([f[0] for f in fits], dtype=object), k)}
+        # every model's terms in one wald call (elementwise: the numbers of one call per model)
+        beta = np.concatenate([res.beta[j, :p] for j, p in enumerate(k)])
+        se = np.concatenate([np.sqrt(np.diag(res.var[j])[:p]) for j, p in enumerate(k)])
+        table = wald(beta, se, z)
         for name in UNIVARIABLE_COLUMNS:
-            cols[name] = np.concatenate([results[i][name] for i in range(len(fits))])
+            cols[name] = table[name]
         cols["n"] = np.repeat(np.array([f[3] for f in fits], dtype=np.int64), k)
         cols["events"] = np.repeat(np.array([f[4] for f in fits], dtype=np.int64), k)
         terms = [t for f in fits for t in f[1]]
