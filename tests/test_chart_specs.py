@@ -252,6 +252,8 @@ def _specs(df) -> dict:
 
 
 def test_km_cif_and_forest_specs_are_pinned(demo):
+    """If a chart is meant to change (a new label, a translation), rewrite the fixture with
+    ``python -m tests.test_chart_specs`` and say so in the commit."""
     pinned = json.loads(SPECS.read_text(encoding="utf-8"))
     specs = _specs(demo)
     assert specs.keys() == pinned.keys()
