@@ -31,13 +31,29 @@ class Part:
 def _collapse(block: np.ndarray, event: np.ndarray, cell: np.ndarray):
     """Rows with equal (time block, event, cell): one representative row each and the count.
     ``block`` is non-decreasing (rows sorted by time), so no sort is needed."""
-    nc = int(cell.max()) + 1
-    key = (block * 2 + 1 - event.astype(np.int64)) * nc + cell  # deaths first among ties
+    return _collapse_parts(block, event, [np.arange(cell.size)], [cell])[0]
+
+
+def _collapse_parts(block, event, rows: list[np.ndarray], cells: list[np.ndarray]):
+    """``_collapse`` of several parts (``block[rows[j]]``, ``event[rows[j]]``, ``cells[j]``) in
+    one pass, each part in its own range of keys: the same keys, counts and first rows (as
+    positions in ``rows[j]``) as one pass per part."""
+    sizes = np.array([r.size for r in rows])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    r = np.concatenate(rows)
+    cell = np.concatenate(cells).astype(np.int64)
+    nc = np.maximum.reduceat(cell, starts) + 1
+    key = (block[r] * 2 + 1 - event[r].astype(np.int64)) * np.repeat(nc, sizes) + cell
+    off = np.concatenate(([0], np.cumsum(np.maximum.reduceat(key, starts) + 1)[:-1]))
+    key += np.repeat(off, sizes)  # deaths first among ties, parts one after the other
     counts = np.bincount(key)
     keys = np.flatnonzero(counts)
     first = np.full(counts.size, -1, dtype=np.int64)
     first[key[::-1]] = np.arange(key.size)[::-1]  # first row of each key
-    return first[keys], counts[keys].astype(float)
+    owner = np.searchsorted(off, keys, side="right") - 1
+    bounds = np.searchsorted(owner, np.arange(len(rows) + 1))
+    keep, cnt = first[keys] - starts[owner], counts[keys].astype(float)
+    return [(keep[a:b], cnt[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 # Up to this many padded rows in all, every part goes into one engine run (models of different
@@ -95,10 +111,16 @@ def fit_parts(time: np.ndarray, event: np.ndarray, parts: list[Part]) -> engine.
     new[1:] = time[1:] != time[:-1]
     block = np.cumsum(new) - 1
     rows, Xs, counts = [], [], []
+    cells = [part for part in parts if part.cell is not None]
+    collapsed = iter(
+        _collapse_parts(block, event, [p.rows for p in cells], [p.cell for p in cells])
+        if cells
+        else ()
+    )
     for part in parts:
         r, X = part.rows, part.X
         if part.cell is not None:
-            keep, cnt = _collapse(block[r], event[r], part.cell)
+            keep, cnt = next(collapsed)
             r, X = r[keep], X[keep]
         else:
             cnt = np.ones(r.size)
