@@ -538,10 +538,11 @@ def report(res: dict) -> str:
             lines.append(f"Not available: {a['error']}\n")
         else:
             lines.append(
-                f"{a['reps']} filter changes per page, median ms. *Uncached*: the "
-                "session's result cache is emptied before each change (a filter "
-                "state never seen before); *cached*: flipping back to a state this "
-                "session has already computed.\n"
+                f"{a['reps']} filter changes per page (Child-Pugh and BCLC), median ms. "
+                "*Uncached*: each change a filter state never seen before (the demo "
+                "results the server's sessions share and hcc_core's caches emptied "
+                "first; the session keeps its per-data results, as a real click does); "
+                "*cached*: the same states again.\n"
             )
             lines.append("| page | uncached | cached |")
             lines.append("|---|---:|---:|")
