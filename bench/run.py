@@ -719,7 +719,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_r and (big := [n for n in sizes if n >= 100_000]):
         from bench import load_cohort as load_bench  # load_cohort vs R read.csv, own section
 
-        load_bench.run(big)
+        # Its own RESULTS.md section, rewritten only when the generated part is.
+        load_bench.run(big, update=args.update_results is not False
+                       and (args.update_results or set(ALL_SIZES) <= set(sizes)))
     (OUT / "results.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)
     (OUT / "report.md").write_text(text)
