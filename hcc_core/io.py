@@ -15,7 +15,7 @@ import time
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import limits
 from . import schema as s
+from .arrow_csv import body_codes, cells, read_codes
 from .errors import CohortError
 from .i18n import N_, _
 from .validate import validate_cohort
@@ -315,77 +316,11 @@ def _csv_pandas(text: str, delimiter: str, name: str, nrows: int | None = None) 
         raise CohortError(_parser_message(str(exc), name)) from None
 
 
-def _csv_arrow(
-    utf8: bytes, delimiter: str, max_chars: int
-) -> tuple[pd.DataFrame, bool, np.ndarray, dict] | None:
-    """Arrow's multithreaded CSV reader, for the files it reads exactly as pandas does.
-
-    Returns (table, has a cell longer than ``max_chars``, missing-cell mask, {column number ->
-    (codes, distinct values)}), or None for anything unusual (rows with another number of
-    cells, line breaks inside quotes, an unclosed quote, old Mac line ends): the pandas reader
-    then reads the file, with the messages users know.
-    """
-    import pyarrow as pa  # lazy: only needed for CSV
-    import pyarrow.compute as pc
-    from pyarrow import csv as pa_csv
-
-    first = utf8[: utf8.find(b"\n") + 1 or len(utf8)]
-    width = len(next(csv.reader(io.StringIO(first.decode("utf-8")), delimiter=delimiter), []))
-    if width == 0:
-        return None
-    names = [f"c{i}" for i in range(width)]
-    try:
-        table = pa_csv.read_csv(
-            pa.py_buffer(utf8),
-            read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter, ignore_empty_lines=False, newlines_in_values=False
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-                check_utf8=False,  # the bytes were decoded (or re-encoded) as UTF-8 already
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows != utf8.count(b"\n") + (not utf8.endswith(b"\n")):
-        return None  # a quoted cell spans lines (or a quote is never closed): pandas decides
-    columns, factorized = {}, {}
-    long_cell = False
-    missing = np.zeros((table.num_rows, width), dtype=bool)
-    for i, column in enumerate(table.columns):
-        # One Python string per distinct value, shared by its rows (far fewer objects to make);
-        # the codes spare validation from hashing every cell again (pd.factorize).
-        coded = column.combine_chunks().dictionary_encode()
-        # the longest cell is the longest distinct value (measured on the few distinct ones)
-        longest = pc.max(pc.utf8_length(coded.dictionary)).as_py()
-        long_cell |= longest is not None and longest > max_chars
-        codes = pc.fill_null(coded.indices, -1).to_numpy(zero_copy_only=False)
-        missing[:, i] = codes < 0
-        factorized[i] = (codes, coded.dictionary.to_numpy(zero_copy_only=False))
-        # code -1 (empty) -> NaN; take() with intp indices is twice as fast as [codes]
-        columns[i] = np.append(factorized[i][1], np.nan).take(codes.astype(np.intp))
-    return pd.DataFrame(columns, copy=False), long_cell, missing, factorized
-
-
-def _body_codes(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of a column without its header cell, as ``pd.factorize`` of the body gives them."""
-    head, body = codes[0], codes[1:]
-    if head >= 0 and not (body == head).any():  # the header's text is no patient's value
-        distinct = np.delete(distinct, head)
-        body = body - (body > head)
-    return body.astype(np.min_scalar_type(-len(distinct) - 1)), distinct
-
-
 def _parse_csv(
     data: bytes, name: str, max_rows: int, max_chars: int, deadline: Deadline
-) -> tuple[pd.DataFrame, str, bool, np.ndarray | None, dict]:
+) -> tuple[pd.DataFrame, str, bool, dict]:
     """(body with the user's headers, delimiter, whether cells must be checked for length,
-    the body's missing-cell mask and {header -> (codes, distinct values)} when the reader gave
-    them for free)."""
+    {header -> (codes, distinct values)} when the reader gave them for free)."""
     text, encoding = _decode(data, name)
     delimiter = _delimiter(text)
     _check_deadline(deadline, name)
@@ -399,26 +334,27 @@ def _parse_csv(
     # with a row limit (so a 10-million-row file stops after max_rows + 1 rows).
     end = b"\n" if b"\n" in utf8 else b"\r"
     n_lines = utf8.count(end) + (not utf8.endswith(end))  # the header line included
-    arrow = None if n_lines - 1 > max_rows else _csv_arrow(utf8, delimiter, max_chars)
+    arrow = None if n_lines - 1 > max_rows else read_codes(utf8, delimiter, max_chars)
     if arrow is not None:
-        table, check_lengths, missing, factorized = arrow
-    else:
-        table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
-        if len(table) - 1 > max_rows:
-            raise _too_many_rows(name, max_rows)
-        # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
-        # or when quoted cells span lines (more lines than rows).
-        lines = data.splitlines()
-        check_lengths = len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_chars
-        missing, factorized = None, {}
+        _check_deadline(deadline, name)
+        factorized, check_lengths = arrow
+        header = _header_names([u[k[0]] if k[0] >= 0 else None for k, u in factorized], name)
+        codes = {h: body_codes(*pair) for h, pair in zip(header, factorized, strict=True)}
+        body = pd.DataFrame({h: cells(*pair) for h, pair in codes.items()}, copy=False)
+        return body, delimiter, check_lengths, codes
+    table = _csv_pandas(text, delimiter, name, nrows=max_rows + 2)
+    if len(table) - 1 > max_rows:
+        raise _too_many_rows(name, max_rows)
+    # Cheap pre-check: only look at cells when a line is long enough to hold a long cell,
+    # or when quoted cells span lines (more lines than rows).
+    lines = data.splitlines()
+    check_lengths = len(lines) > len(table) + 1 or max(map(len, lines), default=0) > max_chars
     _check_deadline(deadline, name)
     if table.empty:
-        return table, delimiter, False, None, {}
-    header = _header_names(table.iloc[0].tolist(), name)
+        return table, delimiter, False, {}
     body = table.iloc[1:]
-    body.columns = header
-    codes = {header[i]: _body_codes(*pair) for i, pair in factorized.items()}
-    return body, delimiter, check_lengths, None if missing is None else missing[1:], codes
+    body.columns = _header_names(table.iloc[0].tolist(), name)
+    return body, delimiter, check_lengths, {}
 
 
 def _check_workbook_archive(data: bytes, name: str) -> None:
@@ -601,6 +537,20 @@ class Upload:
     blank: np.ndarray
     codes: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
+    def __reduce_ex__(self, protocol):
+        # Sent from hcc_core.isolate's child as codes, the table rebuilt from them: pickling
+        # 100,000 x 40 cells one object at a time cost more than reading the file.
+        if list(self.codes) != list(self.table.columns):  # workbooks, pandas-read CSVs
+            return super().__reduce_ex__(protocol)
+        kept = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "table"}
+        return _upload_from_codes, (kept, int(self.table.index[0]))
+
+
+def _upload_from_codes(kept: dict, first_row: int) -> Upload:
+    table = pd.DataFrame({c: cells(*pair) for c, pair in kept["codes"].items()}, copy=False)
+    table.index = pd.RangeIndex(first_row, first_row + len(table), name="row")
+    return Upload(table=table, **kept)
+
 
 def _read(
     source: Source,
@@ -623,20 +573,21 @@ def _read(
         )
     delimiter = chosen = ""
     sheets: tuple[str, ...] = ()
-    missing, codes = None, {}
+    codes: dict = {}
     if data.startswith(b"PK\x03\x04"):
         table, chosen, sheets = _parse_xlsx(data, name, sheet, max_rows, deadline)
         check_lengths = True
     else:
         _check_not_binary(data, name)
-        table, delimiter, check_lengths, missing, codes = _parse_csv(
+        table, delimiter, check_lengths, codes = _parse_csv(
             data, name, max_rows, max_field_chars, deadline
         )
     table.index = pd.RangeIndex(2, 2 + len(table), name="row")
     if check_lengths:
         _check_long_fields(table, name, max_field_chars)
-    if missing is None:
-        missing = table.isna().to_numpy()
+    # the reader's codes say which cells are empty without looking at every cell again
+    missing = np.column_stack([k < 0 for k, _ in codes.values()]) if codes else table.isna()
+    missing = np.asarray(missing, dtype=bool)
     if table.shape[1] == 0 or missing.all():
         raise CohortError(
             _(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hcc_core import (
     default_sheet,
     load_cohort,
     read_table,
+    read_upload,
     suggest_mapping,
     unmatched_required,
     workbook_sheets,
@@ -228,6 +230,31 @@ def test_read_table_keeps_user_headers_and_file_row_numbers():
     assert list(table.index) == [2, 3]
     assert table.loc[2, "OS (months)"] == "12,5"
     assert pd.isna(table.loc[3, "年龄"])
+
+
+def test_upload_travels_as_codes_and_unpickles_to_the_same_table():
+    """hcc_core.isolate sends a CSV upload from its child as codes: the table rebuilt from them
+    is the table read, cell for cell (empty cells and a blank row included)."""
+    df = canonical_cohort()
+    data = csv_bytes(df) + b"," * (df.shape[1] - 1) + b"\n"
+    upload = read_upload(data, filename="c.csv")
+    assert list(upload.codes) == list(upload.table.columns)
+    back = pickle.loads(pickle.dumps(upload))
+    pd.testing.assert_frame_equal(back.table, upload.table, check_exact=True)
+    cells = [type(v) for v in upload.table.to_numpy().ravel()]
+    assert [type(v) for v in back.table.to_numpy().ravel()] == cells
+    assert (back.name, back.sha256, back.delimiter, back.sheet, back.sheets) == (
+        "c.csv",
+        upload.sha256,
+        ",",
+        "",
+        (),
+    )
+    assert back.blank.tolist() == [False] * len(df) + [True]
+    pd.testing.assert_frame_equal(load_cohort(back).data, load_cohort(upload).data)
+    workbook = read_upload(to_xlsx(df), filename="c.xlsx")  # no codes: pickled as it is
+    assert workbook.codes == {}
+    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(workbook)).table, workbook.table)
 
 
 def test_read_table_xlsx_cells_as_parsed():
