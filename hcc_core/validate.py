@@ -719,7 +719,8 @@ def validate_cohort(
                 "{n} column(s) are not in the data dictionary and were not used: {columns}."
             ).format(n=len(unknown), columns=", ".join(repr(c) for c in unknown))
         )
-    factorized = factorized or {}
+    # intp codes: numpy spreads values by them faster than by the reader's int8/int16 codes
+    factorized = {c: (np.asarray(k, np.intp), u) for c, (k, u) in (factorized or {}).items()}
     out = pd.DataFrame(  # new arrays, one per column: nothing shared with the user's table
         {c: _normalise_column(raw, c, decimal_comma, errors, factorized.get(c)) for c in ordered},
         index=raw.index,
@@ -852,15 +853,16 @@ def _derive_competing(out: pd.DataFrame, warnings: list[str], errors: list[str])
             if s.DEATH_DATE in cols
             else np.zeros(len(out), bool)
         )
-        value = np.where(pfs & prog, 1.0, np.where(pfs & death, 0.0, np.nan))
-        out[s.PROGRESSION_EVENT] = pd.array(value, dtype="Int64")
+        known = pfs & (prog | death)  # 1 under the mask, as pd.array(floats) puts (19 ms)
+        value = pd.arrays.IntegerArray(np.where(known & ~prog, 0, 1).astype(np.int64), ~known)
+        out[s.PROGRESSION_EVENT] = value
         derived.append(s.PROGRESSION_EVENT)
         warnings.append(
             _(
                 "'{column}' was derived from progression_date and death_date for {n} of {total} "
                 "patients (1 = progression, 0 = death without progression), because the file "
                 "has no such column."
-            ).format(column=s.PROGRESSION_EVENT, n=int(np.isfinite(value).sum()), total=len(out))
+            ).format(column=s.PROGRESSION_EVENT, n=int(known.sum()), total=len(out))
         )
     if s.LOCAL_START_DATE in cols and s.TREATMENT_START_DATE in cols:
         start, local = out[s.TREATMENT_START_DATE], out[s.LOCAL_START_DATE]
