@@ -65,11 +65,19 @@ def read_codes(utf8: bytes, delimiter: str, max_chars: int) -> tuple[list, bool]
 
 
 def body_codes(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of a column without its header cell, as ``pd.factorize`` of the body gives them."""
-    head, body = codes[0], codes[1:]
-    if head >= 0 and not (body == head).any():  # the header's text is no patient's value
-        distinct = np.delete(distinct, head)
-        body = body - (body > head)
+    """Codes of a column without its header cell, exactly as ``pd.factorize`` of the body gives
+    them (distinct values in order of first appearance)."""
+    head, body = codes[0], codes[1:]  # head: -1 (empty header cell) or 0 (the first value met)
+    if head == 0:
+        hits = np.flatnonzero(body == 0)
+        if len(hits):  # the header's text is also a patient's value, first met further down
+            met = int(body[: hits[0]].max(initial=0))  # the values met before it: codes 1..met
+            order = np.r_[1 : met + 1, 0, met + 1 : len(distinct)]
+        else:
+            order = np.arange(1, len(distinct))
+        recode = np.full(len(distinct) + 1, -1, dtype=np.intp)  # last slot: -1 stays -1
+        recode[order] = np.arange(len(order))
+        body, distinct = recode[body], distinct[order]
     return body.astype(np.min_scalar_type(-len(distinct) - 1)), distinct
 
 

@@ -16,6 +16,7 @@ from hcc_core import (
     Cohort,
     CohortError,
     default_sheet,
+    example_values,
     load_cohort,
     read_table,
     read_upload,
@@ -255,6 +256,21 @@ def test_upload_travels_as_codes_and_unpickles_to_the_same_table():
     workbook = read_upload(to_xlsx(df), filename="c.xlsx")  # no codes: pickled as it is
     assert workbook.codes == {}
     pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(workbook)).table, workbook.table)
+
+
+def test_example_values_are_the_first_distinct_values_in_file_order():
+    """From the CSV reader's codes, as the upload page's pandas expression gives them."""
+    df = canonical_cohort()
+    for upload in (
+        read_upload(csv_bytes(df) + b"," * (df.shape[1] - 1) + b"\n", filename="c.csv"),
+        read_upload(to_xlsx(df), filename="c.xlsx"),  # no codes: the pandas expression
+    ):
+        shown = example_values(upload)
+        assert list(shown) == list(upload.table.columns)
+        for column, values in shown.items():
+            assert values == list(upload.table[column].dropna().astype(str).unique()[:3])
+    assert shown[s.SEX] == ["M", "F"] and shown[s.BCLC_STAGE] == ["C", "B", "A"]
+    assert example_values(read_upload(csv_bytes(df), filename="c.csv"), n=1)[s.SEX] == ["M"]
 
 
 def test_read_table_xlsx_cells_as_parsed():
