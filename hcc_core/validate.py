@@ -330,14 +330,21 @@ def _to_date(value: object) -> pd.Timestamp:
     # Dates at midnight: an Excel date-time (08:30) and a text date must give the same number
     # of days between two dates, so no day is lost when months are derived.
     if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp | np.datetime64):
-        return pd.Timestamp(value).normalize()
-    m = _DATE_RE.match(_key(value))
-    if m is None:
+        date = pd.Timestamp(value).normalize()
+    else:
+        m = _DATE_RE.match(_key(value))
+        if m is None:
+            raise KeyError(value)
+        try:
+            date = pd.Timestamp(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise KeyError(value) from None
+    if not _FIRST_DATE <= date <= _LAST_DATE:  # e.g. 1500-01-01: a typo, and past datetime64[ns]
         raise KeyError(value)
-    try:
-        return pd.Timestamp(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        raise KeyError(value) from None
+    return date
+
+
+_FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 
 
 def _iso_dates(uniques: np.ndarray) -> list:

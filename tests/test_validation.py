@@ -249,6 +249,21 @@ def test_months_and_events_derived_from_dates_with_warning():
     assert set(cohort.derived) >= {s.OS_MONTHS, s.OS_EVENT, s.PFS_MONTHS, s.PFS_EVENT}
 
 
+def test_dates_past_what_a_date_column_holds_are_named_not_a_crash():
+    # pandas holds dates from 1677-09-22 to 2262-04-11; 1500 and 2300 were an
+    # OutOfBoundsDatetime traceback from deep inside pandas before.
+    with pytest.raises(
+        CohortError,
+        match=r"'death_date' has values that cannot be used: '1500-01-01', '2300-02-03' "
+        r"\(in row 2 \(patient_id 1\), row 3 \(patient_id 2\)\).*YYYY-MM-DD",
+    ):
+        load("patient_id,local_modality,death_date\n1,none,1500-01-01\n2,none,2300-02-03\n"
+             "3,none,2262-04-10\n")
+    cohort = load("patient_id,local_modality,death_date\n1,none,1677-09-22\n2,none,2262-04-10\n")
+    assert cohort.data[s.DEATH_DATE].dt.strftime("%Y-%m-%d").tolist() == ["1677-09-22",
+                                                                          "2262-04-10"]
+
+
 def test_given_months_are_not_overwritten_by_dates():
     text = (
         "patient_id,local_modality,os_months,os_event,treatment_start_date,death_date\n"
