@@ -162,6 +162,16 @@ def test_two_columns_for_one_field_names_step_2():
         "'(ignore this column)'."]
 
 
+def test_example_values_are_each_columns_first_distinct_values_in_file_order():
+    text = ("patient_id,local_modality,age,note\n"
+            "P1,none,61,\nP2,HAIC,61,\nP3,none,58.5,\nP4,IMRT,70,x\nP5,mTACE,44,\n")
+    at = _open("c.csv", text.encode())
+    captions = [c.value for c in at.caption]
+    for shown in ("P1, P2, P3", "none, HAIC, IMRT", "61, 58\\.5, 70"):  # Markdown source
+        assert shown in captions
+    assert "x" in captions  # one value, after the empty cells
+
+
 def test_workbook_sheet_is_shown_and_selectable():
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
@@ -175,6 +185,7 @@ def test_workbook_sheet_is_shown_and_selectable():
     sheet = at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Sheet to read"))
     assert sheet.options == ["README", "Patients", "cohort"] and sheet.value == "cohort"
     captions = [c.value for c in at.caption]
+    assert ["C1, C2", "none, IMRT"] == [c for c in captions if c in ("C1, C2", "none, IMRT")]
     assert ("Reading sheet 'cohort' of book.xlsx: 2 rows, 2 columns. The workbook has 3 sheets; "
             "choose another above if the patients are on a different one.") in captions
     sheet.set_value("Patients").run()
