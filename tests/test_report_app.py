@@ -9,7 +9,7 @@ from hcc_core import apply_filters, fit_cox, fit_km, load_cohort, logrank_test
 from hcc_core import schema as S
 from hcc_core.cohort import Filters
 from hcc_core.report import survival_sentence
-from pages._ui.copy import plain_markdown
+from pages._ui import plain_markdown
 from tests.conftest import DATA, ROOT
 from tests.test_app import _served_routing  # noqa: F401  (autouse fixture: served routing)
 
@@ -56,8 +56,9 @@ def test_survival_page_shows_the_sentence_with_a_copy_box():
 
 
 def test_plain_markdown_escapes_what_markdown_would_read_as_markup():
+    assert plain_markdown("1. grade: :material/x:") == "1\\. grade\\: \\:material/x\\:"
     assert plain_markdown("HR 0.52 (95% CI 0.31-0.87), p = 0.01") == (
-        "HR 0.52 \\(95% CI 0.31\\-0.87\\), p = 0.01")
+        "HR 0\\.52 \\(95% CI 0\\.31\\-0\\.87\\), p = 0\\.01")
     assert plain_markdown("*A* vs _B_ [$5] <b>") == (
         "\\*A\\* vs \\_B\\_ \\[\\$5\\] \\<b\\>")
 

@@ -38,6 +38,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -398,6 +399,15 @@ def fmt_rate(s: float, lo: float, hi: float) -> str:
     if _finite(lo) and _finite(hi) and lo == hi == s:  # no event yet: no interval
         return f"{100 * s:.1f} (NE)"
     return f"{100 * s:.1f} ({fmt_num(100 * lo, 1)}-{fmt_num(100 * hi, 1)})"
+
+
+# Characters Markdown (and Streamlit's $...$ maths and :shortcodes:) would read as markup.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain_markdown(text: object) -> str:
+    """``text`` as st.markdown shows it: written as is (a column named "*A*" or "1." stays)."""
+    return _MARKUP.sub(r"\\\1", str(text))
 
 
 def _plain_cell(value: Any) -> Any:

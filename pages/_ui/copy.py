@@ -9,19 +9,11 @@ browser draws only when it is opened.
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from hcc_core.i18n import _
 
-# Characters Markdown (and Streamlit's $...$ maths) would read as markup.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+|~$!-])")
-
-
-def plain_markdown(text: str) -> str:
-    """``text`` escaped so that st.markdown shows it literally (a group named "*A*" stays)."""
-    return _MARKUP.sub(r"\\\1", text)
+from . import plain_markdown
 
 
 def copyable_sentence(text: str) -> None:
