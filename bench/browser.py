@@ -390,18 +390,8 @@ def _cached_browser(browser, url: str, reps: int) -> dict:
 def _floor(browser, sessions: int, reps: int, cold_reps: int) -> dict:
     """The same measurements on bench/floor_app.py: Streamlit with one KM chart and the
     filter sidebar, nothing else (what the front end and one chart cost on this machine)."""
-    out = {}
-    start = []
-    for _ in range(cold_reps):
-        srv = Server(FLOOR_APP)
-        try:
-            srv.wait_healthy()
-            with _context(browser) as page:
-                _first_chart(page, srv.url + "/")
-                start.append(_chart_epoch(page) - srv.started)
-        finally:
-            srv.stop()
-    out["floor_server_start"] = _stats(start)
+    out = {"floor_server_start": _stats([_server_start(browser, FLOOR_APP, "/")
+                                         for _ in range(cold_reps)])}
     with _server(FLOOR_APP) as srv:
         with _context(browser) as page:
             _first_chart(page, srv.url + "/")  # warms the server, not measured
@@ -414,9 +404,7 @@ def _floor(browser, sessions: int, reps: int, cold_reps: int) -> dict:
         lat: list[float] = []
         for _ in range(sessions):
             with _context(browser) as page:
-                page.goto(srv.url + "/")
-                page.wait_for_selector(_CHART, timeout=180_000)
-                _wait_quiet(page)
+                _first_chart(page, srv.url + "/")
                 lat += _clicks(page, "survival (floor app)")
         out["floor_click"] = _stats(lat)
     return out
@@ -428,19 +416,28 @@ def _cold(browser, reps: int) -> dict:
     active until app.py's first st.navigation call)."""
     start, links = [], []
     for i in range(reps):
-        for kind in ("start", "link"):
-            srv = Server()
-            try:
-                srv.wait_healthy()
-                with _context(browser) as page:
-                    if kind == "start":
-                        _first_chart(page, srv.url + "/survival")
-                        start.append(_chart_epoch(page) - srv.started)
-                    else:
-                        links.append(_first_chart(page, srv.url + _link(i)))
-            finally:
-                srv.stop()
+        start.append(_server_start(browser, APP, "/survival"))
+        srv = Server()
+        try:
+            srv.wait_healthy()
+            with _context(browser) as page:
+                links.append(_first_chart(page, srv.url + _link(i)))
+        finally:
+            srv.stop()
     return {"server_start": _stats(start), "deep_link_cold": _stats(links)}
+
+
+def _server_start(browser, app: Path, path: str) -> float:
+    """A fresh server of ``app``: process start to the first chart of a session opened on
+    ``path`` as soon as the server answers."""
+    srv = Server(app)
+    try:
+        srv.wait_healthy()
+        with _context(browser) as page:
+            _first_chart(page, srv.url + path)
+            return _chart_epoch(page) - srv.started
+    finally:
+        srv.stop()
 
 
 def _memory(browser, csv: Path, sessions: int) -> dict:
